@@ -1,0 +1,73 @@
+"""GAN losses on discriminator logits, and the label tricks that go with them.
+
+All functions take float32 logits of shape (batch, 1) and return scalar tensors.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+GAN_LOSSES = ("nonsaturating", "minimax")
+
+
+def discriminator_loss_terms(real_logits, fake_logits, real_targets, fake_targets):
+    """D's binary cross-entropy on real and on fake logits, each averaged over the batch.
+
+    ``real_targets``/``fake_targets`` are per-example targets (batch, 1): 1 for real and 0
+    for fake, or softened/flipped values from `discriminator_targets`.
+
+    Returns:
+      (loss_real, loss_fake), scalars; D minimises their sum.
+    """
+    bce = tf.nn.sigmoid_cross_entropy_with_logits
+    return (
+        tf.reduce_mean(bce(labels=real_targets, logits=real_logits)),
+        tf.reduce_mean(bce(labels=fake_targets, logits=fake_logits)),
+    )
+
+
+def generator_loss(fake_logits, kind: str = "nonsaturating"):
+    """G's loss on D's logits for generated images.
+
+    - 'nonsaturating': -mean log D(G(z)) (Goodfellow et al. 2014, section 3), strong gradients
+      early in training when D rejects every sample.
+    - 'minimax': mean log(1 - D(G(z))) = -mean softplus(logit), the original objective, whose
+      gradient vanishes when D is confident; kept to show that failure.
+
+    Raises:
+      ValueError: for an unknown ``kind``.
+    """
+    if kind == "nonsaturating":
+        return tf.reduce_mean(tf.nn.softplus(-fake_logits))
+    if kind == "minimax":
+        return -tf.reduce_mean(tf.nn.softplus(fake_logits))
+    raise ValueError(f"loss must be one of {', '.join(GAN_LOSSES)}; got {kind!r}")
+
+
+def discriminator_targets(batch_size, *, real_label, flip_probability, seed):
+    """D's targets for a real and a fake batch, with one-sided smoothing and label flips.
+
+    One-sided label smoothing (Salimans et al. 2016) sets the real target to ``real_label``
+    (e.g. 0.9) and leaves fake at 0. With probability ``flip_probability`` an example's real
+    and fake targets are swapped (label noise). ``seed`` is a stateless seed, shape (2,).
+
+    Returns:
+      (real_targets, fake_targets), each float32 of shape (batch_size, 1).
+    """
+    real = tf.fill((batch_size, 1), tf.cast(real_label, tf.float32))
+    fake = tf.zeros((batch_size, 1), tf.float32)
+    if flip_probability > 0:
+        flip_r = tf.random.stateless_uniform((batch_size, 1), seed) < flip_probability
+        flip_f = tf.random.stateless_uniform((batch_size, 1), seed + 1) < flip_probability
+        real, fake = tf.where(flip_r, 0.0, real), tf.where(flip_f, real_label, fake)
+    return real, fake
+
+
+def accuracy_real(real_logits):
+    """Fraction of real images D calls real (logit > 0)."""
+    return tf.reduce_mean(tf.cast(real_logits > 0, tf.float32))
+
+
+def accuracy_fake(fake_logits):
+    """Fraction of generated images D calls fake (logit < 0)."""
+    return tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32))

@@ -1,0 +1,67 @@
+"""Builds the generator and discriminator a `GANConfig` describes."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from gankit.config import GANConfig
+from gankit.nets.dcgan import build_discriminator, build_generator
+from gankit.nets.mlp import build_mlp_discriminator, build_mlp_generator
+
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def build_gan(
+    config: GANConfig, *, seed: int = 0, reference_images: np.ndarray | None = None
+) -> tuple[keras.Model, keras.Model]:
+    """(generator, discriminator) for ``config``, weights drawn from ``seed``.
+
+    ``reference_images`` (R, 28, 28, 1) in [-1, 1] is needed only for a discriminator with
+    ``norm='virtual'``.
+
+    Raises:
+      ValueError: for an unknown kind, precision or architecture option.
+    """
+    g, d, precision = config.generator, config.discriminator, config.train.precision
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    dtype = None if precision == "float32" else precision
+    keras.utils.set_random_seed(seed)
+    if g.kind == "dcgan":
+        generator = build_generator(
+            g.latent_dim,
+            base_filters=g.base_filters,
+            depth=g.depth,
+            kernel_size=g.kernel_size,
+            upsampling=g.upsampling,
+            norm=g.norm,
+            dropout=g.dropout,
+            act=g.act,
+            seed=seed,
+            dtype=dtype,
+        )
+    elif g.kind == "mlp":
+        generator = build_mlp_generator(
+            g.latent_dim, hidden=g.hidden, norm=g.norm, act=g.act, dtype=dtype
+        )
+    else:
+        raise ValueError(f"generator.kind must be 'dcgan' or 'mlp', got {g.kind!r}")
+    if d.kind == "dcgan":
+        discriminator = build_discriminator(
+            base_filters=d.base_filters,
+            depth=d.depth,
+            kernel_size=d.kernel_size,
+            norm=d.norm,
+            dropout=d.dropout,
+            leaky_slope=d.leaky_slope,
+            reference_images=reference_images,
+            dtype=dtype,
+        )
+    elif d.kind == "mlp":
+        discriminator = build_mlp_discriminator(
+            hidden=d.hidden, dropout=d.dropout, leaky_slope=d.leaky_slope, dtype=dtype
+        )
+    else:
+        raise ValueError(f"discriminator.kind must be 'dcgan' or 'mlp', got {d.kind!r}")
+    return generator, discriminator

@@ -1,0 +1,111 @@
+"""Custom Keras layers: virtual batch normalisation and the reference-batch plumbing it needs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="gankit")
+class VirtualBatchNormalization(keras.layers.Layer):
+    """Virtual batch normalisation (Salimans et al. 2016, "Improved techniques for training GANs").
+
+    Each example is normalised with statistics of a fixed *reference batch* combined with the
+    example itself, so that an example's output never depends on the other examples of its
+    batch. The reference batch travels through the network with the data: the first
+    ``reference_size`` rows of every input are the reference batch (see `PrependReference`),
+    so its activations always come from the current weights, as in the paper.
+
+    For an example ``x`` and reference activations ``r_1..r_R`` (per channel, pooled over the
+    spatial axes) the statistics are ``mu = (R * mean(r) + mean(x)) / (R + 1)`` and
+    ``var = (R * mean(r^2) + mean(x^2)) / (R + 1) - mu^2``; the output is
+    ``gamma * (x - mu) / sqrt(var + epsilon) + beta``.
+
+    Input: (batch, ..., channels) with batch > reference_size. Output: same shape.
+    """
+
+    def __init__(self, reference_size: int, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        if int(reference_size) < 1:
+            raise ValueError(f"reference_size must be >= 1, got {reference_size}")
+        self.reference_size = int(reference_size)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        r = self.reference_size
+        spatial = tuple(range(1, len(x.shape) - 1))
+        # Per-example first and second moments over the spatial axes: (batch, channels).
+        m1 = ops.mean(x, axis=spatial) if spatial else x
+        m2 = ops.mean(ops.square(x), axis=spatial) if spatial else ops.square(x)
+        ref_m1 = ops.mean(m1[:r], axis=0, keepdims=True)
+        ref_m2 = ops.mean(m2[:r], axis=0, keepdims=True)
+        w = 1.0 / (r + 1.0)
+        mean = (1.0 - w) * ref_m1 + w * m1
+        var = ops.maximum((1.0 - w) * ref_m2 + w * m2 - ops.square(mean), 0.0)
+        shape = (-1,) + (1,) * len(spatial) + (x.shape[-1],)
+        mean = ops.reshape(mean, shape)
+        inv = ops.reshape(ops.rsqrt(var + self.epsilon), shape)
+        gamma = ops.cast(self.gamma, x.dtype)
+        beta = ops.cast(self.beta, x.dtype)
+        return (x - mean) * inv * gamma + beta
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "reference_size": self.reference_size,
+            "epsilon": self.epsilon,
+        }
+
+
+@keras.saving.register_keras_serializable(package="gankit")
+class PrependReference(keras.layers.Layer):
+    """Prepends a fixed, non-trainable reference batch to every input batch.
+
+    Used in front of a network with `VirtualBatchNormalization` layers. ``reference`` is an
+    array of shape (reference_size, *input_shape); it is stored as a weight, so it is saved
+    and restored with the model.
+    """
+
+    def __init__(self, reference_shape: tuple[int, ...], reference=None, **kwargs):
+        super().__init__(**kwargs)
+        self.reference_shape = tuple(int(s) for s in reference_shape)
+        self._initial = None if reference is None else np.asarray(reference, np.float32)
+        if self._initial is not None and self._initial.shape != self.reference_shape:
+            raise ValueError(
+                f"reference has shape {self._initial.shape}, expected {self.reference_shape}"
+            )
+
+    def build(self, input_shape):
+        init = keras.initializers.Constant(self._initial) if self._initial is not None else "zeros"
+        self.reference = self.add_weight(
+            shape=self.reference_shape, initializer=init, trainable=False, name="reference"
+        )
+
+    def call(self, inputs):
+        ref = ops.cast(self.reference, inputs.dtype)
+        return ops.concatenate([ref, inputs], axis=0)
+
+    def get_config(self):
+        return {**super().get_config(), "reference_shape": self.reference_shape}
+
+
+@keras.saving.register_keras_serializable(package="gankit")
+class DropReference(keras.layers.Layer):
+    """Removes the first ``reference_size`` rows that `PrependReference` added."""
+
+    def __init__(self, reference_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.reference_size = int(reference_size)
+
+    def call(self, inputs):
+        return inputs[self.reference_size :]
+
+    def get_config(self):
+        return {**super().get_config(), "reference_size": self.reference_size}

@@ -1,0 +1,84 @@
+"""Fully connected (MLP) GAN builders: where most students start."""
+
+from __future__ import annotations
+
+import keras
+
+from gankit.nets.blocks import (
+    NORMALIZATIONS,
+    activation,
+    apply,
+    check_choice,
+    check_positive,
+    dcgan_init,
+    normalization,
+)
+
+
+def build_mlp_generator(
+    latent_dim: int = 100,
+    *,
+    hidden: tuple[int, ...] = (256, 512, 1024),
+    norm: str = "batch",
+    act: str = "leaky_relu",
+    leaky_slope: float = 0.2,
+    dtype=None,
+    name: str = "mlp_generator",
+) -> keras.Model:
+    """An MLP generator: noise (batch, latent_dim) -> images (batch, 28, 28, 1) in (-1, 1).
+
+    Dense layers of ``hidden`` units, each followed by ``norm`` ('batch' or 'none') and
+    ``act``, then Dense(784, tanh) reshaped to 28x28x1.
+
+    Raises:
+      ValueError: for an empty ``hidden``, a non-positive size or an unknown option.
+    """
+    check_choice("norm", norm, tuple(n for n in NORMALIZATIONS if n != "virtual"))
+    if not hidden:
+        raise ValueError("hidden must name at least one layer width, e.g. (256, 512)")
+    check_positive(latent_dim=latent_dim, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
+    z = keras.Input((latent_dim,), name="noise")
+    x = z
+    for units in hidden:
+        x = keras.layers.Dense(units, kernel_initializer=dcgan_init(), dtype=dtype)(x)
+        x = apply(
+            x,
+            normalization(norm, reference_size=0, dtype=dtype),
+            activation(act, leaky_slope, dtype),
+        )
+    x = keras.layers.Dense(
+        784, activation="tanh", kernel_initializer=dcgan_init(), dtype="float32"
+    )(x)
+    x = keras.layers.Reshape((28, 28, 1), dtype="float32", name="image")(x)
+    return keras.Model(z, x, name=name)
+
+
+def build_mlp_discriminator(
+    *,
+    hidden: tuple[int, ...] = (512, 256),
+    dropout: float = 0.3,
+    leaky_slope: float = 0.2,
+    dtype=None,
+    name: str = "mlp_discriminator",
+) -> keras.Model:
+    """An MLP discriminator: images (batch, 28, 28, 1) in [-1, 1] -> logits (batch, 1).
+
+    Raises:
+      ValueError: for an empty ``hidden``, a non-positive size or dropout outside [0, 1).
+    """
+    if not hidden:
+        raise ValueError("hidden must name at least one layer width, e.g. (512, 256)")
+    check_positive(**{f"hidden[{i}]": h for i, h in enumerate(hidden)})
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    images = keras.Input((28, 28, 1), name="image")
+    x = keras.layers.Flatten(dtype=dtype)(images)
+    for units in hidden:
+        x = keras.layers.Dense(units, kernel_initializer=dcgan_init(), dtype=dtype)(x)
+        x = apply(
+            x,
+            activation("leaky_relu", leaky_slope, dtype),
+            keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
+        )
+    x = keras.layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name="logit")(x)
+    return keras.Model(images, x, name=name)

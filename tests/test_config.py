@@ -1,0 +1,65 @@
+"""Config: JSON round trip, overrides with helpful errors, hashing."""
+
+import json
+
+import pytest
+
+from gankit.config import (
+    GANConfig,
+    config_hash,
+    from_dict,
+    is_quick,
+    to_dict,
+    with_overrides,
+)
+
+
+def test_round_trip_through_json():
+    cfg = with_overrides(
+        GANConfig(), {"generator.hidden": [64, 128], "train.g_lr": 1e-3, "name": "x"}
+    )
+    again = from_dict(json.loads(json.dumps(to_dict(cfg))))
+    assert again == cfg
+    assert again.generator.hidden == (64, 128)
+
+
+def test_overrides_change_only_what_they_name():
+    cfg = with_overrides(GANConfig(), {"train.d_steps": 2, "discriminator.norm": "batch"})
+    assert cfg.train.d_steps == 2 and cfg.discriminator.norm == "batch"
+    assert cfg.generator == GANConfig().generator
+    assert with_overrides(cfg, {"train.g_lr": 1}).train.g_lr == 1.0  # ints pass as floats
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "match"),
+    [
+        ({"train.lr": 1e-3}, ValueError, "unknown train field.*valid: .*g_lr"),
+        ({"optimizer.lr": 1e-3}, ValueError, "unknown config key 'optimizer.lr'"),
+        ({"train": 3}, ValueError, "section.field"),
+        ({"train.epochs": "ten"}, TypeError, "TrainConfig.epochs expects int"),
+        ({"train.g_lr": "fast"}, TypeError, "TrainConfig.g_lr expects float"),
+    ],
+)
+def test_bad_overrides_explain_themselves(overrides, error, match):
+    with pytest.raises(error, match=match):
+        with_overrides(GANConfig(), overrides)
+
+
+def test_from_dict_rejects_unknown_sections_and_fields():
+    with pytest.raises(ValueError, match="unknown config sections"):
+        from_dict({"model": {}})
+    with pytest.raises(ValueError, match="unknown generator field"):
+        from_dict({"generator": {"width": 3}})
+
+
+def test_hash_ignores_name_but_not_values():
+    a = GANConfig()
+    assert config_hash(a) == config_hash(with_overrides(a, {"name": "other"}))
+    assert config_hash(a) != config_hash(with_overrides(a, {"train.g_lr": 1e-3}))
+
+
+def test_quick_mode_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("GANKIT_QUICK", "1")
+    assert is_quick()
+    monkeypatch.setenv("GANKIT_QUICK", "0")
+    assert not is_quick()
