@@ -1,0 +1,395 @@
+"""Tests for gankit.plots: image grids, PNG/GIF files, report figures. Headless (Agg)."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")  # before anything imports pyplot: tests run without a display
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
+from PIL import Image
+
+from gankit import plots
+
+
+def _float_digits(n: int, size: int = 28, seed: int = 0) -> np.ndarray:
+    """n deterministic float images in [-1, 1], shape (n, size, size, 1)."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, size=(n, size, size, 1)).astype(np.float32)
+
+
+def _per_step_history(steps: int = 200, steps_per_epoch: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    step = np.arange(1, steps + 1)
+    return pd.DataFrame(
+        {
+            "step": step,
+            "epoch": step / steps_per_epoch,  # fractional epochs: 0.025, 0.05, ...
+            "d_loss_real": 0.6 + 0.1 * rng.standard_normal(steps),
+            "d_loss_fake": 0.5 + 0.1 * rng.standard_normal(steps),
+            "d_loss": 1.1 + 0.1 * rng.standard_normal(steps),
+            "g_loss": 1.0 + 0.2 * rng.standard_normal(steps),
+            "d_acc_real": rng.uniform(0.5, 1, steps),
+            "d_acc_fake": rng.uniform(0.3, 0.9, steps),
+        }
+    )
+
+
+def _assert_saves(fig: Figure, stem) -> None:
+    paths = plots.save_figure(fig, stem)
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    for p in paths:
+        assert p.exists() and p.stat().st_size > 0
+
+
+# --------------------------------------------------------------------------------------
+# image_grid
+# --------------------------------------------------------------------------------------
+def test_image_grid_tiles_known_2x2_images_exactly():
+    images = np.array([[[1, 2], [3, 4]], [[5, 6], [7, 8]], [[9, 10], [11, 12]]], np.uint8)
+    grid = plots.image_grid(images, ncol=2, pad=1, pad_value=0)
+    expected = np.array(
+        [
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 1, 2, 0, 5, 6, 0],
+            [0, 3, 4, 0, 7, 8, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 9, 10, 0, 0, 0, 0],  # 4th cell empty: filled with pad_value
+            [0, 11, 12, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
+        np.uint8,
+    )
+    assert grid.dtype == np.uint8
+    np.testing.assert_array_equal(grid, expected)
+
+
+def test_image_grid_default_layout_and_padding():
+    grid = plots.image_grid(np.zeros((10, 28, 28), np.uint8))  # ncol = ceil(sqrt(10)) = 4
+    assert grid.shape == (3 * 30 + 2, 4 * 30 + 2)
+    assert grid[0].tolist() == [255] * grid.shape[1]  # white padding by default
+    assert grid[2:30, 2:30].max() == 0
+
+
+def test_float_and_uint8_inputs_give_the_same_grid():
+    as_uint8 = np.arange(0, 256, dtype=np.uint8)[:196].reshape(1, 14, 14).repeat(4, axis=0)
+    as_uint8[1] = 255 - as_uint8[1]
+    as_float = as_uint8.astype(np.float64) / 127.5 - 1.0
+    np.testing.assert_array_equal(plots.image_grid(as_float), plots.image_grid(as_uint8))
+    # (N, H, W, 1) is the same as (N, H, W).
+    np.testing.assert_array_equal(
+        plots.image_grid(as_float[..., None].astype(np.float32)), plots.image_grid(as_uint8)
+    )
+
+
+def test_float_images_without_negative_values_warn_about_0_1_range():
+    with pytest.warns(UserWarning, match=r"images \* 2 - 1"):
+        plots.image_grid(np.full((1, 4, 4), 0.5, np.float32))
+
+
+def test_float_range_maps_linearly_to_uint8():
+    tiles = plots.images_to_uint8(np.array([[[-1.0, 0.0, 1.0, 1.0000001]]], np.float32))
+    assert tiles.tolist() == [[[0, 128, 255, 255]]]
+
+
+@pytest.mark.parametrize(
+    ("images", "error", "match"),
+    [
+        (np.zeros((2, 28, 28), np.int64), TypeError, "float in \\[-1, 1\\] or uint8"),
+        (np.zeros((2, 28, 28), bool), TypeError, "dtype bool"),
+        (np.full((2, 28, 28), 255.0), ValueError, "looks like \\[0, 255\\]"),
+        (np.full((2, 28, 28), -1.2), ValueError, "must lie in \\[-1, 1\\], got \\[-1.2, -1.2\\]$"),
+        (np.full((2, 28, 28), np.nan), ValueError, "NaN"),
+        (np.zeros((28, 28)), ValueError, "images\\[None\\]"),
+        (np.zeros((2, 28, 28, 3)), ValueError, "\\(N, H, W, 1\\)"),
+        (np.zeros((0, 28, 28)), ValueError, "empty"),
+    ],
+)
+def test_bad_images_are_rejected_with_a_hint(images, error, match):
+    with pytest.raises(error, match=match):
+        plots.image_grid(images)
+
+
+@pytest.mark.parametrize("kwargs", [{"ncol": 0}, {"pad": -1}, {"pad_value": 300}])
+def test_bad_grid_options_are_rejected(kwargs):
+    with pytest.raises(ValueError):
+        plots.image_grid(np.zeros((4, 28, 28), np.uint8), **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# PNG and GIF files
+# --------------------------------------------------------------------------------------
+def test_save_image_grid_writes_scaled_greyscale_png(tmp_path):
+    images = _float_digits(9)
+    path = plots.save_image_grid(images, tmp_path / "samples" / "epoch_001.png", scale=3)
+    grid = plots.image_grid(images)
+    with Image.open(path) as im:
+        assert im.format == "PNG" and im.mode == "L"
+        assert im.size == (grid.shape[1] * 3, grid.shape[0] * 3)
+        pixels = np.asarray(im)
+    np.testing.assert_array_equal(pixels[::3, ::3], grid)  # nearest-neighbour enlargement
+
+
+def test_save_image_grid_is_fast_enough_for_every_epoch(tmp_path):
+    images = _float_digits(100)
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        plots.save_image_grid(images, tmp_path / "grid.png")
+        timings.append(time.perf_counter() - start)
+    assert min(timings) < 0.05
+
+
+def test_make_gif_has_one_frame_per_png_and_holds_the_last(tmp_path):
+    pngs = [
+        plots.save_image_grid(_float_digits(4, seed=i), tmp_path / f"epoch_{i}.png")
+        for i in range(3)
+    ]
+    gif = plots.make_gif(pngs, tmp_path / "out" / "training.gif", duration_ms=100)
+    with Image.open(gif) as im:
+        assert im.format == "GIF"
+        assert im.n_frames == 3
+        assert im.info["loop"] == 0
+        durations = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            durations.append(im.info["duration"])
+    assert durations == [100, 100, 400]
+
+
+def test_make_gif_rejects_empty_and_mismatched_frames(tmp_path):
+    with pytest.raises(ValueError, match="non-empty"):
+        plots.make_gif([], tmp_path / "a.gif")
+    a = plots.save_image_grid(_float_digits(4), tmp_path / "a.png")
+    b = plots.save_image_grid(_float_digits(9), tmp_path / "b.png")
+    with pytest.raises(ValueError, match="same size"):
+        plots.make_gif([a, b], tmp_path / "a.gif")
+
+
+# --------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------
+def test_plot_image_grid_with_row_labels(tmp_path):
+    fig = plots.plot_image_grid(_float_digits(30), row_labels=range(10), title="per class")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [str(d) for d in range(10)]
+    assert ax.get_title() == "per class"
+    assert fig.get_figwidth() == pytest.approx(plots.COLUMN_WIDTH_IN)
+    _assert_saves(fig, tmp_path / "grid")
+
+
+def test_plot_image_grid_draws_into_a_given_axes():
+    fig = Figure()
+    ax1, ax2 = fig.subplots(1, 2)
+    assert plots.plot_image_grid(_float_digits(4), ax=ax2) is fig
+    assert len(ax2.images) == 1 and len(ax1.images) == 0
+
+
+def test_plot_image_grid_row_labels_must_match_rows():
+    with pytest.raises(ValueError, match="split evenly"):
+        plots.plot_image_grid(_float_digits(7), row_labels=range(2))
+    with pytest.raises(ValueError, match="row_labels is empty"):
+        plots.plot_image_grid(_float_digits(6), row_labels=[])
+    with pytest.raises(ValueError, match="3 rows"):
+        plots.plot_image_grid(_float_digits(6), ncol=2, row_labels=range(2))
+
+
+def test_plot_history_per_step_fractional_epochs(tmp_path):
+    history = _per_step_history()
+    fig = plots.plot_history(history, title="DCGAN", smooth=10)
+    assert isinstance(fig, Figure)
+    loss_ax, acc_ax = fig.axes
+    assert acc_ax.get_xlabel() == "epoch"
+    # Smoothing: a faint raw line behind each of the 4 smoothed loss lines.
+    assert len(loss_ax.lines) == 8
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == [
+        "D (real)",
+        "D (fake)",
+        "D (total)",
+        "G",
+    ]
+    np.testing.assert_allclose(loss_ax.lines[0].get_xdata(), history["epoch"])
+    # Accuracy panel: [0, 1] with a dashed line at 0.5.
+    low, high = acc_ax.get_ylim()
+    assert low <= 0 and high >= 1 and high < 1.1
+    assert any(
+        line.get_linestyle() == "--" and set(line.get_ydata()) == {0.5} for line in acc_ax.lines
+    )
+    _assert_saves(fig, tmp_path / "history")
+
+
+def test_plot_history_with_missing_columns_skips_them():
+    per_epoch = {"epoch": [1, 2, 3], "g_loss": [1.0, 0.9, 0.8], "d_loss": [1.3, 1.2, 1.1]}
+    fig = plots.plot_history(per_epoch)
+    assert len(fig.axes) == 1  # no accuracy columns: no accuracy panel
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["D (total)", "G"]
+    assert ax.get_xlabel() == "epoch"
+
+
+def test_plot_history_accepts_a_keras_history_object():
+    # Like what keras.Model.fit returns: per-epoch lists in .history, no epoch column.
+    history = SimpleNamespace(history={"d_loss": [1.3, 1.2, 1.1], "g_loss": [0.7, 0.8, 0.9]})
+    (ax,) = plots.plot_history(history).axes
+    assert ax.get_xlabel() == "epoch"
+    assert ax.lines[0].get_xdata().tolist() == [1, 2, 3]
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_plot_history_uses_step_when_epoch_repeats():
+    history = {"epoch": [0, 0, 1, 1], "step": [10, 20, 30, 40], "d_acc_fake": [0.1, 0.2, 0.3, 0.4]}
+    fig = plots.plot_history(history)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "step"
+    assert ax.lines[0].get_xdata().tolist() == [10, 20, 30, 40]
+
+
+def test_plot_history_skips_gaps_in_sparse_columns():
+    history = {"step": [1, 2, 3, 4], "g_loss": [1.0, np.nan, 0.8, np.nan]}
+    (ax,) = plots.plot_history(history).axes
+    assert ax.lines[0].get_xdata().tolist() == [1, 3]
+
+
+def test_plot_history_rejects_unknown_columns_and_bad_input():
+    with pytest.raises(ValueError, match="none of the columns"):
+        plots.plot_history({"epoch": [1], "loss": [0.1]})
+    with pytest.raises(ValueError, match="same length"):
+        plots.plot_history({"epoch": [1, 2], "g_loss": [0.1]})
+    with pytest.raises(TypeError, match="DataFrame"):
+        plots.plot_history(42)
+    with pytest.raises(ValueError, match="smooth"):
+        plots.plot_history({"g_loss": [1.0]}, smooth=0)
+
+
+def test_plot_histories_one_line_per_run(tmp_path):
+    runs = {"lr=1e-4": _per_step_history(), "lr=2e-4": _per_step_history(100)}
+    fig = plots.plot_histories(runs, "d_acc_fake", title="D accuracy on fake")
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(runs)
+    assert ax.get_ylabel() == "D accuracy (fake)"
+    _assert_saves(fig, tmp_path / "histories")
+
+
+def test_plot_histories_warns_about_and_skips_runs_without_the_column():
+    runs = {"a": {"epoch": [1, 2], "g_loss": [1.0, 0.5]}, "b": {"epoch": [1, 2], "d_loss": [1, 1]}}
+    with pytest.warns(UserWarning, match="'b' has no column 'g_loss'"):
+        fig = plots.plot_histories(runs, "g_loss")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a"]
+    with pytest.raises(ValueError, match="no run has"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plots.plot_histories(runs, "d_acc_real")
+
+
+def test_plot_epoch_grids_from_arrays(tmp_path):
+    grids = {10: _float_digits(16, seed=2), 1: _float_digits(16, seed=1), 5: _float_digits(16)}
+    fig = plots.plot_epoch_grids(grids, title="samples")
+    assert [ax.get_title() for ax in fig.axes] == ["epoch 1", "epoch 5", "epoch 10"]
+    assert fig.get_figwidth() == pytest.approx(plots.FULL_WIDTH_IN)
+    _assert_saves(fig, tmp_path / "epochs")
+
+
+def test_plot_epoch_grids_from_pngs_sorts_by_epoch_number(tmp_path):
+    pngs = [
+        plots.save_image_grid(_float_digits(4, seed=e), tmp_path / f"epoch_{e}.png")
+        for e in (10, 2)
+    ]
+    fig = plots.plot_epoch_grids(pngs, panels_per_row=1)
+    assert [ax.get_title() for ax in fig.axes] == ["epoch 2", "epoch 10"]
+    assert fig.get_figwidth() == pytest.approx(plots.COLUMN_WIDTH_IN)
+
+
+def test_plot_metric_bars_with_error_bars(tmp_path):
+    table = pd.DataFrame(
+        {"run": ["dcgan", "cgan", "cgan+ls"], "fid": [30.0, 25.0, np.nan], "std": [1, 2, np.nan]}
+    )
+    fig = plots.plot_metric_bars(table, "fid", err_col="std", title="FID")
+    (ax,) = fig.axes
+    assert len(ax.patches) == 3
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["dcgan", "cgan", "cgan+ls"]
+    assert ax.yaxis_inverted()  # first row on top
+    assert any(isinstance(c, ErrorbarContainer) for c in ax.containers)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["30", "25", "n/a"]
+    _assert_saves(fig, tmp_path / "bars")
+
+
+def test_plot_metric_bars_labels_negative_and_large_values():
+    table = {"run": ["a", "b"], "delta": [-0.25, 1234.5]}
+    (ax,) = plots.plot_metric_bars(table, "delta").axes
+    assert [t.get_text() for t in ax.texts] == ["-0.25", "1234"]
+    low, high = ax.get_xlim()
+    assert low < -0.25 and high > 1234.5
+
+
+def test_plot_metric_bars_accepts_records_and_checks_columns():
+    records = [{"name": "a", "is": 2.0}, {"name": "b", "is": 3.0}]
+    fig = plots.plot_metric_bars(records, "is", label_col="name")
+    assert len(fig.axes[0].patches) == 2
+    with pytest.raises(ValueError, match="no column 'fid'"):
+        plots.plot_metric_bars(records, "fid", label_col="name")
+
+
+# --------------------------------------------------------------------------------------
+# Style and saving
+# --------------------------------------------------------------------------------------
+def test_house_style_does_not_leak_into_global_rcparams():
+    before = dict(matplotlib.rcParams)
+    plots.plot_history({"g_loss": [1.0, 0.5]})
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_figures_use_house_style():
+    fig = plots.plot_history({"epoch": [1, 2], "g_loss": [1.0, 0.5]})
+    ax = fig.axes[0]
+    assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+    assert ax.xaxis.label.get_fontsize() == 8
+    assert fig.get_layout_engine() is not None
+
+
+def test_save_figure_pdf_is_truetype_dated_never_and_reproducible(tmp_path):
+    def make() -> Figure:
+        return plots.plot_history({"epoch": [1, 2, 3], "g_loss": [1.0, 0.5, 0.7]})
+
+    a = plots.save_figure(make(), tmp_path / "a", formats=("pdf",))[0]
+    b = plots.save_figure(make(), tmp_path / "b", formats=["pdf"])[0]
+    data = a.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert b"/CreationDate" not in data
+    assert b"/Type3" not in data  # pdf.fonttype 42: TrueType, as IEEE PDF eXpress wants
+    assert data == b.read_bytes()
+
+
+def test_save_figure_paths_and_errors(tmp_path):
+    fig = plots.plot_history({"g_loss": [1.0, 0.5]})
+    paths = plots.save_figure(fig, tmp_path / "new" / "run_lr0.5", dpi=50, close=True)
+    assert [p.name for p in paths] == ["run_lr0.5.png", "run_lr0.5.pdf"]
+    with Image.open(paths[0]) as im:
+        assert im.size == (round(fig.get_figwidth() * 50), round(fig.get_figheight() * 50))
+    with pytest.raises(ValueError, match="suffix"):
+        plots.save_figure(fig, tmp_path / "x.png")
+    with pytest.raises(ValueError, match="unknown format"):
+        plots.save_figure(fig, tmp_path / "x", formats=("docx",))
+
+
+def test_plot_class_fractions_groups_bars_per_class(tmp_path):
+    fractions = {"real": np.full(10, 0.1), "collapsed": np.eye(10)[3]}
+    fig = plots.plot_class_fractions(fractions, title="coverage")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 20
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert heights[-1] == pytest.approx(1.0) and heights[0] == 0.0
+    assert len(plots.save_figure(fig, tmp_path / "cov")) == 2
+    with pytest.raises(ValueError, match="same length"):
+        plots.plot_class_fractions({"a": np.ones(10) / 10, "b": np.ones(5) / 5})
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_class_fractions({})
