@@ -1,0 +1,47 @@
+"""Where runs and figures go, so notebooks, the CLI and tests agree.
+
+Full mode writes report figures into the repository's ``figures/``; quick mode
+(``GANKIT_QUICK=1``) writes them under ``runs/quick/figures`` so a test run never
+overwrites the committed full-mode results. Both can be redirected with
+``GANKIT_FIGURES_DIR`` and ``GANKIT_RUNS_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gankit.config import GANConfig, config_hash, is_quick
+
+
+def project_root() -> Path:
+    """The checkout gankit is installed from (editable install), else the working directory."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").exists() else Path.cwd()
+
+
+def runs_dir() -> Path:
+    """Root of all run directories: $GANKIT_RUNS_DIR, else <project>/runs[/quick]."""
+    if "GANKIT_RUNS_DIR" in os.environ:
+        return Path(os.environ["GANKIT_RUNS_DIR"])
+    base = project_root() / "runs"
+    return base / "quick" if is_quick() else base
+
+
+def figures_dir() -> Path:
+    """Where report figures and tables go: $GANKIT_FIGURES_DIR, else <project>/figures
+    (full mode) or <runs>/figures (quick mode). Created if missing."""
+    if "GANKIT_FIGURES_DIR" in os.environ:
+        path = Path(os.environ["GANKIT_FIGURES_DIR"])
+    else:
+        path = runs_dir() / "figures" if is_quick() else project_root() / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_dir_for(config: GANConfig, seed: int) -> Path:
+    """The run directory of ``config`` and ``seed``: <runs>/<name>-<config hash>-s<seed>.
+
+    Keyed by the config hash, so a changed config never resumes another config's run.
+    """
+    return runs_dir() / f"{config.name}-{config_hash(config)}-s{seed}"

@@ -1,0 +1,123 @@
+"""Named configurations: the notebooks and the command line train the same thing by name.
+
+``get_preset(name)`` returns the full-mode config; ``get_preset(name, quick=True)`` (or
+``GANKIT_QUICK=1``) the same model on fewer images and epochs.
+"""
+
+from __future__ import annotations
+
+from gankit.config import GANConfig, is_quick, with_overrides
+
+# The TensorFlow DCGAN tutorial: G Dense 7x7x256 -> ConvT 128 -> ConvT 64 -> ConvT 1,
+# D Conv 64 -> Conv 128 -> Dense with dropout 0.3, Adam 1e-4, batch 256.
+_TUTORIAL = {
+    "generator.act": "leaky_relu",
+    "generator.base_filters": 64,
+    "generator.kernel_size": 5,
+    "discriminator.base_filters": 64,
+    "discriminator.kernel_size": 5,
+    "discriminator.dropout": 0.3,
+    "discriminator.norm": "none",
+    "train.batch_size": 256,
+    "train.g_lr": 1e-4,
+    "train.d_lr": 1e-4,
+    "train.g_beta1": 0.9,
+    "train.d_beta1": 0.9,
+    "train.update": "simultaneous",
+    "train.epochs": 50,
+}
+
+# Q1's tuned DCGAN: half the tutorial's width with 4x4 kernels (about 3x faster on a CPU),
+# batch norm in D instead of dropout (D learns fast enough to teach G in a few epochs),
+# Adam 2e-4 / beta1 0.5 as in the DCGAN paper.
+_TUNED = {
+    "generator.base_filters": 32,
+    "generator.kernel_size": 4,
+    "discriminator.base_filters": 32,
+    "discriminator.kernel_size": 4,
+    "discriminator.norm": "batch",
+    "discriminator.dropout": 0.0,
+    "train.batch_size": 128,
+    "train.epochs": 8,
+}
+
+# Fails on purpose: tiny latent space, lr 10x too high with beta1 0.95 (momentum carries
+# G and D past each other), and a one-layer D.
+_FAILING = {
+    **_TUNED,
+    "generator.latent_dim": 25,
+    "discriminator.depth": 1,
+    "train.g_lr": 2e-3,
+    "train.d_lr": 2e-3,
+    "train.g_beta1": 0.95,
+    "train.d_beta1": 0.95,
+    "train.epochs": 2,
+}
+
+# Collapses on purpose: G takes several large steps per D step, so it keeps jumping to
+# whatever single mode fools the current D.
+_COLLAPSE = {
+    **_TUNED,
+    "generator.latent_dim": 2,
+    "train.g_steps": 3,
+    "train.g_lr": 1e-3,
+    "train.epochs": 2,
+}
+
+_PRESETS: dict[str, dict] = {
+    "dcgan_tutorial": _TUTORIAL,
+    "dcgan_tuned": _TUNED,
+    "dcgan_failing": _FAILING,
+    "dcgan_collapse": _COLLAPSE,
+    "mlp_gan": {"generator.kind": "mlp", "discriminator.kind": "mlp", "train.epochs": 10},
+}
+
+_QUICK = {"train.n_train": 2048, "train.epochs": 1}
+
+# Q1's comparison: one change at a time against the tuned DCGAN, on the same budget.
+DCGAN_VARIANTS: dict[str, dict] = {
+    "tuned": {},
+    "G wider (64)": {"generator.base_filters": 64},
+    "D wider (64)": {"discriminator.base_filters": 64},
+    "D shallow (1 block)": {"discriminator.depth": 1},
+    "G deeper (3 blocks)": {"generator.depth": 3},
+    "batch 64": {"train.batch_size": 64},
+    "batch 256": {"train.batch_size": 256},
+    "lr 1e-3": {"train.g_lr": 1e-3, "train.d_lr": 1e-3},
+    "latent 10": {"generator.latent_dim": 10},
+    "label smoothing 0.9": {"train.real_label": 0.9},
+    "virtual batch norm (G)": {"generator.norm": "virtual"},
+    "D:G 2:1": {"train.d_steps": 2},
+    "D:G 1:2": {"train.g_steps": 2},
+    "minimax loss": {"train.loss": "minimax"},
+}
+
+
+def dcgan_variants(*, epochs: int, n_train: int | None) -> dict[str, GANConfig]:
+    """Q1's comparison configs (`DCGAN_VARIANTS` applied to the tuned DCGAN), each trained
+    for ``epochs`` epochs on ``n_train`` images, named ``dcgan_variant_<i>``."""
+    base = with_overrides(
+        get_preset("dcgan_tuned", quick=False), {"train.epochs": epochs, "train.n_train": n_train}
+    )
+    return {
+        label: with_overrides(base, {**changes, "name": f"dcgan_variant_{i:02d}"})
+        for i, (label, changes) in enumerate(DCGAN_VARIANTS.items())
+    }
+
+
+def preset_names() -> list[str]:
+    """The names `get_preset` accepts."""
+    return sorted(_PRESETS)
+
+
+def get_preset(name: str, *, quick: bool | None = None) -> GANConfig:
+    """The config called ``name``; ``quick`` (default: GANKIT_QUICK) shrinks data and epochs.
+
+    Raises:
+      ValueError: for an unknown name, listing the known ones.
+    """
+    if name not in _PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(preset_names())}")
+    config = with_overrides(GANConfig(name=name), _PRESETS[name])
+    quick = is_quick() if quick is None else quick
+    return with_overrides(config, _QUICK) if quick else config
