@@ -34,6 +34,7 @@ from gankit import losses
 from gankit.config import GANConfig, TrainConfig, to_dict
 from gankit.nets import build_gan
 from gankit.plots import make_gif, save_image_grid
+from gankit.report import atomic_write
 
 STEP_COLUMNS = ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
 
@@ -376,7 +377,8 @@ def _prepare_run_dir(run_dir: Path, config: GANConfig, resume: bool) -> None:
             )
         return
     run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(config_path, json.dumps(to_dict(config), indent=2, sort_keys=True))
+    with atomic_write(config_path) as f:
+        f.write(json.dumps(to_dict(config), indent=2, sort_keys=True))
 
 
 def _load_logs(run_dir: Path, epochs_done: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -451,10 +453,5 @@ def _progress_bar(total: int, desc: str, enabled: bool):
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    _atomic_write(path, df.to_csv(index=False))
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_write(path) as f:
+        df.to_csv(f, index=False)
