@@ -95,6 +95,9 @@ class TrainConfig:
     """A column of the epoch history (e.g. 'g_loss' or a metric from ``epoch_metrics``)."""
     early_stopping_mode: str = "min"
     early_stopping_patience: int = 3
+    ema_decay: float = 0.0
+    """Exponential moving average of G's weights (e.g. 0.999): samples, metrics and the
+    saved generator then use the average, which is smoother than the last step. 0: off."""
     precision: str = "float32"
     """'float32' or 'mixed_bfloat16' (faster on CPUs with bf16 support)."""
     grid_size: int = 64

@@ -32,8 +32,8 @@ import tensorflow as tf
 
 from gankit import losses
 from gankit.config import GANConfig, TrainConfig, to_dict
+from gankit.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
-from gankit.plots import make_gif, save_image_grid
 from gankit.report import atomic_write
 
 STEP_COLUMNS = ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
@@ -48,6 +48,7 @@ class TrainResult:
     """What `train_gan` returns. ``history`` has one row per epoch, ``steps`` one per round."""
 
     generator: keras.Model
+    """The trained generator; with ``ema_decay`` > 0, the moving average of its weights."""
     discriminator: keras.Model
     history: pd.DataFrame
     steps: pd.DataFrame
@@ -87,6 +88,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
         (cfg.early_stopping_mode in ("min", "max"), "early_stopping_mode must be min or max"),
         (cfg.early_stopping_patience >= 1, "early_stopping_patience must be >= 1"),
         (cfg.grid_size >= 1, "grid_size must be >= 1"),
+        (0 <= cfg.ema_decay < 1, "ema_decay must be in [0, 1); 0.999 is typical, 0 is off"),
     ]
     for ok, message in checks:
         if not ok:
@@ -134,8 +136,31 @@ class GANSteps:
         # Build optimiser slots now, so a checkpoint restore can fill them.
         self.g_opt.build(self.g.trainable_variables)
         self.d_opt.build(self.d.trainable_variables)
-        step = self._simultaneous if cfg.update == "simultaneous" else self._alternating
-        self.round_step = tf.function(step)
+        self._update = self._simultaneous if cfg.update == "simultaneous" else self._alternating
+        self.ema = None
+        if cfg.ema_decay > 0:
+            self.ema = keras.models.clone_model(generator)
+            self.ema.set_weights(generator.get_weights())
+        self.round_step = tf.function(self._round)
+
+    def _round(self, real_batches, round_index):
+        logs = self._update(real_batches, round_index)
+        if self.ema is not None:
+            self._update_ema(round_index)
+        return logs
+
+    def _update_ema(self, round_index):
+        # Bias-free start as in tf.train.ExponentialMovingAverage(num_updates=...): the
+        # effective decay grows from 0.1 to ema_decay, so early averages are not stuck at init.
+        t = tf.cast(round_index, tf.float32)
+        decay = tf.minimum(self.cfg.ema_decay, (1.0 + t) / (10.0 + t))
+        for avg, w in zip(self.ema.trainable_variables, self.g.trainable_variables, strict=True):
+            avg.assign(decay * avg + (1.0 - decay) * w)
+        # Batch-norm statistics and RNG states are copied, not averaged.
+        for avg, w in zip(
+            self.ema.non_trainable_variables, self.g.non_trainable_variables, strict=True
+        ):
+            avg.assign(w)
 
     def _noise(self, batch_size, round_index, slot):
         # Eight noise draws per round are reserved; slot picks one of them.
@@ -278,7 +303,10 @@ def train_gan(
         d_optimizer=steps.d_opt,
         epoch=epoch_var,
         rng_states=rng_states,
+        **({} if steps.ema is None else {"ema_generator": steps.ema}),
     )
+    # With an EMA, samples, metrics and the saved generator use the averaged weights.
+    sampler = generator if steps.ema is None else steps.ema
     manager = tf.train.CheckpointManager(ckpt, run_dir / "checkpoints", max_to_keep=2)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -317,7 +345,7 @@ def train_gan(
             bar.close()
         row = _epoch_row(epoch, logs, seconds, rounds * per_round)
         if epoch_metrics is not None:
-            row.update({k: float(v) for k, v in epoch_metrics(generator).items()})
+            row.update({k: float(v) for k, v in epoch_metrics(sampler).items()})
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
         step_log = pd.concat([step_log, _step_rows(epoch, logs)], ignore_index=True)
         epoch_var.assign(epoch)
@@ -325,7 +353,7 @@ def train_gan(
         _write_csv(history, run_dir / "history.csv")
         _write_csv(step_log, run_dir / "steps.csv")
         save_image_grid(
-            generator(fixed_noise, training=False).numpy(),
+            sampler(fixed_noise, training=False).numpy(),
             run_dir / "samples" / f"epoch_{epoch:03d}.png",
         )
         for callback in callbacks:
@@ -337,9 +365,9 @@ def train_gan(
     frames = sorted((run_dir / "samples").glob("epoch_*.png"))
     if frames:
         make_gif(frames, run_dir / "progress.gif")
-    generator.save(run_dir / "generator.keras")
+    sampler.save(run_dir / "generator.keras")
     return TrainResult(
-        generator,
+        sampler,
         discriminator,
         history,
         step_log,
