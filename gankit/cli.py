@@ -28,8 +28,10 @@ def run_notebook(path: Path, *, quick: bool, timeout: int | None = None) -> floa
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    env_quick = os.environ.get("GANKIT_QUICK")
+    saved = {k: os.environ.get(k) for k in ("GANKIT_QUICK", "GANKIT_PROGRESS")}
     os.environ["GANKIT_QUICK"] = "1" if quick else "0"
+    # Nobody watches a headless run: progress bars would only leave "0%" widgets behind.
+    os.environ["GANKIT_PROGRESS"] = "0"
     try:
         t0 = time.perf_counter()
         client = nbclient.NotebookClient(
@@ -41,10 +43,11 @@ def run_notebook(path: Path, *, quick: bool, timeout: int | None = None) -> floa
         client.execute()
         seconds = time.perf_counter() - t0
     finally:
-        if env_quick is None:
-            os.environ.pop("GANKIT_QUICK")
-        else:
-            os.environ["GANKIT_QUICK"] = env_quick
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     nbformat.write(strip_volatile_metadata(nb), path)
     return seconds
 

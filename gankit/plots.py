@@ -529,7 +529,8 @@ def plot_histories(
             f"runs use different x axes {sorted(xlabels)}; log the same `epoch` or `step` "
             "column in every run"
         )
-    fig = _new_figure(COLUMN_WIDTH_IN, 2.4)
+    legend_rows = math.ceil(len(curves) / 2)
+    fig = _new_figure(COLUMN_WIDTH_IN, 2.2 + 0.17 * legend_rows)
     ax = fig.add_subplot()
     for i, (name, x, y, _) in enumerate(curves):
         color = _RUN_COLORS[i % len(_RUN_COLORS)]
@@ -540,7 +541,8 @@ def plot_histories(
     ax.set_xlabel(curves[0][3])
     _integer_ticks_if_whole(ax, np.concatenate([c[1] for c in curves]))
     ax.set_ylabel(_HISTORY_LABELS.get(column, column))
-    _legend_above(ax, max_columns=3)
+    # Run names are long: two columns below the axes, where they never squeeze the plot.
+    fig.legend(loc="outside lower center", ncols=min(2, len(curves)), frameon=False)
     if title:
         fig.suptitle(title)
     return fig

@@ -319,8 +319,10 @@ def train_gan(
     )
     rounds = len(images) // per_round
     stopped = "completed"
-    if start and progress:
-        print(f"resuming {run_dir} from epoch {start}/{cfg.epochs}")
+    if start >= cfg.epochs:
+        print(f"{run_dir.name}: already trained ({start} epochs), loaded from its checkpoint")
+    elif start:
+        print(f"{run_dir.name}: resuming from epoch {start}/{cfg.epochs}")
 
     for epoch in range(start + 1, cfg.epochs + 1):
         order = np.random.default_rng([seed, epoch]).permutation(len(images))

@@ -150,7 +150,7 @@ def test_plot_histories_one_line_per_run(tmp_path):
     runs = {"lr=1e-4": _per_step_history(), "lr=2e-4": _per_step_history(100)}
     fig = plots.plot_histories(runs, "d_acc_fake", title="D accuracy on fake")
     (ax,) = fig.axes
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(runs)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(runs)
     assert ax.get_ylabel() == "D accuracy (fake)"
     _assert_saves(fig, tmp_path / "histories")
 
@@ -159,7 +159,7 @@ def test_plot_histories_warns_about_and_skips_runs_without_the_column():
     runs = {"a": {"epoch": [1, 2], "g_loss": [1.0, 0.5]}, "b": {"epoch": [1, 2], "d_loss": [1, 1]}}
     with pytest.warns(UserWarning, match="'b' has no column 'g_loss'"):
         fig = plots.plot_histories(runs, "g_loss")
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a"]
     with pytest.raises(ValueError, match="no run has"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         plots.plot_histories(runs, "d_acc_real")

@@ -1,0 +1,32 @@
+"""TensorFlow start-up without its C++ log noise, for notebooks and scripts.
+
+TensorFlow 2.21 prints oneDNN and CUDA-probe messages from C++ at import and at the first
+operation, before ``TF_CPP_MIN_LOG_LEVEL`` is read, straight to file descriptor 2. In a
+notebook they land in the committed outputs. `quiet_tensorflow` imports TensorFlow and
+runs one operation with that descriptor pointed at /dev/null, then restores it, so later
+warnings and errors still show.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def quiet_tensorflow() -> None:
+    """Imports TensorFlow and initialises its devices with C++ start-up logs silenced.
+
+    Call it once, before anything else imports TensorFlow (later calls do nothing).
+    Python exceptions are not affected: they propagate as usual.
+    """
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()
+        tf.constant(0.0) + 1.0  # the first op probes for CUDA and logs if there is none
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
