@@ -6,10 +6,11 @@ described by a `GANConfig` on images in [-1, 1] and leaves a run directory::
     run_dir/config.json        the config, checked on resume
     run_dir/history.csv        one row per epoch (means of the step logs, seconds, metrics)
     run_dir/steps.csv          one row per training round (fractional epoch, losses, D acc)
-    run_dir/checkpoints/       G, D, both optimisers and the epoch counter
+    run_dir/checkpoints/       G, D, both optimisers, dropout RNG states, the EMA of G (if
+                               any) and the epoch counter; the last two epochs are kept
     run_dir/samples/epoch_###.png   a grid from the same fixed noise after every epoch
     run_dir/progress.gif       those grids as an animation
-    run_dir/generator.keras    the final generator
+    run_dir/generator.keras    the final generator (its EMA with ``ema_decay`` > 0)
 
 Randomness is stateless: the noise of round ``s`` is drawn from the seed pair
 ``(seed, s)`` and the data order of epoch ``e`` from ``(seed, e)``, so a run resumed from
