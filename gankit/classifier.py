@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from gankit.config import is_quick
+from gankit.data import resolve_data_dir
 
 N_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
@@ -42,7 +43,6 @@ CACHE_FORMAT_VERSION = 1
 does not show, so that old cached models are never reused."""
 
 _CACHE_SUBDIR = "classifiers"
-_DATA_DIR_ENV = "GANKIT_DATA_DIR"  # the same variable as gankit.data uses
 
 
 @dataclass(frozen=True)
@@ -478,9 +478,7 @@ def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     ``~/.cache/gankit/classifiers``."""
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
-    base = os.environ.get(_DATA_DIR_ENV)
-    root = Path(base).expanduser() if base else Path.home() / ".cache" / "gankit"
-    return root / _CACHE_SUBDIR
+    return resolve_data_dir() / _CACHE_SUBDIR
 
 
 def cache_paths(
