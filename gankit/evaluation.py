@@ -27,22 +27,23 @@ def duplicate_threshold(real_images: np.ndarray, quantile: float = 0.01) -> floa
 
 
 def pixel_statistics(
-    images: np.ndarray, train_images: np.ndarray, threshold: float, *, seed: int = 0
+    images: np.ndarray, train_images: np.ndarray | None, threshold: float, *, seed: int = 0
 ) -> dict[str, float]:
     """Diversity, near-duplicates and distance to the training set of ``images``.
 
     Returns a dict with ``pairwise_distance`` (mean L2 between random pairs),
-    ``duplicate_fraction`` (nearest other image closer than ``threshold``) and
-    ``nn_train_distance`` (median L2 to the nearest training image; far below the real test
-    set's value means copying).
+    ``duplicate_fraction`` (nearest other image closer than ``threshold``) and, when
+    ``train_images`` is given, ``nn_train_distance`` (median L2 to the nearest training
+    image; far below the real test set's value means copying; the costliest number here).
     """
-    return {
+    out = {
         "pairwise_distance": diversity.mean_pairwise_distance(images, seed=seed),
         "duplicate_fraction": diversity.duplicate_fraction(images, threshold),
-        "nn_train_distance": float(
-            np.median(diversity.nearest_neighbour_distances(images, train_images))
-        ),
     }
+    if train_images is not None:
+        nn = diversity.nearest_neighbour_distances(images, train_images)
+        out["nn_train_distance"] = float(np.median(nn))
+    return out
 
 
 def classifier_statistics(
@@ -72,11 +73,12 @@ def classifier_statistics(
 def evaluate_unconditional(
     generator: keras.Model | None,
     real_test: np.ndarray,
-    train_images: np.ndarray,
+    train_images: np.ndarray | None,
     *,
     classifier: keras.Model | None = None,
     n: int = 5000,
     seed: int = 0,
+    include_real: bool = True,
 ) -> dict[str, dict[str, float]]:
     """The Q1 evaluation of ``generator`` beside real test images, as {"generated": ...,
     "real test": ...}.
@@ -86,9 +88,12 @@ def evaluate_unconditional(
         only the real reference.
       real_test: real images in [-1, 1], at least ``2 n`` of them (half for the reference
         row, half to calibrate the duplicate threshold and the FID reference).
-      train_images: real training images in [-1, 1] for the memorisation distance.
+      train_images: real training images in [-1, 1] for the memorisation distance; None
+        skips it.
       classifier: the reference classifier (gankit.classifier); adds IS, coverage and FID.
       n: samples per row.
+      include_real: also compute the "real test" row (always, when ``generator`` is None);
+        it is the same for every generator, so evaluate it once when comparing many.
 
     Raises:
       ValueError: if ``real_test`` has fewer than ``2 n`` images.
@@ -102,7 +107,7 @@ def evaluate_unconditional(
         from gankit.classifier import embed
 
         real_embedding = embed(classifier, calibration)
-    rows = {"real test": reference}
+    rows = {"real test": reference} if include_real or generator is None else {}
     if generator is not None:
         rows = {"generated": generate(generator, n, seed=seed), **rows}
     out = {}

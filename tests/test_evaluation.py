@@ -67,3 +67,13 @@ def test_generate_is_seeded_and_batched():
     assert sample_noise(5, 4, seed=1).shape == (5, 4)
     with pytest.raises(ValueError, match=">= 1"):
         sample_noise(0, 4, seed=1)
+
+
+def test_real_row_and_memorisation_distance_can_be_left_out():
+    out = evaluate_unconditional(constant_generator(), REAL, None, n=200, include_real=False)
+    assert list(out) == ["generated"]
+    assert "nn_train_distance" not in out["generated"]
+    assert out["generated"]["duplicate_fraction"] == 1.0
+    assert list(evaluate_unconditional(None, REAL, None, n=200, include_real=False)) == [
+        "real test"
+    ]
