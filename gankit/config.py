@@ -42,6 +42,9 @@ class GeneratorConfig:
     """'relu' (DCGAN paper) or 'leaky_relu' (TensorFlow tutorial)."""
     hidden: tuple[int, ...] = (256, 512, 1024)
     """mlp: widths of the hidden dense layers."""
+    conditioning: str = "none"
+    """'none' (a GAN) or, for a conditional GAN, how the label enters G: 'concat' (one-hot
+    appended to z), 'embedding' (learned), 'batchnorm' (class-conditional batch norm)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class DiscriminatorConfig:
     leaky_slope: float = 0.2
     hidden: tuple[int, ...] = (512, 256)
     """mlp: widths of the hidden dense layers."""
+    conditioning: str = "none"
+    """'none' or, for a conditional GAN, how the label enters D: 'concat' (one-hot image
+    channels), 'embedding' (a learned label channel), 'projection' (Miyato & Koyama 2018)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ class TrainConfig:
     n_train: int | None = None
     """Train on the first n training images (None: all 60,000)."""
     loss: str = "nonsaturating"
-    """'nonsaturating' (-log D(G(z))) or 'minimax' (log(1 - D(G(z))))."""
+    """'nonsaturating' (-log D(G(z))), 'minimax' (log(1 - D(G(z)))) or 'hinge'."""
     g_lr: float = 2e-4
     d_lr: float = 2e-4
     g_beta1: float = 0.5
@@ -113,6 +119,11 @@ class GANConfig:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    @property
+    def conditional(self) -> bool:
+        """True for a class-conditional GAN (G and D both take labels)."""
+        return self.generator.conditioning != "none"
+
 
 _SECTIONS = {
     "generator": GeneratorConfig,
@@ -141,10 +152,21 @@ def from_dict(data: dict[str, Any]) -> GANConfig:
     return GANConfig(name=data.get("name", "dcgan"), **parts)
 
 
+# Fields added after runs were already named by their hash: at these values they are left
+# out of the hash, so a run directory of an older gankit keeps its name.
+_HASHED_ONLY_IF_CHANGED = {
+    ("generator", "conditioning"): "none",
+    ("discriminator", "conditioning"): "none",
+}
+
+
 def config_hash(config: GANConfig) -> str:
     """A short stable hash of everything in ``config`` except its name."""
     data = to_dict(config)
     data.pop("name")
+    for (section, key), default in _HASHED_ONLY_IF_CHANGED.items():
+        if data[section][key] == default:
+            del data[section][key]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
 
 

@@ -7,18 +7,29 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-GAN_LOSSES = ("nonsaturating", "minimax")
+GAN_LOSSES = ("nonsaturating", "minimax", "hinge")
 
 
-def discriminator_loss_terms(real_logits, fake_logits, real_targets, fake_targets):
-    """D's binary cross-entropy on real and on fake logits, each averaged over the batch.
+def discriminator_loss_terms(real_logits, fake_logits, real_targets, fake_targets, kind="bce"):
+    """D's loss on real and on fake logits, each averaged over the batch.
 
     ``real_targets``/``fake_targets`` are per-example targets (batch, 1): 1 for real and 0
     for fake, or softened/flipped values from `discriminator_targets`.
 
+    - 'bce' (the 'nonsaturating' and 'minimax' GANs): binary cross-entropy with the targets.
+    - 'hinge' (Lim & Ye 2017; Miyato et al. 2018): mean relu(1 - t * logit) with t = +1 for
+      a target above 0.5 and -1 otherwise, so flips apply; smoothing has no effect.
+
     Returns:
       (loss_real, loss_fake), scalars; D minimises their sum.
     """
+    if kind == "hinge":
+
+        def hinge(logits, targets):
+            sign = tf.where(targets > 0.5, 1.0, -1.0)
+            return tf.reduce_mean(tf.nn.relu(1.0 - sign * logits))
+
+        return hinge(real_logits, real_targets), hinge(fake_logits, fake_targets)
     bce = tf.nn.sigmoid_cross_entropy_with_logits
     return (
         tf.reduce_mean(bce(labels=real_targets, logits=real_logits)),
@@ -33,6 +44,7 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
       early in training when D rejects every sample.
     - 'minimax': mean log(1 - D(G(z))) = -mean softplus(logit), the original objective, whose
       gradient vanishes when D is confident; kept to show that failure.
+    - 'hinge': -mean logit (the generator side of the hinge GAN).
 
     Raises:
       ValueError: for an unknown ``kind``.
@@ -41,6 +53,8 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
         return tf.reduce_mean(tf.nn.softplus(-fake_logits))
     if kind == "minimax":
         return -tf.reduce_mean(tf.nn.softplus(fake_logits))
+    if kind == "hinge":
+        return -tf.reduce_mean(fake_logits)
     raise ValueError(f"loss must be one of {', '.join(GAN_LOSSES)}; got {kind!r}")
 
 

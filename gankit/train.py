@@ -1,7 +1,9 @@
 """The GAN trainer: compiled steps, D:G balancing, history, checkpoints, samples, resume.
 
 `train_gan(config, images, run_dir, seed=...)` trains a generator and a discriminator
-described by a `GANConfig` on images in [-1, 1] and leaves a run directory::
+described by a `GANConfig` on images in [-1, 1] (with ``labels=`` for a conditional GAN:
+G and D then also take the class, and each fake batch uses the labels of its real batch)
+and leaves a run directory::
 
     run_dir/config.json        the config, checked on resume
     run_dir/history.csv        one row per epoch (means of the step logs, seconds, metrics)
@@ -32,10 +34,11 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit import losses
-from gankit.config import GANConfig, TrainConfig, to_dict
+from gankit.config import GANConfig, TrainConfig, from_dict, to_dict
 from gankit.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
 from gankit.report import atomic_write
+from gankit.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
 
 STEP_COLUMNS = ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
 
@@ -123,14 +126,18 @@ def check_images(images: np.ndarray) -> np.ndarray:
 class GANSteps:
     """The compiled training steps of one GAN: one place that reads like a keras-io example.
 
-    ``round_step(real_batches, round_index)`` runs ``d_steps`` discriminator updates (one per
-    real batch) and ``g_steps`` generator updates, and returns the step logs as a float32
-    vector in the order of `STEP_COLUMNS`.
+    ``round_step(real_batches, real_labels, round_index)`` runs ``d_steps`` discriminator
+    updates (one per real batch, shape (d_steps, batch, 28, 28, 1)) and ``g_steps``
+    generator updates, and returns the step logs as a float32 vector in the order of
+    `STEP_COLUMNS`. ``real_labels`` (d_steps, batch) int32 are the batches' classes; an
+    unconditional GAN ignores them.
     """
 
     def __init__(self, generator, discriminator, cfg: TrainConfig, seed: int):
         self.g, self.d, self.cfg = generator, discriminator, cfg
-        self.latent_dim = generator.input_shape[-1]
+        self.conditional = is_conditional(generator)
+        self.latent_dim = latent_dim_of(generator)
+        self.d_loss_kind = "hinge" if cfg.loss == "hinge" else "bce"
         self.seed = tf.constant(seed, tf.int64)
         self.g_opt = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.g_beta1, beta_2=cfg.g_beta2)
         self.d_opt = keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.d_beta1, beta_2=cfg.d_beta2)
@@ -144,8 +151,8 @@ class GANSteps:
             self.ema.set_weights(generator.get_weights())
         self.round_step = tf.function(self._round)
 
-    def _round(self, real_batches, round_index):
-        logs = self._update(real_batches, round_index)
+    def _round(self, real_batches, real_labels, round_index):
+        logs = self._update(real_batches, real_labels, round_index)
         if self.ema is not None:
             self._update_ema(round_index)
         return logs
@@ -170,17 +177,25 @@ class GANSteps:
             (batch_size, self.latent_dim), seed=tf.stack([self.seed, counter])
         )
 
-    def _d_losses(self, real, fake, round_index, slot):
+    def _generate(self, z, labels):
+        return self.g([z, labels] if self.conditional else z, training=True)
+
+    def _discriminate(self, images, labels):
+        return self.d([images, labels] if self.conditional else images, training=True)
+
+    def _d_losses(self, real, fake, labels, round_index, slot):
         cfg = self.cfg
-        real_logits = self.d(real, training=True)
-        fake_logits = self.d(fake, training=True)
+        real_logits = self._discriminate(real, labels)
+        fake_logits = self._discriminate(fake, labels)
         targets = losses.discriminator_targets(
             tf.shape(real)[0],
             real_label=cfg.real_label,
             flip_probability=cfg.flip_probability,
             seed=tf.stack([self.seed + 7919, round_index * 8 + slot]),
         )
-        loss_real, loss_fake = losses.discriminator_loss_terms(real_logits, fake_logits, *targets)
+        loss_real, loss_fake = losses.discriminator_loss_terms(
+            real_logits, fake_logits, *targets, kind=self.d_loss_kind
+        )
         return loss_real, loss_fake, real_logits, fake_logits
 
     def _logs(self, loss_real, loss_fake, g_loss, real_logits, fake_logits):
@@ -194,14 +209,14 @@ class GANSteps:
             ]
         )
 
-    def _simultaneous(self, real_batches, round_index):
+    def _simultaneous(self, real_batches, real_labels, round_index):
         """One forward pass, two tapes: both nets step from the same point (TF tutorial)."""
-        real = real_batches[0]
+        real, labels = real_batches[0], real_labels[0]
         z = self._noise(tf.shape(real)[0], round_index, 0)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.g(z, training=True)
+            fake = self._generate(z, labels)
             loss_real, loss_fake, real_logits, fake_logits = self._d_losses(
-                real, fake, round_index, 0
+                real, fake, labels, round_index, 0
             )
             g_loss = losses.generator_loss(fake_logits, self.cfg.loss)
             d_loss = loss_real + loss_fake
@@ -209,23 +224,24 @@ class GANSteps:
         self._apply(self.g_opt, g_tape.gradient(g_loss, self.g.trainable_variables), self.g)
         return self._logs(loss_real, loss_fake, g_loss, real_logits, fake_logits)
 
-    def _alternating(self, real_batches, round_index):
+    def _alternating(self, real_batches, real_labels, round_index):
         """k D updates, then G updates against the updated D."""
         for k in range(self.cfg.d_steps):
-            real = real_batches[k]
+            real, labels = real_batches[k], real_labels[k]
             z = self._noise(tf.shape(real)[0], round_index, k)
-            fake = self.g(z, training=True)
+            fake = self._generate(z, labels)
             with tf.GradientTape() as tape:
                 loss_real, loss_fake, real_logits, fake_logits = self._d_losses(
-                    real, tf.stop_gradient(fake), round_index, k
+                    real, tf.stop_gradient(fake), labels, round_index, k
                 )
                 d_loss = loss_real + loss_fake
             self._apply(self.d_opt, tape.gradient(d_loss, self.d.trainable_variables), self.d)
         g_total = tf.constant(0.0)
         for j in range(self.cfg.g_steps):
+            labels = real_labels[j % self.cfg.d_steps]
             z = self._noise(tf.shape(real_batches[0])[0], round_index, self.cfg.d_steps + j)
             with tf.GradientTape() as tape:
-                gen_logits = self.d(self.g(z, training=True), training=True)
+                gen_logits = self._discriminate(self._generate(z, labels), labels)
                 g_loss = losses.generator_loss(gen_logits, self.cfg.loss)
             self._apply(self.g_opt, tape.gradient(g_loss, self.g.trainable_variables), self.g)
             g_total += g_loss
@@ -243,6 +259,7 @@ def train_gan(
     images: np.ndarray,
     run_dir: str | os.PathLike,
     *,
+    labels: np.ndarray | None = None,
     seed: int = 0,
     resume: bool = True,
     progress: bool = True,
@@ -255,6 +272,8 @@ def train_gan(
     Args:
       images: float32 (N, 28, 28[, 1]) in [-1, 1] (see gankit.data.scale_images); the first
         ``config.train.n_train`` are used if that is set.
+      labels: int (N,) classes 0-9 of ``images``; required for a conditional GAN
+        (``config.conditional``), not allowed otherwise.
       run_dir: where config, history, checkpoints and samples go. If it holds a checkpoint
         of the same config and ``resume`` is true, training continues from it.
       seed: seeds weights, data order, noise and dropout.
@@ -264,16 +283,18 @@ def train_gan(
       callbacks: called as ``callback(epoch, row)`` after each epoch's checkpoint is written.
 
     Raises:
-      ValueError: for an invalid config, bad images, or a run_dir that holds another config.
+      ValueError: for an invalid config, bad images or labels, or a run_dir that holds
+        another config.
       TrainingDivergedError: when a loss becomes NaN or infinite.
     """
     cfg = config.train
     validate_train_config(cfg)
     images = check_images(images)
+    labels = _check_train_labels(config, labels, len(images))
     if cfg.n_train is not None:
         if cfg.n_train > len(images):
             raise ValueError(f"n_train={cfg.n_train} but only {len(images)} images were given")
-        images = images[: cfg.n_train]
+        images, labels = images[: cfg.n_train], labels[: cfg.n_train]
     per_round = cfg.batch_size * cfg.d_steps
     if len(images) < per_round:
         raise ValueError(
@@ -285,8 +306,10 @@ def train_gan(
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 
-    reference = images[np.random.default_rng(seed).choice(len(images), 32, replace=False)]
-    generator, discriminator = build_gan(config, seed=seed, reference_images=reference)
+    reference = np.random.default_rng(seed).choice(len(images), 32, replace=False)
+    generator, discriminator = build_gan(
+        config, seed=seed, reference_images=images[reference], reference_labels=labels[reference]
+    )
     steps = GANSteps(generator, discriminator, cfg, seed)
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # Keras 3 keeps dropout's RNG state in seed-generator variables that the model's own
@@ -318,6 +341,10 @@ def train_gan(
         .standard_normal((cfg.grid_size, steps.latent_dim))
         .astype(np.float32)
     )
+    # A conditional grid shows one digit per column: labels 0..9 repeated, 10 columns.
+    grid_inputs, grid_ncol = fixed_noise, None
+    if steps.conditional:
+        grid_inputs, grid_ncol = [fixed_noise, balanced_labels(cfg.grid_size)], 10
     rounds = len(images) // per_round
     stopped = "completed"
     if start >= cfg.epochs:
@@ -333,7 +360,9 @@ def train_gan(
         for r in range(rounds):
             idx = order[r * per_round : (r + 1) * per_round].reshape(cfg.d_steps, cfg.batch_size)
             logs[r] = steps.round_step(
-                tf.constant(images[idx]), tf.constant((epoch - 1) * rounds + r, tf.int64)
+                tf.constant(images[idx]),
+                tf.constant(labels[idx]),
+                tf.constant((epoch - 1) * rounds + r, tf.int64),
             )
             if not np.all(np.isfinite(logs[r])):
                 if bar is not None:
@@ -356,8 +385,9 @@ def train_gan(
         _write_csv(history, run_dir / "history.csv")
         _write_csv(step_log, run_dir / "steps.csv")
         save_image_grid(
-            sampler(fixed_noise, training=False).numpy(),
+            sampler(grid_inputs, training=False).numpy(),
             run_dir / "samples" / f"epoch_{epoch:03d}.png",
+            ncol=grid_ncol,
         )
         for callback in callbacks:
             callback(epoch, row)
@@ -392,6 +422,20 @@ def load_generator(run_dir: str | os.PathLike) -> keras.Model:
     return keras.saving.load_model(path, safe_mode=True, compile=False)
 
 
+def _check_train_labels(config: GANConfig, labels, n: int) -> np.ndarray:
+    """The training labels as int32 (n,); zeros (ignored) for an unconditional GAN."""
+    if not config.conditional:
+        if labels is not None:
+            raise ValueError(
+                "labels were given but the config is unconditional: set "
+                "generator.conditioning and discriminator.conditioning for a conditional GAN"
+            )
+        return np.zeros(n, np.int32)
+    if labels is None:
+        raise ValueError("a conditional GAN needs labels=: the classes (N,) of the training images")
+    return check_labels(labels, n)
+
+
 def _prepare_run_dir(run_dir: Path, config: GANConfig, resume: bool) -> None:
     config_path = run_dir / "config.json"
     if config_path.exists():
@@ -401,7 +445,8 @@ def _prepare_run_dir(run_dir: Path, config: GANConfig, resume: bool) -> None:
                 f"{run_dir} already holds a run; pass resume=True to continue it "
                 "or choose a new run_dir"
             )
-        if saved != to_dict(config):
+        # Compared as configs, so a config.json written before a field existed still matches.
+        if from_dict(saved) != config:
             raise ValueError(
                 f"{run_dir} holds a run of a different config; choose a new "
                 "run_dir (or delete it) to train this config"

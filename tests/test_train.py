@@ -100,8 +100,9 @@ def test_step_is_compiled_once(tmp_path):
     g, d = build_gan(TINY)
     steps = GANSteps(g, d, TINY.train, seed=0)
     batch = tf.constant(IMAGES[None, :32])
+    labels = tf.zeros((1, 32), tf.int32)
     for r in range(3):
-        steps.round_step(batch, tf.constant(r, tf.int64))
+        steps.round_step(batch, labels, tf.constant(r, tf.int64))
     assert isinstance(steps.round_step, tf.types.experimental.PolymorphicFunction)
     assert steps.round_step.experimental_get_tracing_count() == 1
 
@@ -221,3 +222,62 @@ def test_ema_generator_averages_weights_and_resumes_exactly(tmp_path):
     for a, b in zip(straight.generator.get_weights(), resumed.generator.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert load_generator(tmp_path / "resumed").count_params() == resumed.generator.count_params()
+
+
+CONDITIONAL = with_overrides(
+    TINY, {"generator.conditioning": "embedding", "discriminator.conditioning": "projection"}
+)
+LABELS = np.arange(len(IMAGES), dtype=np.int32) % 10
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"train.loss": "hinge"},
+        {"train.update": "simultaneous"},
+        {"train.d_steps": 2, "train.g_steps": 3, "train.ema_decay": 0.9},
+        {"generator.conditioning": "batchnorm", "discriminator.conditioning": "concat"},
+        {"generator.kind": "mlp", "discriminator.kind": "mlp", "generator.hidden": [16]},
+        {"discriminator.norm": "virtual", "discriminator.conditioning": "embedding"},
+    ],
+)
+def test_conditional_gan_trains_and_saves_a_conditional_generator(tmp_path, overrides):
+    cfg = with_overrides(CONDITIONAL, {"train.epochs": 1, **overrides})
+    result = _train(cfg, tmp_path / "run", labels=LABELS)
+    assert np.all(np.isfinite(result.history[LOGGED].to_numpy()))
+    loaded = load_generator(tmp_path / "run")
+    assert len(loaded.inputs) == 2
+    z = np.zeros((3, 8), np.float32)
+    assert loaded([z, np.array([0, 5, 9], np.int32)]).shape == (3, 28, 28, 1)
+
+
+def test_conditional_training_needs_labels_and_unconditional_refuses_them(tmp_path):
+    with pytest.raises(ValueError, match="needs labels"):
+        _train(CONDITIONAL, tmp_path / "a")
+    with pytest.raises(ValueError, match="unconditional"):
+        _train(TINY, tmp_path / "b", labels=LABELS)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 10\)"):
+        _train(CONDITIONAL, tmp_path / "c", labels=LABELS + 5)
+    with pytest.raises(ValueError, match="shape"):
+        _train(CONDITIONAL, tmp_path / "d", labels=LABELS[:10])
+
+
+def test_conditional_resume_is_exact(tmp_path):
+    def crash_after_epoch_one(epoch, row):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    straight = _train(CONDITIONAL, tmp_path / "straight", labels=LABELS, deterministic=True)
+    with pytest.raises(KeyboardInterrupt):
+        _train(
+            CONDITIONAL,
+            tmp_path / "resumed",
+            labels=LABELS,
+            deterministic=True,
+            callbacks=[crash_after_epoch_one],
+        )
+    resumed = _train(CONDITIONAL, tmp_path / "resumed", labels=LABELS, deterministic=True)
+    for a, b in zip(straight.generator.get_weights(), resumed.generator.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(straight.steps, resumed.steps)

@@ -1,11 +1,14 @@
-"""Keras model builders: DCGAN and MLP generators/discriminators, and their custom layers."""
+"""Keras model builders: DCGAN and MLP generators/discriminators (unconditional and
+conditional), and their custom layers."""
 
+from gankit.nets.conditioning import ConditionalBatchNormalization
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.factory import build_gan
 from gankit.nets.layers import VirtualBatchNormalization
 from gankit.nets.mlp import build_mlp_discriminator, build_mlp_generator
 
 __all__ = [
+    "ConditionalBatchNormalization",
     "VirtualBatchNormalization",
     "build_discriminator",
     "build_gan",

@@ -19,6 +19,15 @@ from gankit.nets.blocks import (
     dcgan_init,
     normalization,
 )
+from gankit.nets.conditioning import (
+    DISCRIMINATOR_CONDITIONING,
+    GENERATOR_CONDITIONING,
+    ConditionalBatchNormalization,
+    condition_image,
+    condition_noise,
+    label_input,
+    projection_logit,
+)
 from gankit.nets.layers import DropReference, PrependReference
 
 
@@ -34,11 +43,13 @@ def build_generator(
     act: str = "relu",
     leaky_slope: float = 0.2,
     reference_size: int = 32,
+    conditioning: str = "none",
     seed: int = 0,
     dtype=None,
     name: str = "generator",
 ) -> keras.Model:
-    """A DCGAN generator: noise (batch, latent_dim) -> images (batch, 28, 28, 1) in (-1, 1).
+    """A DCGAN generator: noise (batch, latent_dim) -> images (batch, 28, 28, 1) in (-1, 1);
+    with ``conditioning``, inputs [noise, label (batch,) int] (a conditional DCGAN).
 
     Layout (``depth`` = 2, ``base_filters`` = 64 is the TensorFlow DCGAN tutorial)::
 
@@ -51,13 +62,19 @@ def build_generator(
         (UpSampling2D then a stride-1 Conv2D, which avoids checkerboard artefacts).
       norm: 'batch', 'virtual' (VBN with a fixed reference batch of ``reference_size``
         noise vectors drawn with ``seed``) or 'none'.
+      conditioning: 'none', 'concat', 'embedding' or 'batchnorm' (see
+        `gankit.nets.conditioning`); 'batchnorm' needs norm='batch'.
       dtype: a Keras dtype policy name, e.g. 'mixed_bfloat16', or None for float32.
 
     Raises:
-      ValueError: for an unknown option or a non-positive size.
+      ValueError: for an unknown option, a non-positive size, or 'batchnorm' conditioning
+        without norm='batch'.
     """
     check_choice("upsampling", upsampling, UPSAMPLING)
     check_choice("norm", norm, NORMALIZATIONS)
+    check_choice("conditioning", conditioning, GENERATOR_CONDITIONING)
+    if conditioning == "batchnorm" and norm != "batch":
+        raise ValueError("conditioning='batchnorm' needs norm='batch' (it replaces batch norm)")
     check_positive(
         latent_dim=latent_dim, base_filters=base_filters, depth=depth, kernel_size=kernel_size
     )
@@ -81,19 +98,27 @@ def build_generator(
             keras.layers.Conv2D(filters, kernel_size, **conv_args),
         ]
 
+    z = keras.Input((latent_dim,), name="noise")
+    label_in = None if conditioning == "none" else label_input()
+    labels, x = label_in, z
+    if norm == "virtual":
+        reference = np.random.default_rng(seed).standard_normal((reference_size, latent_dim))
+        x = PrependReference((reference_size, latent_dim), reference, name="reference_noise")(x)
+        if labels is not None:
+            labels = _prepend_reference_labels(labels, np.arange(reference_size) % 10)
+    x = condition_noise(x, labels, conditioning, dtype)
+
     def block(x):
+        if conditioning == "batchnorm":
+            x = ConditionalBatchNormalization(dtype=dtype)([x, labels])
+        else:
+            x = apply(x, normalization(norm, reference_size=reference_size, dtype=dtype))
         return apply(
             x,
-            normalization(norm, reference_size=reference_size, dtype=dtype),
             activation(act, leaky_slope, dtype),
             keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
         )
 
-    z = keras.Input((latent_dim,), name="noise")
-    x = z
-    if norm == "virtual":
-        reference = np.random.default_rng(seed).standard_normal((reference_size, latent_dim))
-        x = PrependReference((reference_size, latent_dim), reference, name="reference_noise")(x)
     x = keras.layers.Dense(
         7 * 7 * base_filters * 2**depth,
         use_bias=use_bias,
@@ -109,7 +134,13 @@ def build_generator(
     x = apply(x, *up_conv(1, 2, bias=True, out_dtype="float32", act_name="tanh", name="image"))
     if norm == "virtual":
         x = DropReference(reference_size, name="drop_reference")(x)
-    return keras.Model(z, x, name=name)
+    return keras.Model(z if label_in is None else [z, label_in], x, name=name)
+
+
+def _prepend_reference_labels(labels, reference_labels: np.ndarray):
+    """VBN's reference batch needs labels too: fixed ones are prepended like the reference."""
+    reference = np.asarray(reference_labels, np.float32)
+    return PrependReference(reference.shape, reference, name="reference_labels")(labels)
 
 
 def build_discriminator(
@@ -121,10 +152,13 @@ def build_discriminator(
     dropout: float = 0.3,
     leaky_slope: float = 0.2,
     reference_images=None,
+    reference_labels=None,
+    conditioning: str = "none",
     dtype=None,
     name: str = "discriminator",
 ) -> keras.Model:
-    """A DCGAN discriminator: images (batch, 28, 28, 1) in [-1, 1] -> logits (batch, 1).
+    """A DCGAN discriminator: images (batch, 28, 28, 1) in [-1, 1] -> logits (batch, 1);
+    with ``conditioning``, inputs [image, label (batch,) int].
 
     Layout (``depth`` = 2, ``base_filters`` = 64, norm 'none', dropout 0.3 is the
     TensorFlow DCGAN tutorial)::
@@ -135,19 +169,24 @@ def build_discriminator(
 
     Args:
       norm: 'none', 'batch' or 'virtual'. 'virtual' needs ``reference_images``, a fixed
-        batch of real images (R, 28, 28, 1) in [-1, 1] that is prepended to every batch.
+        batch of real images (R, 28, 28, 1) in [-1, 1] that is prepended to every batch
+        (and, when conditional, their ``reference_labels`` (R,)).
+      conditioning: 'none', 'concat', 'embedding' or 'projection' (see
+        `gankit.nets.conditioning`).
       dtype: a Keras dtype policy name, e.g. 'mixed_bfloat16', or None for float32.
 
     Raises:
       ValueError: for an unknown option, a non-positive size, or 'virtual' without
-        ``reference_images`` of shape (R, 28, 28, 1).
+        ``reference_images`` of shape (R, 28, 28, 1) (and labels (R,) when conditional).
     """
     check_choice("norm", norm, NORMALIZATIONS)
+    check_choice("conditioning", conditioning, DISCRIMINATOR_CONDITIONING)
     check_positive(base_filters=base_filters, depth=depth, kernel_size=kernel_size)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     images = keras.Input((28, 28, 1), name="image")
-    x = images
+    label_in = None if conditioning == "none" else label_input()
+    x, labels = images, label_in
     reference_size = 0
     if norm == "virtual":
         ref = None if reference_images is None else np.asarray(reference_images, np.float32)
@@ -158,6 +197,14 @@ def build_discriminator(
             )
         reference_size = ref.shape[0]
         x = PrependReference(ref.shape, ref, name="reference_images")(x)
+        if labels is not None:
+            if reference_labels is None or np.shape(reference_labels) != (reference_size,):
+                raise ValueError(
+                    f"a conditional D with norm='virtual' needs reference_labels of shape "
+                    f"({reference_size},): the labels of reference_images"
+                )
+            labels = _prepend_reference_labels(labels, reference_labels)
+    x = condition_image(x, labels, conditioning, dtype)
     for i in range(depth):
         x = keras.layers.Conv2D(
             base_filters * 2**i,
@@ -175,7 +222,7 @@ def build_discriminator(
             keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
         )
     x = keras.layers.Flatten(dtype=dtype)(x)
-    x = keras.layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name="logit")(x)
+    x = projection_logit(x, labels, conditioning)
     if norm == "virtual":
         x = DropReference(reference_size, name="drop_reference")(x)
-    return keras.Model(images, x, name=name)
+    return keras.Model(images if label_in is None else [images, label_in], x, name=name)

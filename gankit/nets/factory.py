@@ -13,19 +13,30 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def build_gan(
-    config: GANConfig, *, seed: int = 0, reference_images: np.ndarray | None = None
+    config: GANConfig,
+    *,
+    seed: int = 0,
+    reference_images: np.ndarray | None = None,
+    reference_labels: np.ndarray | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """(generator, discriminator) for ``config``, weights drawn from ``seed``.
 
-    ``reference_images`` (R, 28, 28, 1) in [-1, 1] is needed only for a discriminator with
-    ``norm='virtual'``.
+    ``reference_images`` (R, 28, 28, 1) in [-1, 1] (and, for a conditional GAN, their
+    ``reference_labels`` (R,)) are needed only for a discriminator with ``norm='virtual'``.
 
     Raises:
-      ValueError: for an unknown kind, precision or architecture option.
+      ValueError: for an unknown kind, precision or architecture option, or a GAN where
+        only one of G and D is conditional.
     """
     g, d, precision = config.generator, config.discriminator, config.train.precision
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if (g.conditioning == "none") != (d.conditioning == "none"):
+        raise ValueError(
+            "generator.conditioning and discriminator.conditioning must both be 'none' "
+            f"(a GAN) or both set (a conditional GAN); got {g.conditioning!r} and "
+            f"{d.conditioning!r}"
+        )
     dtype = None if precision == "float32" else precision
     keras.utils.set_random_seed(seed)
     if g.kind == "dcgan":
@@ -38,12 +49,18 @@ def build_gan(
             norm=g.norm,
             dropout=g.dropout,
             act=g.act,
+            conditioning=g.conditioning,
             seed=seed,
             dtype=dtype,
         )
     elif g.kind == "mlp":
         generator = build_mlp_generator(
-            g.latent_dim, hidden=g.hidden, norm=g.norm, act=g.act, dtype=dtype
+            g.latent_dim,
+            hidden=g.hidden,
+            norm=g.norm,
+            act=g.act,
+            conditioning=g.conditioning,
+            dtype=dtype,
         )
     else:
         raise ValueError(f"generator.kind must be 'dcgan' or 'mlp', got {g.kind!r}")
@@ -56,11 +73,17 @@ def build_gan(
             dropout=d.dropout,
             leaky_slope=d.leaky_slope,
             reference_images=reference_images,
+            reference_labels=reference_labels,
+            conditioning=d.conditioning,
             dtype=dtype,
         )
     elif d.kind == "mlp":
         discriminator = build_mlp_discriminator(
-            hidden=d.hidden, dropout=d.dropout, leaky_slope=d.leaky_slope, dtype=dtype
+            hidden=d.hidden,
+            dropout=d.dropout,
+            leaky_slope=d.leaky_slope,
+            conditioning=d.conditioning,
+            dtype=dtype,
         )
     else:
         raise ValueError(f"discriminator.kind must be 'dcgan' or 'mlp', got {d.kind!r}")

@@ -1,0 +1,139 @@
+"""How a class label enters a conditional GAN (Mirza & Osindero 2014; Miyato & Koyama 2018).
+
+A conditional generator takes ``[noise (batch, latent_dim), label (batch,) int]`` and a
+conditional discriminator ``[image (batch, 28, 28, 1), label (batch,) int]``. The label
+reaches the networks in one of these ways:
+
+- generator ``'concat'``: the one-hot label is concatenated to the noise;
+- generator ``'embedding'``: a learned label embedding is concatenated to the noise;
+- generator ``'batchnorm'``: the one-hot label is concatenated to the noise *and* every
+  batch norm of G gets a per-class scale and shift (conditional batch norm, de Vries et
+  al. 2017), so the class steers every layer, not only the first;
+- discriminator ``'concat'``: the one-hot label as 10 constant image channels (the Keras
+  ``conditional_gan`` example);
+- discriminator ``'embedding'``: a learned 28x28 label map as one extra image channel;
+- discriminator ``'projection'``: the logit gets the term ``<embed(y), h>`` where h is D's
+  last feature vector (projection discriminator), instead of the label entering the input.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from gankit.nets.blocks import check_choice, dcgan_init
+
+N_CLASSES = 10
+GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
+DISCRIMINATOR_CONDITIONING = ("none", "concat", "embedding", "projection")
+EMBEDDING_DIM = 50
+
+
+def label_input() -> keras.KerasTensor:
+    """The integer class-label input, shape (batch,)."""
+    return keras.Input((), dtype="int32", name="label")
+
+
+def one_hot(labels, dtype=None):
+    """(batch,) int labels -> (batch, 10) one-hot floats, as a layer."""
+    return keras.layers.CategoryEncoding(N_CLASSES, output_mode="one_hot", dtype=dtype)(labels)
+
+
+def condition_noise(z, labels, kind: str, dtype=None):
+    """The generator's first input: ``z`` alone, or ``z`` with the label appended."""
+    check_choice("generator conditioning", kind, GENERATOR_CONDITIONING)
+    if kind == "none":
+        return z
+    if kind == "embedding":
+        code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
+    else:
+        code = one_hot(labels, dtype)
+    return keras.layers.Concatenate(dtype=dtype)([z, code])
+
+
+def condition_image(images, labels, kind: str, dtype=None):
+    """The discriminator's first input: the image, or the image with label channels."""
+    check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
+    if kind in ("none", "projection"):
+        return images
+    if kind == "concat":
+        maps = keras.layers.Reshape((1, 1, N_CLASSES), dtype=dtype)(one_hot(labels, dtype))
+        maps = keras.layers.UpSampling2D(28, dtype=dtype)(maps)
+    else:
+        maps = keras.layers.Embedding(N_CLASSES, 28 * 28, dtype=dtype)(labels)
+        maps = keras.layers.Reshape((28, 28, 1), dtype=dtype)(maps)
+    return keras.layers.Concatenate(dtype=dtype)([images, maps])
+
+
+def condition_flat(features, labels, kind: str, dtype=None):
+    """An MLP discriminator's input: flattened image features with the label appended."""
+    check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
+    if kind in ("none", "projection"):
+        return features
+    if kind == "embedding":
+        code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
+    else:
+        code = one_hot(labels, dtype)
+    return keras.layers.Concatenate(dtype=dtype)([features, code])
+
+
+def projection_logit(features, labels, kind: str, name: str = "logit"):
+    """D's logit from its last features (batch, F): Dense(1), plus <embed(y), h> for
+    ``kind='projection'`` (Miyato & Koyama 2018, eq. 3). Always float32."""
+    logit = keras.layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name=name)
+    if kind != "projection":
+        return logit(features)
+    features = keras.layers.Activation("linear", dtype="float32")(features)
+    embedded = keras.layers.Embedding(
+        N_CLASSES,
+        features.shape[-1],
+        embeddings_initializer=dcgan_init(),
+        dtype="float32",
+        name="class_projection",
+    )(labels)
+    inner = keras.layers.Dot(axes=1, dtype="float32")([embedded, features])
+    return keras.layers.Add(dtype="float32", name=f"{name}_projected")([logit(features), inner])
+
+
+@keras.saving.register_keras_serializable(package="gankit")
+class ConditionalBatchNormalization(keras.layers.Layer):
+    """Batch norm whose scale and shift depend on the class (de Vries et al. 2017).
+
+    ``y = (1 + gamma[label]) * BN(x) + beta[label]`` with BN without its own scale/shift;
+    gamma and beta start at zero, so the layer starts as plain batch norm.
+    Call on ``[x (batch, ..., C), labels (batch,) int]``; output has the shape of x.
+    """
+
+    def __init__(self, n_classes: int = N_CLASSES, momentum: float = 0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.n_classes = int(n_classes)
+        self.momentum = float(momentum)
+        self.norm = keras.layers.BatchNormalization(
+            momentum=momentum, center=False, scale=False, dtype=self.dtype_policy
+        )
+
+    def build(self, input_shape):
+        x_shape = input_shape[0]
+        channels = x_shape[-1]
+        self.norm.build(x_shape)
+        self.gamma = self.add_weight(
+            shape=(self.n_classes, channels), initializer="zeros", name="gamma"
+        )
+        self.beta = self.add_weight(
+            shape=(self.n_classes, channels), initializer="zeros", name="beta"
+        )
+
+    def call(self, inputs, training=None):
+        x, labels = inputs
+        x = self.norm(x, training=training)
+        labels = ops.cast(labels, "int32")
+        gamma = ops.cast(ops.take(self.gamma, labels, axis=0), x.dtype)
+        beta = ops.cast(ops.take(self.beta, labels, axis=0), x.dtype)
+        shape = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
+        return x * (1.0 + ops.reshape(gamma, shape)) + ops.reshape(beta, shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "n_classes": self.n_classes, "momentum": self.momentum}
