@@ -460,6 +460,28 @@ def embed(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray
     return _run_in_chunks(embedding_model(model), images, batch_size)
 
 
+def predict_and_embed(
+    model: keras.Model, images: Any, batch_size: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(predict_proba(model, images), embed(model, images))`` from one forward pass.
+
+    Args and raises as `predict_proba`.
+    """
+    images = _as_model_input(images)
+    both = keras.Model(model.input, [model.outputs[0], model.get_layer(EMBEDDING_LAYER).output])
+    width = model.get_layer(EMBEDDING_LAYER).output.shape[-1]
+    if not len(images):
+        return np.zeros((0, N_CLASSES), np.float32), np.zeros((0, width), np.float32)
+    # An eager call, not predict_on_batch: that would trace a new function for this
+    # throw-away model on every call (seconds), while the convolutions dominate anyway.
+    chunks = [
+        both(images[start : start + batch_size], training=False)
+        for start in range(0, len(images), batch_size)
+    ]
+    probs, emb = (np.concatenate([np.asarray(c[i]) for c in chunks]) for i in (0, 1))
+    return probs.astype(np.float32, copy=False), emb.astype(np.float32, copy=False)
+
+
 # ------------------------------------------------------------------------------ cache
 
 

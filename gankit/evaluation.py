@@ -1,5 +1,7 @@
-"""Evaluate an unconditional generator: pixel diversity, duplicates, memorisation and, with
-the reference classifier, inception score, class coverage and FID.
+"""Evaluate generators: for Q1 (`evaluate_unconditional`) pixel diversity, duplicates,
+memorisation and, with the reference classifier, inception score, class coverage and FID;
+for Q2 (`evaluate`) the whole metric suite, conditional or not: TARR, IS, mode score, FID,
+KID, MMD, precision/recall, 1-NN accuracy and class coverage.
 
 Every number comes with the same number computed on real test images, so a reader can tell
 a good score from the data's own level.
@@ -7,11 +9,13 @@ a good score from the data's own level.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 import numpy as np
 
 from gankit import diversity, metrics
-from gankit.sampling import generate
+from gankit.sampling import balanced_labels, check_labels, generate, is_conditional
 
 
 def duplicate_threshold(real_images: np.ndarray, quantile: float = 0.01) -> float:
@@ -115,4 +119,139 @@ def evaluate_unconditional(
         out[name] = pixel_statistics(images, train_images, threshold, seed=seed)
         if classifier is not None:
             out[name].update(classifier_statistics(images, classifier, real_embedding))
+    return out
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Images with the labels they were conditioned on (None for an unconditional model)."""
+
+    images: np.ndarray
+    labels: np.ndarray | None
+
+
+def draw_samples(generator: keras.Model, n: int, *, seed: int = 0) -> Samples:
+    """``n`` samples; a conditional generator draws n/10 of each class (0, 1, ..., 9, 0, ...).
+
+    Raises:
+      ValueError: if n < 1.
+    """
+    if not is_conditional(generator):
+        return Samples(generate(generator, n, seed=seed), None)
+    labels = balanced_labels(n)
+    return Samples(generate(generator, labels=labels, seed=seed), labels)
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """Real images every sample set is compared with, through the classifier's eyes."""
+
+    probs: np.ndarray
+    """(N, 10) class probabilities."""
+    embedding: np.ndarray
+    """(N, D) penultimate-layer features."""
+
+    @classmethod
+    def from_images(cls, images: np.ndarray, classifier: keras.Model) -> ReferenceSet:
+        from gankit.classifier import predict_and_embed
+
+        return cls(*predict_and_embed(classifier, images))
+
+    @property
+    def kid_scale(self) -> float:
+        """The RMS feature value of the reference: KID divides embeddings by it, so that the
+        kernel's x·y/D is of order 1 as with Inception features (ReLU features of our
+        classifier are ~4 on average and the cubic kernel would amplify that 4^6 times)."""
+        return float(np.sqrt(np.mean(np.square(self.embedding)))) or 1.0
+
+
+def suite(
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    classifier: keras.Model,
+    reference: ReferenceSet,
+    *,
+    seed: int = 0,
+) -> dict[str, float]:
+    """The Q2 metric suite of ``images`` against the real ``reference`` set.
+
+    Returns a dict of floats: ``tarr`` (success rate: the classifier agrees with
+    ``labels``; NaN without labels), ``inception_score`` and ``inception_score_std``
+    (10 splits), ``mode_score``, ``fid``, ``kid`` and ``kid_std`` (x 1000: MMD² of the
+    cubic kernel on embeddings scaled by `ReferenceSet.kid_scale`), ``mmd`` (Gaussian
+    kernel, median bandwidth), ``precision`` and ``recall`` (k = 3), ``one_nn_accuracy``
+    (0.5 is ideal), ``classes_covered`` and ``kl_to_uniform``.
+    All embedding metrics use the classifier's penultimate layer and compare with the
+    reference at its size: compare numbers only at equal sample counts.
+    """
+    from gankit.classifier import predict_and_embed
+
+    probs, emb = predict_and_embed(classifier, images)
+    is_mean, is_std = metrics.inception_score(probs, n_splits=10)
+    scale = reference.kid_scale
+    kid, kid_std = metrics.kernel_inception_distance(
+        emb / scale, reference.embedding / scale, seed=seed
+    )
+    pr = metrics.precision_recall(reference.embedding, emb, seed=seed)
+    coverage = metrics.class_coverage(probs)
+    return {
+        "tarr": metrics.tarr(probs, labels)["success_rate"] if labels is not None else np.nan,
+        "inception_score": is_mean,
+        "inception_score_std": is_std,
+        "mode_score": metrics.mode_score(probs, reference.probs),
+        "fid": metrics.frechet_distance(emb, reference.embedding),
+        "kid": 1000.0 * kid,
+        "kid_std": 1000.0 * kid_std,
+        "mmd": metrics.mmd_gaussian(emb, reference.embedding, seed=seed),
+        "precision": pr["precision"],
+        "recall": pr["recall"],
+        "one_nn_accuracy": metrics.one_nn_accuracy(reference.embedding, emb),
+        "classes_covered": coverage["n_covered"],
+        "kl_to_uniform": coverage["kl_to_uniform"],
+    }
+
+
+def evaluate(
+    generator: keras.Model | None,
+    *,
+    classifier: keras.Model,
+    real_test: np.ndarray,
+    real_test_labels: np.ndarray,
+    reference: np.ndarray,
+    n: int = 10_000,
+    seed: int = 0,
+    include_real: bool = True,
+) -> dict[str, dict[str, float]]:
+    """The whole metric suite (`suite`) for ``generator`` and for real test images, as
+    {"generated": {...}, "real test": {...}}.
+
+    A conditional generator draws n/10 samples of each class and its ``tarr`` is the success
+    rate; the real test row's ``tarr`` is the classifier's accuracy on ``real_test``, the
+    number the generated success rate should be read against. Both rows are compared with
+    the same real ``reference`` images (use training images: the test images are the other
+    row), so the real row is the floor each metric reaches on real data.
+
+    Args:
+      generator: a trained generator; None computes only the real row.
+      classifier: the reference classifier (gankit.classifier.load_or_train_classifier).
+      real_test, real_test_labels: real test images in [-1, 1] (or uint8) and their classes;
+        the first ``n`` are used.
+      reference: at least ``n`` real images (not the test images), the first n are used.
+      n: samples per row (10,000 for the report; metrics depend on it).
+
+    Raises:
+      ValueError: if ``real_test`` or ``reference`` has fewer than ``n`` images, or the
+        labels do not match the test images.
+    """
+    for name, images in (("real_test", real_test), ("reference", reference)):
+        if len(images) < n:
+            raise ValueError(f"{name} needs at least n = {n} images, got {len(images)}")
+    test_labels = check_labels(real_test_labels, len(real_test))[:n]
+    ref = ReferenceSet.from_images(reference[:n], classifier)
+    out = {}
+    if generator is not None:
+        samples = draw_samples(generator, n, seed=seed)
+        out["generated"] = suite(samples.images, samples.labels, classifier, ref, seed=seed)
+    if include_real or generator is None:
+        out["real test"] = suite(real_test[:n], test_labels, classifier, ref, seed=seed)
     return out

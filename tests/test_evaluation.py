@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from gankit.classifier import ClassifierConfig, build_classifier
-from gankit.evaluation import duplicate_threshold, evaluate_unconditional, pixel_statistics
+from gankit.evaluation import (
+    draw_samples,
+    duplicate_threshold,
+    evaluate,
+    evaluate_unconditional,
+    pixel_statistics,
+)
 from gankit.sampling import generate, sample_noise
 
 RNG = np.random.default_rng(0)
@@ -77,3 +83,90 @@ def test_real_row_and_memorisation_distance_can_be_left_out():
     assert list(evaluate_unconditional(None, REAL, None, n=200, include_real=False)) == [
         "real test"
     ]
+
+
+# A world with known answers: ten class templates, real images are templates plus noise,
+# and a "classifier" that scores an image by its match with each template.
+TEMPLATES = np.sign(np.random.default_rng(5).standard_normal((10, 784))).astype("float32") * 0.5
+CLASSES = np.arange(600) % 10
+NOISY = np.clip(
+    TEMPLATES[CLASSES] + 0.3 * np.random.default_rng(6).standard_normal((600, 784)), -1, 1
+).astype("float32")
+
+
+def template_classifier():
+    x = keras.Input((28, 28, 1))
+    h = keras.layers.Flatten()(x)
+    emb = keras.layers.Dense(10, name="embedding")
+    h = emb(h)
+    emb.set_weights([TEMPLATES.T / 784, np.zeros(10, "float32")])
+    logits = keras.layers.Rescaling(100.0)(h)
+    return keras.Model(x, keras.layers.Softmax()(logits))
+
+
+def template_generator(noise_scale=0.0):
+    """Conditional: draws the template of the asked class (plus noise_scale * noise)."""
+    z = keras.Input((784,))
+    y = keras.Input((), dtype="int32")
+    emb = keras.layers.Embedding(10, 784)
+    t = emb(y)
+    emb.set_weights([TEMPLATES])
+    x = keras.layers.Add()([t, keras.layers.Rescaling(noise_scale)(z)])
+    x = keras.layers.Activation(lambda v: keras.ops.clip(v, -1.0, 1.0))(x)
+    return keras.Model([z, y], keras.layers.Reshape((28, 28, 1))(x))
+
+
+def _images(flat):
+    return flat.reshape(-1, 28, 28, 1)
+
+
+def test_real_row_tarr_is_the_classifier_accuracy_and_identical_sets_score_zero():
+    from gankit.classifier import accuracy
+
+    clf = template_classifier()
+    labels = CLASSES.copy()
+    labels[:30] = (labels[:30] + 1) % 10  # 5% wrong labels: accuracy 0.95
+    real = _images(NOISY)
+    out = evaluate(
+        None, classifier=clf, real_test=real, real_test_labels=labels, reference=real, n=600
+    )["real test"]
+    assert out["tarr"] == pytest.approx(accuracy(clf, real, labels)) == pytest.approx(0.95)
+    assert out["fid"] == pytest.approx(0.0, abs=1e-6)
+    assert out["mmd"] == pytest.approx(0.0, abs=1e-9)
+    assert out["precision"] == out["recall"] == 1.0
+    assert out["inception_score"] > 9.0 and out["classes_covered"] == 10
+
+
+def test_intra_class_collapse_fools_is_and_tarr_but_not_recall():
+    real = _images(NOISY)
+    out = evaluate(
+        template_generator(0.0),
+        classifier=template_classifier(),
+        real_test=real,
+        real_test_labels=CLASSES,
+        reference=real,
+        n=600,
+    )
+    fake, real_row = out["generated"], out["real test"]
+    # One image per class: perfectly classified and perfectly balanced ...
+    assert fake["tarr"] == 1.0
+    assert fake["inception_score"] >= real_row["inception_score"] - 0.05
+    # ... but it covers almost none of the real data's spread.
+    assert fake["recall"] < 0.05 < real_row["recall"]
+    assert fake["one_nn_accuracy"] > real_row["one_nn_accuracy"]
+
+
+def test_evaluate_checks_sizes_and_labels():
+    real = _images(NOISY)
+    kwargs = dict(classifier=template_classifier(), reference=real)
+    with pytest.raises(ValueError, match="at least n = 1000"):
+        evaluate(None, real_test=real, real_test_labels=CLASSES, n=1000, **kwargs)
+    with pytest.raises(ValueError, match="shape"):
+        evaluate(None, real_test=real, real_test_labels=CLASSES[:5], n=100, **kwargs)
+
+
+def test_draw_samples_balances_classes_for_a_conditional_generator():
+    samples = draw_samples(template_generator(0.0), 30, seed=1)
+    assert np.bincount(samples.labels).tolist() == [3] * 10
+    np.testing.assert_allclose(samples.images.reshape(30, -1), TEMPLATES[samples.labels], atol=1e-6)
+    assert draw_samples(constant_generator(), 5).labels is None

@@ -283,10 +283,11 @@ def test_kid_matches_brute_force_on_tiny_data_and_is_symmetric():
     rng = _rng(6)
     x, y = rng.normal(size=(7, 3)), rng.normal(0.3, 1.2, (7, 3))
     mean, std = metrics.kernel_inception_distance(x, y, n_subsets=3, subset_size=7)
-    assert mean == pytest.approx(_kid_brute_force(x, y), rel=1e-10)
+    # float32 kernels: agreement to float32 precision, not float64's.
+    assert mean == pytest.approx(_kid_brute_force(x, y), rel=1e-6)
     assert std == pytest.approx(0.0, abs=1e-12)  # every subset is the whole set
     assert metrics.kernel_inception_distance(y, x, n_subsets=1, subset_size=7)[0] == (
-        pytest.approx(mean, rel=1e-10)
+        pytest.approx(mean, rel=1e-6)
     )
 
 
@@ -329,13 +330,13 @@ def test_mmd_matches_brute_force_and_median_heuristic():
     rng = _rng(9)
     x, y = rng.normal(size=(6, 3)), rng.normal(0.5, 1.0, (5, 3))
     assert metrics.mmd_gaussian(x, y, bandwidth=1.3) == pytest.approx(
-        _mmd_brute_force(x, y, 1.3), rel=1e-10
+        _mmd_brute_force(x, y, 1.3), rel=1e-6  # float32 kernels
     )
     pooled = np.vstack([x, y])
     dists = [np.linalg.norm(u - v) for u, v in itertools.combinations(pooled, 2)]
     median = float(np.median(dists))
-    assert metrics.mmd_gaussian(x, y) == pytest.approx(_mmd_brute_force(x, y, median), rel=1e-9)
-    assert metrics.mmd_gaussian(x, y) == pytest.approx(metrics.mmd_gaussian(y, x), rel=1e-12)
+    assert metrics.mmd_gaussian(x, y) == pytest.approx(_mmd_brute_force(x, y, median), rel=1e-6)
+    assert metrics.mmd_gaussian(x, y) == pytest.approx(metrics.mmd_gaussian(y, x), rel=1e-6)
 
 
 def test_mmd_zero_for_identical_sets_and_grows_with_shift():
