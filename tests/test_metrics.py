@@ -330,7 +330,8 @@ def test_mmd_matches_brute_force_and_median_heuristic():
     rng = _rng(9)
     x, y = rng.normal(size=(6, 3)), rng.normal(0.5, 1.0, (5, 3))
     assert metrics.mmd_gaussian(x, y, bandwidth=1.3) == pytest.approx(
-        _mmd_brute_force(x, y, 1.3), rel=1e-6  # float32 kernels
+        _mmd_brute_force(x, y, 1.3),
+        rel=1e-6,  # float32 kernels
     )
     pooled = np.vstack([x, y])
     dists = [np.linalg.norm(u - v) for u, v in itertools.combinations(pooled, 2)]
