@@ -101,6 +101,9 @@ class TrainConfig:
     """A column of the epoch history (e.g. 'g_loss' or a metric from ``epoch_metrics``)."""
     early_stopping_mode: str = "min"
     early_stopping_patience: int = 3
+    lr_decay_start: float = 1.0
+    """Fraction of training after which both learning rates fall linearly to 0 at the last
+    step (e.g. 0.5: constant for the first half, then linear decay). 1.0: constant."""
     ema_decay: float = 0.0
     """Exponential moving average of G's weights (e.g. 0.999): samples, metrics and the
     saved generator then use the average, which is smoother than the last step. 0: off."""
@@ -157,6 +160,7 @@ def from_dict(data: dict[str, Any]) -> GANConfig:
 _HASHED_ONLY_IF_CHANGED = {
     ("generator", "conditioning"): "none",
     ("discriminator", "conditioning"): "none",
+    ("train", "lr_decay_start"): 1.0,
 }
 
 

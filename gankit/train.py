@@ -93,6 +93,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
         (cfg.early_stopping_patience >= 1, "early_stopping_patience must be >= 1"),
         (cfg.grid_size >= 1, "grid_size must be >= 1"),
         (0 <= cfg.ema_decay < 1, "ema_decay must be in [0, 1); 0.999 is typical, 0 is off"),
+        (0 <= cfg.lr_decay_start <= 1, "lr_decay_start must be in [0, 1]; 1 is no decay"),
     ]
     for ok, message in checks:
         if not ok:
@@ -123,6 +124,24 @@ def check_images(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32, copy=False)
 
 
+class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """``lr`` for the first ``start`` fraction of ``total_steps``, then linearly down to 0.
+
+    Keyed on the optimiser's own step counter, which checkpoints hold, so resume is exact.
+    """
+
+    def __init__(self, lr: float, total_steps: int, start: float):
+        self.lr, self.total_steps, self.start = float(lr), max(int(total_steps), 1), start
+
+    def __call__(self, step):
+        begin = self.start * self.total_steps
+        done = (tf.cast(step, tf.float32) - begin) / max(self.total_steps - begin, 1.0)
+        return self.lr * (1.0 - tf.clip_by_value(done, 0.0, 1.0))
+
+    def get_config(self):
+        return {"lr": self.lr, "total_steps": self.total_steps, "start": self.start}
+
+
 class GANSteps:
     """The compiled training steps of one GAN: one place that reads like a keras-io example.
 
@@ -133,14 +152,20 @@ class GANSteps:
     unconditional GAN ignores them.
     """
 
-    def __init__(self, generator, discriminator, cfg: TrainConfig, seed: int):
+    def __init__(
+        self, generator, discriminator, cfg: TrainConfig, seed: int, total_rounds: int = 1
+    ):
         self.g, self.d, self.cfg = generator, discriminator, cfg
         self.conditional = is_conditional(generator)
         self.latent_dim = latent_dim_of(generator)
         self.d_loss_kind = "hinge" if cfg.loss == "hinge" else "bce"
         self.seed = tf.constant(seed, tf.int64)
-        self.g_opt = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.g_beta1, beta_2=cfg.g_beta2)
-        self.d_opt = keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.d_beta1, beta_2=cfg.d_beta2)
+        g_lr, d_lr = cfg.g_lr, cfg.d_lr
+        if cfg.lr_decay_start < 1:
+            g_lr = HoldThenLinearDecay(g_lr, total_rounds * cfg.g_steps, cfg.lr_decay_start)
+            d_lr = HoldThenLinearDecay(d_lr, total_rounds * cfg.d_steps, cfg.lr_decay_start)
+        self.g_opt = keras.optimizers.Adam(g_lr, beta_1=cfg.g_beta1, beta_2=cfg.g_beta2)
+        self.d_opt = keras.optimizers.Adam(d_lr, beta_1=cfg.d_beta1, beta_2=cfg.d_beta2)
         # Build optimiser slots now, so a checkpoint restore can fill them.
         self.g_opt.build(self.g.trainable_variables)
         self.d_opt.build(self.d.trainable_variables)
@@ -310,7 +335,8 @@ def train_gan(
     generator, discriminator = build_gan(
         config, seed=seed, reference_images=images[reference], reference_labels=labels[reference]
     )
-    steps = GANSteps(generator, discriminator, cfg, seed)
+    rounds = len(images) // per_round
+    steps = GANSteps(generator, discriminator, cfg, seed, total_rounds=rounds * cfg.epochs)
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # Keras 3 keeps dropout's RNG state in seed-generator variables that the model's own
     # checkpoint dependencies miss; list them explicitly so resume is exact.
@@ -345,7 +371,6 @@ def train_gan(
     grid_inputs, grid_ncol = fixed_noise, None
     if steps.conditional:
         grid_inputs, grid_ncol = [fixed_noise, balanced_labels(cfg.grid_size)], 10
-    rounds = len(images) // per_round
     stopped = "completed"
     if start >= cfg.epochs:
         print(f"{run_dir.name}: already trained ({start} epochs), loaded from its checkpoint")

@@ -11,6 +11,7 @@ import gankit.losses
 from gankit.config import GANConfig, with_overrides
 from gankit.train import (
     GANSteps,
+    HoldThenLinearDecay,
     TrainingDivergedError,
     load_generator,
     train_gan,
@@ -236,7 +237,12 @@ LABELS = np.arange(len(IMAGES), dtype=np.int32) % 10
         {},
         {"train.loss": "hinge"},
         {"train.update": "simultaneous"},
-        {"train.d_steps": 2, "train.g_steps": 3, "train.ema_decay": 0.9},
+        {
+            "train.d_steps": 2,
+            "train.g_steps": 3,
+            "train.ema_decay": 0.9,
+            "train.lr_decay_start": 0.5,
+        },
         {"generator.conditioning": "batchnorm", "discriminator.conditioning": "concat"},
         {"generator.kind": "mlp", "discriminator.kind": "mlp", "generator.hidden": [16]},
         {"discriminator.norm": "virtual", "discriminator.conditioning": "embedding"},
@@ -281,3 +287,25 @@ def test_conditional_resume_is_exact(tmp_path):
     for a, b in zip(straight.generator.get_weights(), resumed.generator.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     pd.testing.assert_frame_equal(straight.steps, resumed.steps)
+
+
+def test_learning_rate_holds_then_falls_linearly_to_zero():
+    schedule = HoldThenLinearDecay(1e-3, 100, 0.5)
+    got = [float(schedule(k)) for k in (0, 50, 75, 100, 120)]
+    assert got == pytest.approx([1e-3, 1e-3, 5e-4, 0.0, 0.0])
+
+
+def test_lr_decay_reaches_zero_at_the_last_step(tmp_path):
+    cfg = with_overrides(TINY, {"train.lr_decay_start": 0.5, "train.epochs": 2})
+    from gankit.nets import build_gan
+
+    g, d = build_gan(cfg)
+    steps = GANSteps(g, d, cfg.train, seed=0, total_rounds=8)
+    batch, labels = tf.constant(IMAGES[None, :32]), tf.zeros((1, 32), tf.int32)
+    lrs = []
+    for r in range(8):
+        lrs.append(float(steps.g_opt.learning_rate))
+        steps.round_step(batch, labels, tf.constant(r, tf.int64))
+    assert lrs[:5] == pytest.approx([2e-4] * 5)
+    assert lrs[5:] == pytest.approx([1.5e-4, 1e-4, 5e-5])
+    assert float(steps.g_opt.learning_rate) == pytest.approx(0.0)
