@@ -1,33 +1,100 @@
 """Command line: ``python -m gankit <command>`` (also the ``gankit`` console script).
 
 Commands:
-  figures [NOTEBOOK ...]   execute the numbered notebooks in order, headless, in place
-                           (full mode unless GANKIT_QUICK=1 or --quick); they write the
-                           report figures and tables into figures/.
-  data                     make sure MNIST is in the cache and print where it is.
+  train CONFIG [key=value ...]   train (or resume) one run of a preset or a config file,
+                                 evaluate it and add it to the results registry
+  evaluate RUN_DIR               the metric suite of a finished run, written next to it
+  sweep CONFIG --grid ... | --runs ...
+                                 many runs (overrides x seeds): resumable, locked,
+                                 in parallel processes with --jobs
+  report                         registry -> tables (csv, md, tex) and plots over seeds
+  figures [NOTEBOOK ...]         execute the numbered notebooks in order, headless, in
+                                 place (full mode unless GANKIT_QUICK=1 or --quick); they
+                                 write the report figures and tables into figures/
+  data                           make sure MNIST is in the cache and print where it is
+
+CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
+file such as the config.json of a run directory. Run "python -m gankit COMMAND --help" for
+the options and an example of each. The logic lives in gankit.sweep, gankit.registry and
+gankit.experiment_report; this module only reads arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from gankit.paths import project_root
 
+_INJECTED_TAG = "injected-parameters"
 
-def run_notebook(path: Path, *, quick: bool, timeout: int | None = None) -> float:
+
+# --------------------------------------------------------------------------------------
+# Notebooks
+# --------------------------------------------------------------------------------------
+def inject_parameters(nb, parameters: dict[str, Any] | None):
+    """Papermill-style: removes cells injected by an earlier run and, if ``parameters``
+    is given, adds a cell tagged 'injected-parameters' that assigns them, right after the
+    cell tagged 'parameters' (else after the first code cell that assigns one of them).
+
+    Raises:
+      ValueError: no cell to inject after.
+    """
+    import nbformat
+
+    nb.cells = [c for c in nb.cells if _INJECTED_TAG not in c.metadata.get("tags", [])]
+    if not parameters:
+        return nb
+    index = next(
+        (i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), None
+    )
+    if index is None:
+        pattern = re.compile(rf"^({'|'.join(map(re.escape, parameters))})\s*=", flags=re.MULTILINE)
+        index = next(
+            (
+                i
+                for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and pattern.search(c.source)
+            ),
+            None,
+        )
+    if index is None:
+        raise ValueError(
+            f"no cell assigns {sorted(parameters)}: tag the notebook's parameters cell "
+            "'parameters' so the values can be injected after it"
+        )
+    source = "# Parameters injected by `gankit figures -p`\n" + "".join(
+        f"{name} = {value!r}\n" for name, value in parameters.items()
+    )
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [_INJECTED_TAG]})
+    nb.cells.insert(index + 1, cell)
+    return nb
+
+
+def run_notebook(
+    path: Path,
+    *,
+    quick: bool,
+    timeout: int | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> float:
     """Executes the notebook at ``path`` in place (outputs kept, volatile metadata stripped).
 
+    ``parameters`` (e.g. ``{"SEED": 1}``) are injected as by papermill (`inject_parameters`).
     Returns the wall-clock seconds it took. Raises nbclient's CellExecutionError if a cell
     fails; the partially executed notebook is then not written.
     """
     import nbclient
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
+    nb = inject_parameters(nbformat.read(path, as_version=4), parameters)
     saved = {k: os.environ.get(k) for k in ("GANKIT_QUICK", "GANKIT_PROGRESS")}
     os.environ["GANKIT_QUICK"] = "1" if quick else "0"
     # Nobody watches a headless run: progress bars would only leave "0%" widgets behind.
@@ -63,6 +130,8 @@ def strip_volatile_metadata(nb):
 
 
 def _figures(args: argparse.Namespace) -> int:
+    from gankit.config_files import parse_value
+
     notebooks = [Path(p) for p in args.notebooks] or sorted(
         (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")
     )
@@ -73,10 +142,11 @@ def _figures(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"{path} does not exist", file=sys.stderr)
             return 1
+    parameters = {name: parse_value(value) for name, value in args.parameters}
     mode = "quick" if args.quick else "full"
     for path in notebooks:
         print(f"executing {path} ({mode} mode) ...", flush=True)
-        seconds = run_notebook(path, quick=args.quick)
+        seconds = run_notebook(path, quick=args.quick, parameters=parameters or None)
         print(f"  done in {seconds / 60:.1f} min", flush=True)
     return 0
 
@@ -87,30 +157,377 @@ def _data(args: argparse.Namespace) -> int:
     return data_main() or 0
 
 
-def main(argv: list[str] | None = None) -> int:
+# --------------------------------------------------------------------------------------
+# Runs: train, sweep, evaluate, report
+# --------------------------------------------------------------------------------------
+def _default_root(quick: bool) -> Path:
+    """$GANKIT_RUNS_DIR, else <project>/runs, or <project>/runs/quick in quick mode."""
+    if "GANKIT_RUNS_DIR" in os.environ:
+        return Path(os.environ["GANKIT_RUNS_DIR"])
+    base = project_root() / "runs"
+    return base / "quick" if quick else base
+
+
+def _base_config(args: argparse.Namespace):
+    """The config named by ``args.config`` (preset or JSON file) with the overrides."""
+    from gankit import presets
+    from gankit.config_files import apply_overrides, load_config, parse_overrides
+
+    source = args.config
+    if source.endswith(".json") or Path(source).is_file():
+        config = load_config(source)
+    elif source in presets.preset_names():
+        config = presets.get_preset(source, quick=args.quick)
+    else:
+        close = difflib.get_close_matches(source, presets.preset_names(), n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise ValueError(
+            f"{source!r} is neither a preset nor a config file.{hint} Presets: "
+            f"{', '.join(presets.preset_names())}"
+        )
+    return apply_overrides(config, parse_overrides(args.overrides))
+
+
+def _run_function(args: argparse.Namespace, *, parallel: bool):
+    from gankit.sweep import TrainAndEvaluate
+
+    threads = args.threads_per_run if hasattr(args, "threads_per_run") else None
+    return TrainAndEvaluate(
+        quick=args.quick,
+        eval_n=args.eval_n,
+        evaluate=not args.no_evaluate,
+        progress=not parallel and sys.stderr.isatty(),
+        threads=threads,
+    )
+
+
+def _print_outcome(outcome, done: int, total: int) -> None:
+    metrics = (outcome.row or {}).get("metrics", {}).get("generated", {})
+    shown = "  ".join(
+        f"{short} {metrics[key]:.3g}"
+        for key, short in (
+            ("inception_score", "IS"),
+            ("fid", "FID"),
+            ("classes_covered", "classes"),
+        )
+        if metrics.get(key) is not None
+    )
+    detail = outcome.error if outcome.status in ("failed", "busy") else shown
+    head = f"[{done}/{total}] {outcome.status:<7} {outcome.run_id}"
+    print(f"{head}  {outcome.seconds:6.0f} s  {detail}", flush=True)
+
+
+def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | None) -> int:
+    import contextlib
+
+    from gankit.registry import REGISTRY_NAME
+    from gankit.sweep import cluster_backend, run_sweep
+
+    root = Path(args.root) if args.root else _default_root(args.quick)
+    registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
+    cluster = backend in ("dask", "ray")
+    context = cluster_backend(backend, args.address) if cluster else contextlib.nullcontext()
+    if backend == "sequential":
+        n_jobs, backend = 1, None
+    print(f"{len(specs)} run(s) in {root}; registry {registry}", flush=True)
+    t0 = time.perf_counter()
+    with context:
+        outcomes = run_sweep(
+            specs,
+            _run_function(args, parallel=n_jobs != 1 or cluster),
+            root=root,
+            registry=registry,
+            n_jobs=-1 if cluster and n_jobs == 1 else n_jobs,
+            backend=None if cluster else backend,
+            retry_failed=not getattr(args, "skip_failed", False),
+            tag=args.tag,
+            on_outcome=_print_outcome,
+        )
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed", "busy")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    print(f"done in {time.perf_counter() - t0:.0f} s: {summary}")
+    print(f"tables and plots: python -m gankit report --root {root}")
+    return 1 if counts["failed"] or counts["busy"] else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gankit.config import to_dict
+    from gankit.sweep import RunSpec
+
+    config = _base_config(args)
+    if args.print_config:
+        print(json.dumps(to_dict(config), indent=2, sort_keys=True))
+        return 0
+    spec = RunSpec(config, args.seed, label=" ".join(args.overrides) or None)
+    return _run_specs(args, [spec], n_jobs=1, backend=None)
+
+
+def _load_runs(text: str) -> Any:
+    """A list of override dicts or {label: overrides}, from a JSON file or inline JSON."""
+    path = Path(text)
+    try:
+        return json.loads(path.read_text() if path.is_file() else text)
+    except ValueError as err:
+        raise ValueError(
+            f"--runs {text!r} is neither a JSON file nor inline JSON ({err}); e.g. "
+            '--runs \'{"lr 1e-3": {"train.g_lr": 0.001}}\''
+        ) from err
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from gankit.sweep import expand_grid, expand_list, parse_grid_item, run_id
+
+    if bool(args.grid) == bool(args.runs):
+        raise ValueError("give either --grid KEY=V1,V2 (repeatable) or --runs FILE")
+    base = _base_config(args)
+    if args.grid:
+        grid = dict(parse_grid_item(item) for item in args.grid)
+        specs = expand_grid(base, grid, args.seeds)
+    else:
+        specs = expand_list(base, _load_runs(args.runs), args.seeds)
+    if args.dry_run:
+        root = Path(args.root) if args.root else _default_root(args.quick)
+        for spec in specs:
+            print(f"{root / run_id(spec.config, spec.seed)}  {spec.label}")
+        print(f"{len(specs)} run(s); nothing was run (--dry-run)")
+        return 0
+    return _run_specs(args, specs, n_jobs=args.jobs, backend=args.backend)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from gankit.report import to_markdown
+    from gankit.sweep import evaluate_run_dir
+
+    metrics = evaluate_run_dir(args.run_dir, seed=args.seed, n=args.n, quick=args.quick)
+    print(to_markdown(pd.DataFrame([{"images": row, **v} for row, v in metrics.items()])))
+    print(f"written to {Path(args.run_dir) / 'metrics'}.{{json,csv,md,tex}}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from gankit.experiment_report import format_summary, summarise, write_sweep_report
+    from gankit.registry import REGISTRY_NAME, load_registry
+    from gankit.report import to_markdown
+
+    root = Path(args.root) if args.root else _default_root(args.quick)
+    registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
+    if not registry.exists():
+        raise ValueError(f"no registry at {registry}: run `gankit sweep` first, or pass --root")
+    df = load_registry(registry)
+    for column, wanted in (("tag", args.tag), ("name", args.name)):
+        if wanted is not None:
+            df = df[df[column] == wanted]
+    if df.empty:
+        raise ValueError(f"{registry} has no runs matching --tag/--name")
+    out = Path(args.out) if args.out else registry.parent / "report"
+    paths = write_sweep_report(df, out, by=args.params, metrics=args.metrics, stem=args.stem)
+    print(to_markdown(format_summary(summarise(df, by=args.params, metrics=args.metrics), df)))
+    print(f"{len(df)} run(s) from {registry}; wrote {len(paths)} files to {out}:")
+    for path in sorted(set(paths.values())):
+        print(f"  {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be ints, e.g. 0,1,2; got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"seeds must be ints >= 0, got {text!r}")
+    return seeds
+
+
+def _add_command(sub, name: str, help: str, description: str, example: str, func, notes=""):
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=f"Example:\n  {example}\n{notes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _add_mode(parser) -> None:
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("GANKIT_QUICK") == "1",
+        help="quick mode: presets on 2,048 images for 1 epoch, quick classifier, 1,000 "
+        "samples per evaluation, runs under runs/quick (default: GANKIT_QUICK=1)",
+    )
+
+
+def _add_run_options(parser) -> None:
+    parser.add_argument("config", help="a preset name or a JSON config file")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="config changes, e.g. train.g_lr=1e-3"
+    )
+    _add_mode(parser)
+    parser.add_argument("--root", help="folder of the run directories (default: runs/)")
+    parser.add_argument("--registry", help="results file (default: ROOT/results.jsonl)")
+    parser.add_argument("--eval-n", type=int, help="samples per evaluation (default 5000/1000)")
+    parser.add_argument("--no-evaluate", action="store_true", help="train only, no metrics")
+    parser.add_argument("--tag", help="stored with each run, to pick them in `report --tag`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gankit`` argument parser (one sub-parser per command)."""
     parser = argparse.ArgumentParser(
         prog="gankit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    fig = sub.add_parser(
+    from gankit.presets import preset_names  # light: config dataclasses only
+
+    presets_note = "\nPresets: " + ", ".join(preset_names())
+
+    train = _add_command(
+        sub,
+        "train",
+        "train, evaluate and record one run",
+        "Train one run of a preset or a config file (resuming it if it was interrupted, "
+        "skipping it if it finished), evaluate it and add a row to the results registry. "
+        "The run directory is ROOT/<name>-<config hash>-s<seed>.",
+        "python -m gankit train dcgan_tuned train.epochs=2 train.g_lr=1e-3 --seed 1 --quick",
+        _train,
+        presets_note,
+    )
+    _add_run_options(train)
+    train.add_argument("--seed", type=int, default=0, help="seeds weights, data order, noise")
+    train.add_argument(
+        "--print-config", action="store_true", help="print the resolved config and exit"
+    )
+
+    sweep = _add_command(
+        sub,
+        "sweep",
+        "run a grid or list of overrides x seeds",
+        "Run every combination of --grid values (or every entry of --runs) for every seed, "
+        "each in its own run directory. Stop it at any time and run the same command "
+        "again: finished runs are skipped, interrupted ones resume, failed ones are "
+        "retried. Keys joined by commas take the same value (train.g_lr,train.d_lr=...).",
+        "python -m gankit sweep dcgan_tuned --quick \\\n"
+        "      --grid train.g_lr,train.d_lr=1e-4,2e-4,1e-3 --grid train.batch_size=64,128 \\\n"
+        "      --seeds 0,1 --jobs 2",
+        _sweep,
+        presets_note,
+    )
+    _add_run_options(sweep)
+    sweep.add_argument(
+        "--grid", action="append", metavar="KEY=V1,V2", help="a grid axis (repeat for more)"
+    )
+    sweep.add_argument(
+        "--runs", metavar="FILE|JSON", help="a list of override dicts or {label: overrides}"
+    )
+    sweep.add_argument(
+        "--seeds", type=_seeds, default=[0], help="seeds of every config, e.g. 0,1,2"
+    )
+    sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel (-1: one per CPU)")
+    sweep.add_argument(
+        "--backend",
+        choices=("loky", "sequential", "dask", "ray"),
+        help="loky: worker processes on this machine (the default with --jobs > 1); "
+        "sequential: in this process; dask, ray: a cluster at --address (a local one "
+        "without it), see docs/experiments.md",
+    )
+    sweep.add_argument("--address", help="Dask scheduler or Ray cluster address")
+    sweep.add_argument(
+        "--threads-per-run", type=int, help="TensorFlow threads per run (default: all)"
+    )
+    sweep.add_argument("--skip-failed", action="store_true", help="do not retry failed runs")
+    sweep.add_argument("--dry-run", action="store_true", help="list the runs, run nothing")
+
+    evaluate = _add_command(
+        sub,
+        "evaluate",
+        "the metric suite of a finished run",
+        "Evaluate the generator of a finished run directory against the real test images "
+        "(IS, class coverage, FID, diversity, duplicates, ...) and write metrics.json and "
+        "metrics.{csv,md,tex} next to it.",
+        "python -m gankit evaluate runs/dcgan_tuned-6cb063af4b-s0 --n 5000 --seed 0",
+        _evaluate,
+    )
+    evaluate.add_argument("run_dir", help="a run directory with generator.keras")
+    evaluate.add_argument("--n", type=int, help="generated samples (default 5000, quick 1000)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seeds the generated samples")
+    _add_mode(evaluate)
+
+    report = _add_command(
+        sub,
+        "report",
+        "registry -> tables and plots over seeds",
+        "Collect the runs of a results registry into a summary table (mean ± std over "
+        "seeds; csv, Markdown and LaTeX with booktabs), a table of every run, and a plot "
+        "of each metric against the parameters that vary.",
+        "python -m gankit report --root /tmp/gankit-sweep-demo --metrics inception_score fid",
+        _report,
+    )
+    report.add_argument("--root", help="folder holding results.jsonl (default: runs/)")
+    report.add_argument("--registry", help="the results file (default: ROOT/results.jsonl)")
+    report.add_argument("--out", help="output folder (default: ROOT/report)")
+    report.add_argument("--params", nargs="+", help="group by these (default: what varies)")
+    report.add_argument("--metrics", nargs="+", help="metric columns (default: IS, FID, ...)")
+    report.add_argument("--tag", help="only runs with this --tag")
+    report.add_argument("--name", help="only runs of this config name")
+    report.add_argument("--stem", default="sweep", help="file name stem (default: sweep)")
+    _add_mode(report)
+
+    fig = _add_command(
+        sub,
         "figures",
-        help="execute the notebooks; they write figures/",
-        description="Execute the numbered notebooks in order, in place. "
-        "Example: python -m gankit figures notebooks/01_dcgan.ipynb",
+        "execute the notebooks; they write figures/",
+        "Execute the numbered notebooks in order, headless, in place (what `make figures` "
+        "runs). -p NAME VALUE injects a parameter after the notebook's parameters cell, "
+        "as papermill does.",
+        "python -m gankit figures notebooks/01_dcgan.ipynb --quick -p SEED 1",
+        _figures,
     )
     fig.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in order)")
     fig.add_argument(
-        "--quick",
-        action="store_true",
-        default=os.environ.get("GANKIT_QUICK") == "1",
-        help="quick mode: less data, fewer epochs (GANKIT_QUICK=1)",
+        "-p",
+        "--parameter",
+        dest="parameters",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a notebook parameter (repeatable)",
     )
-    fig.set_defaults(func=_figures)
-    data = sub.add_parser(
+    _add_mode(fig)
+
+    _add_command(
+        sub,
         "data",
-        help="fetch MNIST into the cache",
-        description="Make sure MNIST is cached. Example: python -m gankit data",
+        "fetch MNIST into the cache",
+        "Make sure MNIST is cached (verified by SHA-256) and print where it is.",
+        "python -m gankit data",
+        _data,
     )
-    data.set_defaults(func=_data)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command in ``argv`` (default: sys.argv) and returns its exit code.
+
+    Bad arguments (an unknown preset or config key, a wrong value type) exit with code 2
+    and a message saying what to change.
+    """
+    parser = build_parser()
+    # Overrides may follow options (train X --seed 1 a=b): argparse leaves those unparsed.
+    args, extra = parser.parse_known_args(argv)
+    stray = [e for e in extra if e.startswith("-") or "=" not in e]
+    if stray or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        parser.exit(2, f"gankit {args.command}: error: {err}\n")

@@ -1,0 +1,227 @@
+"""The command line: help, config files and overrides, train/sweep/evaluate/report, figures."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import gankit.sweep
+from gankit.cli import inject_parameters, main
+from gankit.config_files import load_config, parse_overrides, save_config
+from gankit.presets import get_preset
+from gankit.registry import load_registry
+
+
+@pytest.mark.parametrize("command", ["train", "sweep", "evaluate", "report", "figures", "data"])
+def test_every_command_explains_itself_with_an_example(command):
+    out = subprocess.run(
+        [sys.executable, "-m", "gankit", command, "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Example:" in out and f"python -m gankit {command}" in out
+
+
+# --------------------------------------------------------------------------------------
+# Config files and overrides
+# --------------------------------------------------------------------------------------
+def test_config_file_round_trip_file_dataclass_file(tmp_path):
+    config = get_preset("dcgan_failing", quick=True)
+    first = save_config(config, tmp_path / "a.json")
+    loaded = load_config(first)
+    assert loaded == config
+    second = save_config(loaded, tmp_path / "b.json")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_overrides_are_typed_by_their_field():
+    overrides = parse_overrides(
+        [
+            "train.g_lr=1e-3",
+            "train.batch_size=64",
+            "train.n_train=none",
+            "generator.norm=none",
+            "generator.hidden=[64, 128]",
+            "name=fast",
+        ]
+    )
+    assert overrides == {
+        "train.g_lr": 1e-3,
+        "train.batch_size": 64,
+        "train.n_train": None,
+        "generator.norm": "none",  # a text field keeps the word
+        "generator.hidden": [64, 128],
+        "name": "fast",
+    }
+
+
+@pytest.mark.parametrize(
+    ("items", "error", "match"),
+    [
+        (["train.g_lrr=1e-3"], ValueError, r"unknown config key 'train\.g_lrr'\. Did you mean"),
+        (["batch_size=64"], ValueError, r"Did you mean train\.batch_size"),
+        (["train.epochs=two"], TypeError, r"train\.epochs expects int, got 'two'.*epochs=2"),
+        (["train.n_train=lots"], TypeError, r"expects None or int"),
+        (["generator.hidden=[1.5]"], TypeError, "list of ints"),
+        (["train.g_lr"], ValueError, r"section\.field=value"),
+        (["train.g_lr=1", "train.g_lr=2"], ValueError, "given twice"),
+    ],
+)
+def test_bad_overrides_say_what_to_write_instead(items, error, match):
+    with pytest.raises(error, match=match):
+        parse_overrides(items)
+
+
+def test_bad_config_file_names_the_file(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"train": {"lr": 1}}))
+    with pytest.raises(ValueError, match=r"bad\.json: unknown train field"):
+        load_config(path)
+
+
+# --------------------------------------------------------------------------------------
+# train, sweep, evaluate, report (in-process, with a fake run function)
+# --------------------------------------------------------------------------------------
+@pytest.fixture
+def fake_runs(monkeypatch):
+    """Replaces training + evaluation by a stub that fails for batch size 32."""
+    calls = []
+
+    def fake_call(self, config, seed, run_dir):
+        calls.append((config, seed, self))
+        if config.train.batch_size == 32:
+            raise RuntimeError("out of memory")
+        return {"fid": 10.0 * config.train.g_lr * 1e3 + seed, "inception_score": 3.0}
+
+    monkeypatch.setattr(gankit.sweep.TrainAndEvaluate, "__call__", fake_call)
+    monkeypatch.setattr(gankit.sweep.TrainAndEvaluate, "prepare", lambda self: None)
+    return calls
+
+
+def test_cli_errors_exit_2_with_the_fix(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "dcgan_tuned", "train.g_lrr=1e-3"])
+    assert exit_info.value.code == 2
+    assert "Did you mean train.g_lr" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "dcgan_tuend"])
+    assert "Did you mean dcgan_tuned?" in capsys.readouterr().err
+
+
+def test_train_prints_the_config_it_would_train_from_a_preset_or_a_file(tmp_path, capsys):
+    assert main(["train", "dcgan_tuned", "--quick", "train.epochs=3", "--print-config"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["train"]["epochs"] == 3 and printed["train"]["n_train"] == 2048
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(printed))
+    assert main(["train", str(path), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out) == printed
+
+
+def test_train_records_one_run_and_skips_it_the_second_time(tmp_path, fake_runs, capsys):
+    args = ["train", "dcgan_tuned", "--quick", "--root", str(tmp_path), "--seed", "3"]
+    assert main([*args, "train.g_lr=1e-3", "--eval-n", "100"]) == 0
+    config, seed, run_fn = fake_runs[0]
+    assert seed == 3 and config.train.g_lr == 1e-3 and run_fn.quick and run_fn.eval_n == 100
+    df = load_registry(tmp_path / "results.jsonl")
+    assert list(df["seed"]) == [3] and list(df["fid"]) == [13.0]
+    assert main([*args, "train.g_lr=1e-3"]) == 0
+    assert len(fake_runs) == 1 and "skipped" in capsys.readouterr().out
+    assert main([*args, "train.batch_size=32"]) == 1  # a failed run is a failed command
+    assert "RuntimeError: out of memory" in capsys.readouterr().out
+
+
+def test_sweep_dry_run_lists_one_directory_per_config_and_seed(tmp_path, capsys):
+    argv = ["sweep", "dcgan_tuned", "--quick", "--root", str(tmp_path), "--dry-run"]
+    grid = ["--grid", "train.g_lr,train.d_lr=1e-4,2e-4,1e-3", "--grid", "train.batch_size=64,128"]
+    assert main([*argv, *grid, "--seeds", "0,1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "12 run(s); nothing was run (--dry-run)"
+    assert len({line.split()[0] for line in lines[:-1]}) == 12
+    assert not list(tmp_path.iterdir())
+
+
+def test_sweep_runs_a_list_records_failures_and_exits_1(tmp_path, fake_runs, capsys):
+    runs = json.dumps({"small batch": {"train.batch_size": 32}, "lr 1e-3": {"train.g_lr": 1e-3}})
+    argv = ["sweep", "dcgan_tuned", "--quick", "--root", str(tmp_path), "--runs", runs]
+    assert main([*argv, "--seeds", "0,1", "train.epochs=2"]) == 1
+    out = capsys.readouterr().out
+    assert "done in" in out and "2 ok, 2 failed" in out
+    df = load_registry(tmp_path / "results.jsonl")
+    assert sorted(df["label"].unique()) == ["lr 1e-3", "small batch"]
+    assert set(df["train.epochs"]) == {2}
+
+
+def test_sweep_needs_exactly_one_of_grid_and_runs(capsys):
+    with pytest.raises(SystemExit):
+        main(["sweep", "dcgan_tuned", "--seeds", "0"])
+    assert "either --grid" in capsys.readouterr().err
+
+
+def test_evaluate_prints_and_writes_the_metrics(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_evaluate_run_dir(run_dir, *, seed, n, quick):
+        seen.update(run_dir=run_dir, seed=seed, n=n, quick=quick)
+        return {"generated": {"fid": 12.5}, "real test": {"fid": 1.5}}
+
+    monkeypatch.setattr(gankit.sweep, "evaluate_run_dir", fake_evaluate_run_dir)
+    assert main(["evaluate", str(tmp_path), "--seed", "4", "--n", "500"]) == 0
+    assert seen == {"run_dir": str(tmp_path), "seed": 4, "n": 500, "quick": False}
+    assert "| generated |" in capsys.readouterr().out
+
+
+def test_report_turns_the_registry_into_tables_and_plots(tmp_path, fake_runs, capsys):
+    grid = ["--grid", "train.g_lr=1e-4,1e-3", "--seeds", "0,1"]
+    main(["sweep", "dcgan_tuned", "--quick", "--root", str(tmp_path), *grid])
+    capsys.readouterr()
+    assert main(["report", "--root", str(tmp_path), "--metrics", "fid"]) == 0
+    out = capsys.readouterr().out
+    assert "| train.g_lr |" in out and "0.0001" in out and "±" in out
+    for name in ("sweep.md", "sweep.tex", "sweep.csv", "sweep_runs.md", "sweep_fid.png"):
+        assert (tmp_path / "report" / name).exists()
+    with pytest.raises(SystemExit):
+        main(["report", "--root", str(tmp_path / "empty")])
+    assert "no registry" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# figures: papermill-style parameters
+# --------------------------------------------------------------------------------------
+def _notebook(tag_parameters=True):
+    params = nbformat.v4.new_code_cell("SEED = 0\nN = 10")
+    if tag_parameters:
+        params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# t"), params, nbformat.v4.new_code_cell("SEED")]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def test_parameters_are_injected_after_the_parameters_cell_and_replaced_next_time():
+    nb = inject_parameters(_notebook(), {"SEED": 7, "NAME": "x"})
+    assert nb.cells[2].source.endswith("SEED = 7\nNAME = 'x'\n")
+    assert nb.cells[2].metadata["tags"] == ["injected-parameters"]
+    nb = inject_parameters(nb, {"SEED": 8})
+    assert len(nb.cells) == 4 and nb.cells[2].source.endswith("SEED = 8\n")
+    assert len(inject_parameters(nb, None).cells) == 3  # back to the notebook's defaults
+    untagged = inject_parameters(_notebook(tag_parameters=False), {"N": 5})
+    assert untagged.cells[2].source.endswith("N = 5\n")  # after the cell that assigns N
+    with pytest.raises(ValueError, match="tag the notebook's parameters cell"):
+        inject_parameters(_notebook(tag_parameters=False), {"OTHER": 1})
+
+
+def test_figures_runs_a_notebook_with_a_parameter(tmp_path):
+    path = tmp_path / "01_nb.ipynb"
+    nbformat.write(_notebook(), path)
+    assert main(["figures", str(path), "--quick", "-p", "SEED", "7"]) == 0
+    done = nbformat.read(path, as_version=4)
+    assert done.cells[-1].outputs[0]["data"]["text/plain"] == "7"
