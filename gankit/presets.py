@@ -69,12 +69,66 @@ _COLLAPSE = {
     "train.n_train": 20000,
 }
 
+# Q2's default conditional GAN: the tuned DCGAN at twice the width, the label as a learned
+# embedding appended to z in G and through a projection discriminator (Miyato & Koyama
+# 2018), an EMA of G's weights and a learning rate that decays linearly over the second
+# half. Measured on 2,000 samples per epoch (see notebooks/02_cgan_metrics.ipynb).
+_CGAN = {
+    **_TUNED,
+    "generator.conditioning": "embedding",
+    "discriminator.conditioning": "projection",
+    "generator.base_filters": 64,
+    "discriminator.base_filters": 64,
+    "train.g_steps": 1,
+    "train.ema_decay": 0.999,
+    "train.lr_decay_start": 0.5,
+    "train.epochs": 12,
+    "train.grid_size": 100,
+}
+
+# Q2's failures on purpose. A 1-d latent space: G can draw one curve through image space per
+# class, so each class collapses to a few shapes (past reports: IS 4.26, TARR 21%).
+_CGAN_LATENT1 = {**_CGAN, "generator.latent_dim": 1, "train.epochs": 3}
+
+# A too-small MLP CGAN with lr 5e-3 and beta1 0.95, as in a past report (IS 4.40): one
+# hidden layer of 128 units in G and in D, one-hot labels concatenated.
+_CGAN_MLP_FAILING = {
+    "generator.kind": "mlp",
+    "discriminator.kind": "mlp",
+    "generator.hidden": [128],
+    "discriminator.hidden": [128],
+    "generator.conditioning": "concat",
+    "discriminator.conditioning": "concat",
+    "train.g_lr": 5e-3,
+    "train.d_lr": 5e-3,
+    "train.g_beta1": 0.95,
+    "train.d_beta1": 0.95,
+    "train.epochs": 5,
+    "train.grid_size": 100,
+}
+
+# Where students start: an MLP CGAN with one-hot labels concatenated (G 256-512-1024,
+# D 512-256 with dropout), Adam 2e-4 / beta1 0.5.
+_CGAN_MLP = {
+    "generator.kind": "mlp",
+    "discriminator.kind": "mlp",
+    "generator.conditioning": "concat",
+    "discriminator.conditioning": "concat",
+    "train.epochs": 10,
+    "train.grid_size": 100,
+}
+
 _PRESETS: dict[str, dict] = {
     "dcgan_tutorial": _TUTORIAL,
     "dcgan_tuned": _TUNED,
     "dcgan_failing": _FAILING,
     "dcgan_collapse": _COLLAPSE,
     "mlp_gan": {"generator.kind": "mlp", "discriminator.kind": "mlp", "train.epochs": 10},
+    "cgan": _CGAN,
+    "cgan_smoothing": {**_CGAN, "train.real_label": 0.9},
+    "cgan_latent1": _CGAN_LATENT1,
+    "cgan_mlp_failing": _CGAN_MLP_FAILING,
+    "cgan_mlp": _CGAN_MLP,
 }
 
 _QUICK = {"train.n_train": 2048, "train.epochs": 1}

@@ -46,3 +46,24 @@ def test_variants_change_one_thing_each_on_the_same_budget():
         assert cfg.train.epochs == 2 and cfg.train.n_train == 1000
         if label != "tuned":
             assert dataclasses.replace(cfg, name=base.name) != base, label
+
+
+@pytest.mark.parametrize("name", [n for n in preset_names() if n.startswith("cgan")])
+def test_cgan_presets_build_conditional_networks(name):
+    from gankit.nets import build_gan
+
+    config = get_preset(name, quick=True)
+    g, d = build_gan(config)
+    assert config.conditional and len(g.inputs) == 2 and len(d.inputs) == 2
+
+
+def test_failing_cgans_differ_from_the_default_in_what_they_claim():
+    default = get_preset("cgan", quick=False)
+    assert get_preset("cgan_latent1", quick=False).generator.latent_dim == 1
+    assert get_preset("cgan_smoothing", quick=False).train.real_label == 0.9
+    assert (
+        dataclasses.replace(get_preset("cgan_smoothing", quick=False).train, real_label=1.0)
+        == default.train
+    )
+    mlp = get_preset("cgan_mlp_failing", quick=False)
+    assert mlp.generator.kind == "mlp" and mlp.train.g_lr == 5e-3 and mlp.train.g_beta1 == 0.95

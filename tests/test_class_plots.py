@@ -1,0 +1,42 @@
+"""Class-conditional figures: they draw what they are given and reject bad input."""
+
+import numpy as np
+import pytest
+
+from gankit.class_plots import plot_captioned_images, plot_confusion_matrix, plot_per_class_rates
+
+
+def test_confusion_matrix_cells_are_row_percentages():
+    confusion = np.diag([100] * 10)
+    confusion[3, 3], confusion[3, 8] = 90, 10
+    fig = plot_confusion_matrix(confusion, title="asked vs seen")
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"100", "90.0", "10.0"} <= texts
+    assert len(fig.axes[0].texts) == 11  # zero cells stay blank
+
+
+def test_confusion_matrix_rejects_non_square_or_negative():
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(np.ones((10, 9)))
+    with pytest.raises(ValueError, match="non-negative"):
+        plot_confusion_matrix(-np.eye(10))
+
+
+def test_per_class_rates_one_bar_per_model_and_digit():
+    fig = plot_per_class_rates(
+        {"a": np.full(10, 0.99), "b": np.linspace(0.9, 1.0, 10)}, reference=0.995
+    )
+    assert len(fig.axes[0].patches) == 20
+    with pytest.raises(ValueError, match="10 per-class values"):
+        plot_per_class_rates({"a": np.ones(9)})
+    with pytest.raises(ValueError, match="empty"):
+        plot_per_class_rates({})
+
+
+def test_captioned_images_need_one_caption_each():
+    images = np.zeros((12, 28, 28, 1), np.float32)
+    fig = plot_captioned_images(images, [f"asked {i}" for i in range(12)], ncol=5)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 12 and shown[4].get_title() == "asked 4"
+    with pytest.raises(ValueError, match="12 images but 3 captions"):
+        plot_captioned_images(images, ["a", "b", "c"])
