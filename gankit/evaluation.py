@@ -255,3 +255,51 @@ def evaluate(
     if include_real or generator is None:
         out["real test"] = suite(real_test[:n], test_labels, classifier, ref, seed=seed)
     return out
+
+
+@dataclass(frozen=True)
+class ClassifiedSamples:
+    """Conditional samples with what the classifier sees in them."""
+
+    images: np.ndarray
+    """float32 (N, 28, 28, 1) in [-1, 1]."""
+    labels: np.ndarray
+    """(N,) the classes the samples were conditioned on."""
+    predicted: np.ndarray
+    """(N,) the classifier's most probable class."""
+    confidence: np.ndarray
+    """(N,) the classifier's probability of its predicted class."""
+    tarr: dict
+    """`gankit.metrics.tarr`: success_rate, per_class (10,), confusion (10, 10), support."""
+
+    @property
+    def misclassified(self) -> np.ndarray:
+        """Indices of samples the classifier assigns to another class than asked, most
+        confidently wrong first."""
+        wrong = np.flatnonzero(self.predicted != self.labels)
+        return wrong[np.argsort(-self.confidence[wrong], kind="stable")]
+
+
+def classify_samples(
+    generator: keras.Model, classifier: keras.Model, *, n: int = 10_000, seed: int = 0
+) -> ClassifiedSamples:
+    """Draws ``n`` class-balanced samples from a conditional ``generator`` (as `evaluate`
+    does, same seed, same samples) and classifies them, for confusion matrices, per-class
+    success rates and the misclassified samples.
+
+    Raises:
+      ValueError: if ``generator`` is unconditional or n < 1.
+    """
+    from gankit.classifier import predict_proba
+
+    if not is_conditional(generator):
+        raise ValueError("classify_samples needs a conditional generator (inputs: noise, label)")
+    samples = draw_samples(generator, n, seed=seed)
+    probs = predict_proba(classifier, samples.images)
+    return ClassifiedSamples(
+        samples.images,
+        samples.labels,
+        probs.argmax(axis=1),
+        probs.max(axis=1),
+        metrics.tarr(probs, samples.labels),
+    )

@@ -6,6 +6,7 @@ import pytest
 
 from gankit.classifier import ClassifierConfig, build_classifier
 from gankit.evaluation import (
+    classify_samples,
     draw_samples,
     duplicate_threshold,
     evaluate,
@@ -170,3 +171,20 @@ def test_draw_samples_balances_classes_for_a_conditional_generator():
     assert np.bincount(samples.labels).tolist() == [3] * 10
     np.testing.assert_allclose(samples.images.reshape(30, -1), TEMPLATES[samples.labels], atol=1e-6)
     assert draw_samples(constant_generator(), 5).labels is None
+
+
+def test_classify_samples_finds_the_misclassified_ones():
+    clf = template_classifier()
+    g = template_generator(0.0)
+    out = classify_samples(g, clf, n=50, seed=0)
+    assert out.tarr["success_rate"] == 1.0 and len(out.misclassified) == 0
+    assert out.confidence.min() > 0.99
+    # Swap two templates inside G: asked 0 draws a 1 and vice versa.
+    emb = next(la for la in g.layers if isinstance(la, keras.layers.Embedding))
+    emb.set_weights([TEMPLATES[[1, 0, 2, 3, 4, 5, 6, 7, 8, 9]]])
+    out = classify_samples(g, clf, n=50, seed=0)
+    assert out.tarr["success_rate"] == pytest.approx(0.8)
+    assert set(out.labels[out.misclassified]) == {0, 1}
+    assert out.tarr["confusion"][0, 1] == 5
+    with pytest.raises(ValueError, match="conditional"):
+        classify_samples(constant_generator(), clf, n=10)
