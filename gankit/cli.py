@@ -15,8 +15,8 @@ Commands:
 
 CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
 file such as the config.json of a run directory. Run "python -m gankit COMMAND --help" for
-the options and an example of each. The logic lives in gankit.sweep, gankit.registry and
-gankit.experiment_report; this module only reads arguments.
+the options and an example of each. The logic lives in gankit.experiment, gankit.sweep,
+gankit.registry and gankit.experiment_report; this module only reads arguments.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def _base_config(args: argparse.Namespace):
 
 
 def _run_function(args: argparse.Namespace, *, parallel: bool):
-    from gankit.sweep import TrainAndEvaluate
+    from gankit.experiment import TrainAndEvaluate
 
     threads = args.threads_per_run if hasattr(args, "threads_per_run") else None
     return TrainAndEvaluate(
@@ -297,8 +297,8 @@ def _sweep(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from gankit.experiment import evaluate_run_dir
     from gankit.report import to_markdown
-    from gankit.sweep import evaluate_run_dir
 
     metrics = evaluate_run_dir(args.run_dir, seed=args.seed, n=args.n, quick=args.quick)
     print(to_markdown(pd.DataFrame([{"images": row, **v} for row, v in metrics.items()])))
