@@ -1,0 +1,325 @@
+"""Tests of gankit.retrain: configs, every strategy on tiny data, no test-set leakage,
+the resumable study and the mean ± std tables.
+
+Training runs use a classifier of a few hundred weights for a few steps on 20 real MNIST
+images per class; the synthetic source is a stub that returns real training images of
+the asked class, so no GAN is needed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from gankit import retrain
+from gankit import retrain_sets as rs
+from gankit.classifier import ClassifierConfig
+from gankit.data import load_mnist, scale_images, stratified_indices
+from gankit.registry import RegistryWarning
+
+TINY_CLASSIFIER = ClassifierConfig(
+    conv_widths=(4, 8), embedding_dim=8, dropout=0.1, batch_size=32, translate_pixels=0
+)
+TINY = retrain.RetrainConfig(
+    steps=4, finetune_steps=2, eval_every=2, patience=1, val_per_class=2,
+    classifier=TINY_CLASSIFIER,
+)  # fmt: skip
+N_SYNTH = {"mix": 3, "synth_then_real": 3, "real_then_elite": 3, "augment_mix": 3, "synth": 3}
+
+
+def tiny(strategy, **changes):
+    """A valid tiny config of ``strategy`` (sizes filled in as the strategy needs)."""
+    sizes = {"n_real": 0 if strategy == "synth" else 3, "n_synth": N_SYNTH.get(strategy, 0)}
+    return dataclasses.replace(TINY, strategy=strategy, **{**sizes, **changes})
+
+
+@pytest.fixture(scope="module")
+def mnist_small():
+    """20 real training images per class, and 100 real test images whose top-left 2x2
+    pixels are white: no MNIST training image has ink there, so a test image that
+    reaches training is recognisable."""
+    (x_train, y_train), (x_test, y_test) = load_mnist(verbose=False)
+    train = stratified_indices(y_train, 20, seed=0)
+    test = stratified_indices(y_test, 10, seed=0)
+    x_test = x_test[test].copy()
+    x_test[:, :2, :2] = 255
+    assert x_train[train][:, :2, :2].max() == 0
+    return (x_train[train], y_train[train]), (x_test, y_test[test])
+
+
+@pytest.fixture(scope="module")
+def stub_source(mnist_small):
+    """Real training images of the asked class, as a synthetic source."""
+    (x_train, y_train), _ = mnist_small
+    by_class = [np.flatnonzero(y_train == c) for c in range(10)]
+
+    def source(labels, seed):
+        rng = np.random.default_rng(seed)
+        return scale_images(x_train[[rng.choice(by_class[c]) for c in labels]])
+
+    return source
+
+
+@pytest.fixture
+def reference_stub(mnist_small, monkeypatch):
+    """Elite filtering without training a classifier: `predict_proba` looks up the true
+    class of each (real) image and is 95 % sure of it, except that it takes every 9 for a
+    4; so the elite filter must drop exactly the 9s."""
+    (x_train, y_train), _ = mnist_small
+    true_class = {
+        image.tobytes(): label for image, label in zip(scale_images(x_train), y_train, strict=True)
+    }
+
+    def predict_proba(model, images):
+        labels = np.array([true_class[image.tobytes()] for image in images])
+        return 0.05 / 9 + (0.95 - 0.05 / 9) * np.eye(10)[np.where(labels == 9, 4, labels)]
+
+    monkeypatch.setattr(rs, "predict_proba", predict_proba)
+    return object()
+
+
+# ----------------------------------------------------------------------------- config
+
+
+def test_default_config_is_valid_and_uses_the_reference_architecture():
+    config = retrain.RetrainConfig()
+    retrain.check_retrain_config(config)
+    assert config.classifier.conv_widths == (32, 64, 128)
+    assert config.classifier.translate_pixels == 0  # augmentation only where asked for
+    assert config.quick().steps <= 40 and config.quick().strategy == config.strategy
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"strategy": "nope"},
+        {"strategy": "real", "n_synth": 100},  # real only takes no synthetic images
+        {"strategy": "mix", "n_synth": 0},
+        {"strategy": "synth", "n_real": 10, "n_synth": 10},
+        {"strategy": "real", "n_real": 0},
+        {"strategy": "real", "mix_ratio": 0.5},
+        {"strategy": "mix", "n_synth": 10, "mix_ratio": 1.0},
+        {"strategy": "augment", "rotation_degrees": 0, "zoom": 0, "translate": 0, "contrast": 0},
+        {"n_real": "200%"},
+        {"steps": 0},
+        {"eval_every": 2.5},
+        {"elite_threshold": 1.2},
+        {"finetune_lr_factor": 0},
+        {"val_per_class": -1},
+        {"source": ""},
+        {"classifier": ClassifierConfig(epochs=0)},
+    ],
+)
+def test_invalid_configs_raise(change):
+    with pytest.raises((ValueError, TypeError)):
+        retrain.check_retrain_config(dataclasses.replace(retrain.RetrainConfig(), **change))
+
+
+def test_run_keys_are_stable_and_change_with_every_field_and_the_seed():
+    key = retrain.run_key(TINY, 0)
+    assert key == retrain.run_key(dataclasses.replace(TINY), 0) and len(key) == 16
+    assert key != retrain.run_key(TINY, 1)
+    assert key != retrain.run_key(dataclasses.replace(TINY, n_real="10%"), 0)
+    assert key != retrain.run_key(dataclasses.replace(TINY, source="pca"), 0)
+    assert key != retrain.run_key(dataclasses.replace(TINY, classifier=ClassifierConfig()), 0)
+    assert key == retrain.run_key(dataclasses.replace(TINY, zoom=0.1, rotation_degrees=10), 0)
+
+
+def test_grid_gives_synthetic_images_only_to_the_strategies_that_use_them():
+    configs = retrain.grid(["real", "mix", "augment"], [1, "10%"], n_synth=50, steps=7)
+    assert [(c.n_real, c.strategy, c.n_synth) for c in configs] == [
+        (1, "real", 0), (1, "mix", 50), (1, "augment", 0),
+        ("10%", "real", 0), ("10%", "mix", 50), ("10%", "augment", 0),
+    ]  # fmt: skip
+    assert all(c.steps == 7 for c in configs)
+    with pytest.raises(ValueError, match="synth"):
+        retrain.grid(["synth"], [0], n_synth=10)
+    with pytest.raises(ValueError, match="n_synth"):
+        retrain.grid(["mix"], [1])  # mixing with no synthetic images
+
+
+# ------------------------------------------------------------------------ strategies
+
+
+def batches_seen_by_fit(monkeypatch):
+    """Patches keras.Model.fit to record every image it would train or validate on."""
+    seen = {"train": [], "validation": []}
+    original_fit = keras.Model.fit
+
+    def spy(self, x=None, y=None, *args, validation_data=None, steps_per_epoch=None, **kwargs):
+        seen["train"] += [np.asarray(images) for images, _ in x.take(steps_per_epoch or 1)]
+        if validation_data is not None:
+            seen["validation"].append(np.asarray(validation_data[0]))
+        return original_fit(
+            self, x, y, *args, validation_data=validation_data, steps_per_epoch=steps_per_epoch,
+            **kwargs,
+        )  # fmt: skip
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    return seen
+
+
+def has_test_marker(images):
+    """True for each image with the white top-left corner of the fixture's test images."""
+    images = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+    return (images[:, :2, :2] > -1).any(axis=(1, 2))
+
+
+def test_the_leak_detector_would_see_a_test_image(mnist_small):
+    (x_train, _), (x_test, _) = mnist_small
+    assert has_test_marker(scale_images(x_test)).all()
+    assert not has_test_marker(scale_images(x_train)).any()
+
+
+@pytest.mark.parametrize("strategy", list(retrain.STRATEGIES))
+def test_each_strategy_trains_and_never_sees_a_test_image(
+    strategy, mnist_small, stub_source, reference_stub, monkeypatch
+):
+    seen = batches_seen_by_fit(monkeypatch)
+    config = tiny(strategy)
+    row = retrain.run_cell(
+        config, 0, data=mnist_small, synthetic=stub_source, reference=reference_stub
+    )
+    # what was trained on and validated on: real training images (and the stub's copies)
+    assert seen["train"] and not has_test_marker(np.concatenate(seen["train"])).any()
+    assert seen["validation"] and not has_test_marker(np.concatenate(seen["validation"])).any()
+    # the row
+    assert row["run_id"] == retrain.run_key(config, 0) and row["status"] == "ok"
+    assert 0 <= row["test_accuracy"] <= 1 and 0 <= row["val_accuracy"] <= 1
+    assert row["n_train_real"] == 10 * config.n_real and row["n_val"] == 20
+    two_phase = strategy in ("synth_then_real", "real_then_elite")
+    assert list(row["phases"]) == (["pretrain", "finetune"] if two_phase else ["train"])
+    for phase in row["phases"].values():
+        assert 0 < phase["best_step"] <= phase["steps_run"] <= 4
+    expected_synth = {"real_then_elite": 27, "real": 0, "augment": 0}.get(strategy, 30)
+    assert row["n_train_synth"] == expected_synth  # the elite lost its three 9s
+    assert row["elite_kept_fraction"] == (0.9 if strategy == "real_then_elite" else None)
+    assert row["seconds"] >= row["train_seconds"] > 0
+    json.dumps(row, allow_nan=False)  # storable as a results line
+
+
+def test_missing_generator_or_reference_is_a_clear_error(mnist_small, stub_source):
+    with pytest.raises(ValueError, match="synthetic="):
+        retrain.run_cell(tiny("mix"), 0, data=mnist_small)
+    with pytest.raises(ValueError, match="reference="):
+        retrain.run_cell(tiny("real_then_elite"), 0, data=mnist_small, synthetic=stub_source)
+
+
+def test_without_validation_images_a_run_takes_its_whole_budget(mnist_small):
+    row = retrain.run_cell(tiny("real", val_per_class=0, steps=3), 1, data=mnist_small)
+    assert row["n_val"] == 0 and row["val_accuracy"] is None
+    assert row["phases"]["train"]["steps_run"] == 4  # 3 rounded up to eval_every=2
+
+
+# ------------------------------------------------------------------------------ study
+
+
+def fake_row(config, seed, **_):
+    """A finished run's row without training (for the study's bookkeeping)."""
+    return {
+        "run_id": retrain.run_key(config, seed),
+        "status": "ok",
+        "strategy": config.strategy,
+        "n_real": config.n_real,
+        "seed": seed,
+        "test_accuracy": 0.5 + seed / 100,
+        "seconds": 0.0,
+    }
+
+
+def test_an_interrupted_study_resumes_with_the_runs_it_lacks(tmp_path, monkeypatch):
+    path = tmp_path / "results.jsonl"
+    configs = [tiny("real"), tiny("real", n_real=5)]
+    calls = []
+
+    def interrupted(config, seed, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append((config.n_real, seed))
+        return fake_row(config, seed)
+
+    monkeypatch.setattr(retrain, "run_cell", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        retrain.run_study(configs, [0, 1], path, data="unused", progress=False, verbose=False)
+    assert calls == [(3, 0), (5, 0), (3, 1)]  # seed by seed
+    assert len(path.read_text().splitlines()) == 3  # each run appended as it finished
+
+    calls.clear()
+    results = retrain.run_study(configs, [0, 1], path, data="unused", progress=False)
+    assert calls == [(5, 1)]
+    assert len(results) == 4 and sorted(results["seed"]) == [0, 0, 1, 1]
+
+    calls.clear()
+    retrain.run_study(configs + configs, [1, 0, 1], path, data="unused", progress=False)
+    assert calls == []  # all done; duplicates in the grid are one run
+
+
+def test_a_study_checks_its_generator_and_reference_before_running(tmp_path, monkeypatch):
+    monkeypatch.setattr(retrain, "run_cell", None)  # would fail if called
+    path = tmp_path / "results.jsonl"
+    with pytest.raises(ValueError, match="synthetic="):
+        retrain.run_study([tiny("real"), tiny("mix")], [0], path, data="unused")
+    with pytest.raises(ValueError, match="reference="):
+        retrain.run_study([tiny("real_then_elite")], [0], path, data="unused", synthetic=print)
+    assert not path.exists()
+
+
+def test_a_run_cut_off_while_being_recorded_is_run_again(tmp_path, monkeypatch):
+    path = tmp_path / "results.jsonl"
+    monkeypatch.setattr(retrain, "run_cell", fake_row)
+    retrain.run_study([tiny("real")], [0, 1], path, data="unused", progress=False)
+    lines = path.read_text().splitlines()
+    path.write_text(lines[0] + "\n" + lines[1][:20])  # the last append was cut short
+    with pytest.warns(RegistryWarning):
+        results = retrain.run_study([tiny("real")], [0, 1], path, data="unused", progress=False)
+    assert len(results) == 2
+
+
+def test_a_real_study_writes_rows_it_can_read_back(tmp_path, mnist_small, monkeypatch):
+    path = tmp_path / "results.jsonl"
+    results = retrain.run_study([tiny("real")], [0], path, data=mnist_small, progress=False)
+    assert results.loc[0, "run_id"] == retrain.run_key(tiny("real"), 0)
+    assert results.loc[0, "test_accuracy"] == retrain.load_results(path).loc[0, "test_accuracy"]
+    monkeypatch.setattr(retrain, "run_cell", None)  # would fail if called
+    retrain.run_study([tiny("real")], [0], path, data=mnist_small, progress=False)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def results_frame():
+    rows = []
+    for n_real in (10, "10%"):
+        for strategy, base in (("real", 0.7), ("mix", 0.9)):
+            for seed, noise in enumerate((-0.01, 0.0, 0.01)):
+                rows.append(
+                    {"n_real": n_real, "strategy": strategy, "seed": seed,
+                     "test_accuracy": base + noise}
+                )  # fmt: skip
+    rows.append({"n_real": 1, "strategy": "real", "seed": 0, "test_accuracy": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_aggregate_gives_mean_std_and_seed_count_per_group():
+    stats = retrain.aggregate(results_frame(), ["n_real", "strategy"])
+    first = stats.iloc[0]
+    assert (first["n_real"], first["strategy"], first["n"]) == (10, "real", 3)
+    assert first["mean"] == pytest.approx(0.7) and first["std"] == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="nope"):
+        retrain.aggregate(results_frame(), ["nope"])
+
+
+def test_mean_std_table_in_percent_flags_thin_cells_and_marks_missing_ones():
+    table = retrain.mean_std_table(results_frame(), "n_real", "strategy")
+    assert list(table.columns) == ["n_real", "real", "mix"]
+    assert table["n_real"].tolist() == [10, "10%", 1]  # order of first appearance
+    assert table.loc[0, "real"] == "70.00 ± 1.00" and table.loc[0, "mix"] == "90.00 ± 1.00"
+    assert table.loc[2, "real"] == "50.00 (n=1)"  # one seed: no std, and it says so
+    assert table.loc[2, "mix"] == "–"
+    single = retrain.mean_std_table(results_frame(), "strategy", digits=1)
+    assert single.loc[1].tolist() == ["mix", "90.0 ± 0.9"]  # 6 runs pooled over n_real
