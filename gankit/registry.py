@@ -209,13 +209,22 @@ def append_row(path: str | os.PathLike[str], row: Mapping[str, Any]) -> None:
     line = (json.dumps(plain_json(row), sort_keys=True, allow_nan=False) + "\n").encode()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         with _exclusive(fd):
+            # A crash mid-append leaves a last line without its newline; start on a fresh
+            # line so this row stays readable (the fragment is skipped by read_rows).
+            if _ends_without_newline(fd):
+                line = b"\n" + line
             os.write(fd, line)
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _ends_without_newline(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
 @contextlib.contextmanager
@@ -236,10 +245,11 @@ def _exclusive(fd: int):
 def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every row of the registry at ``path``, in file order ([] if it does not exist).
 
-    A broken last line (a crash during an append) is skipped with a `RegistryWarning`.
+    A cut-off row (a crash during an append: the last line, or a fragment that the next
+    append moved onto its own line) is skipped with a `RegistryWarning`.
 
     Raises:
-      ValueError: a broken line that is not the last one (the file was edited by hand).
+      ValueError: any other unreadable line (the file was edited by hand).
     """
     path = Path(path)
     if not path.exists():
@@ -254,9 +264,10 @@ def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
         except ValueError as err:
-            if number == len(lines):
+            cut_off = line.lstrip().startswith("{") and not line.rstrip().endswith("}")
+            if number == len(lines) or cut_off:
                 warnings.warn(
-                    f"{path}:{number}: skipped an unreadable last line ({err}); it is most "
+                    f"{path}:{number}: skipped an unreadable row ({err}); it is most "
                     "likely a run that crashed while being recorded",
                     RegistryWarning,
                     stacklevel=2,

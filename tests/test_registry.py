@@ -105,8 +105,19 @@ def test_truncated_last_line_is_skipped_with_a_warning(tmp_path):
     append_row(path, _row(0))
     with path.open("a") as f:
         f.write('{"run_id": "half-writ')  # a crash during an append
-    with pytest.warns(RegistryWarning, match="unreadable last line"):
+    with pytest.warns(RegistryWarning, match="unreadable row"):
         assert len(read_rows(path)) == 1
+
+
+def test_a_row_appended_after_a_crash_fragment_stays_readable(tmp_path):
+    path = tmp_path / "results.jsonl"
+    append_row(path, _row(0))
+    with path.open("a") as f:
+        f.write('{"run_id": "half-writ')  # a crash during an append
+    append_row(path, _row(1))
+    with pytest.warns(RegistryWarning, match="unreadable row"):
+        rows = read_rows(path)
+    assert [r["run_id"] for r in rows] == [_row(0)["run_id"], _row(1)["run_id"]]
 
 
 def test_broken_middle_line_names_the_line(tmp_path):
