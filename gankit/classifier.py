@@ -328,7 +328,7 @@ def train_classifier(
         data = load_mnist(verbose=bool(verbose))
     (x_train, y_train), (x_test, y_test) = data
     (x_fit, y_fit), (x_val, y_val) = split_training_data(config, x_train, y_train)
-    x_fit, x_val = _as_model_input(x_fit), _as_model_input(x_val)
+    x_fit, x_val = as_model_input(x_fit), as_model_input(x_val)
     validation = (x_val, _one_hot(y_val)) if len(x_val) else None
 
     keras.utils.set_random_seed(seed)
@@ -382,7 +382,7 @@ def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> floa
 # -------------------------------------------------------------------------- inference
 
 
-def _as_model_input(images: Any) -> np.ndarray:
+def as_model_input(images: Any) -> np.ndarray:
     """Validated float32 (N, 28, 28, 1) in [-1, 1] from uint8 or [-1, 1] float images.
 
     Raises:
@@ -441,7 +441,7 @@ def predict_proba(model: keras.Model, images: Any, batch_size: int = 1000) -> np
         ValueError: wrong shape, NaN, floats outside [-1, 1], or batch_size <= 0.
         TypeError: images neither uint8 nor float.
     """
-    return _run_in_chunks(model, _as_model_input(images), batch_size)
+    return _run_in_chunks(model, as_model_input(images), batch_size)
 
 
 def embedding_model(model: keras.Model) -> keras.Model:
@@ -454,7 +454,7 @@ def embed(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray
 
     Args and raises as `predict_proba`.
     """
-    images = _as_model_input(images)
+    images = as_model_input(images)
     # Built per call (cheap; shares weights) rather than cached on the model, where Keras
     # would track it as a sub-layer and change what the model saves.
     return _run_in_chunks(embedding_model(model), images, batch_size)
@@ -467,7 +467,7 @@ def predict_and_embed(
 
     Args and raises as `predict_proba`.
     """
-    images = _as_model_input(images)
+    images = as_model_input(images)
     both = keras.Model(model.input, [model.outputs[0], model.get_layer(EMBEDDING_LAYER).output])
     width = model.get_layer(EMBEDDING_LAYER).output.shape[-1]
     if not len(images):

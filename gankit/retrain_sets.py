@@ -26,7 +26,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gankit.classifier import IMAGE_SHAPE, N_CLASSES, _as_model_input, predict_proba
+from gankit.classifier import IMAGE_SHAPE, N_CLASSES, as_model_input, predict_proba
 from gankit.sampling import generate, is_conditional
 
 SYNTH_FULL_PER_CLASS = 6000
@@ -236,7 +236,7 @@ class SyntheticPool:
         self.draw_seconds = 0.0
         if self._seed != seed or self._images is None:
             started = time.perf_counter()
-            images = _as_model_input(self.source(labels, derived_seed(seed, "synthetic")))
+            images = as_model_input(self.source(labels, derived_seed(seed, "synthetic")))
             if len(images) != len(labels):
                 raise ValueError(
                     f"the source returned {len(images)} images for {len(labels)} labels"
@@ -377,10 +377,10 @@ def build_training_sets(
     """
     split = split_real(y_train, n_real, val_per_class, seed)
     y_train = np.asarray(y_train)
-    real = (_as_model_input(x_train[split.train]), y_train[split.train])
+    real = (as_model_input(x_train[split.train]), y_train[split.train])
     validation = None
     if val_per_class:
-        validation = (_as_model_input(x_train[split.validation]), y_train[split.validation])
+        validation = (as_model_input(x_train[split.validation]), y_train[split.validation])
     synthetic = (np.zeros((0, *IMAGE_SHAPE), np.float32), np.zeros(0, np.int32))
     kept, seconds = None, 0.0
     if n_synth != 0:
