@@ -169,6 +169,7 @@ def test_evaluate_prints_and_writes_the_metrics(tmp_path, monkeypatch, capsys):
         return {"generated": {"fid": 12.5}, "real test": {"fid": 1.5}}
 
     monkeypatch.setattr(gankit.experiment, "evaluate_run_dir", fake_evaluate_run_dir)
+    monkeypatch.delenv("GANKIT_QUICK", raising=False)  # `make test` sets it; full is the default
     assert main(["evaluate", str(tmp_path), "--seed", "4", "--n", "500"]) == 0
     assert seen == {"run_dir": str(tmp_path), "seed": 4, "n": 500, "quick": False}
     assert "| generated |" in capsys.readouterr().out
