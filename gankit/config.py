@@ -79,7 +79,19 @@ class TrainConfig:
     n_train: int | None = None
     """Train on the first n training images (None: all 60,000)."""
     loss: str = "nonsaturating"
-    """'nonsaturating' (-log D(G(z))), 'minimax' (log(1 - D(G(z)))) or 'hinge'."""
+    """'nonsaturating' (-log D(G(z))), 'minimax' (log(1 - D(G(z)))), 'hinge', 'wgan'
+    (Arjovsky et al. 2017: critic loss mean D(fake) - mean D(real), G loss -mean D(fake);
+    needs ``weight_clip``) or 'wgan-gp' (the same plus ``gp_weight`` times the gradient
+    penalty of Gulrajani et al. 2017). WGAN losses take no label smoothing or flips."""
+    optimizer: str = "adam"
+    """'adam' (with the betas below) or 'rmsprop' (rho 0.99 as in the WGAN reference code;
+    the betas are then unused). Both use ``g_lr`` and ``d_lr``."""
+    weight_clip: float = 0.0
+    """loss='wgan': after every critic update each trainable weight of D is clipped to
+    [-weight_clip, weight_clip] (0.01 in Arjovsky et al.). 0: off; other losses need 0."""
+    gp_weight: float = 10.0
+    """loss='wgan-gp': weight of the gradient penalty (lambda = 10 in Gulrajani et al.).
+    Unused by the other losses."""
     g_lr: float = 2e-4
     d_lr: float = 2e-4
     g_beta1: float = 0.5
@@ -94,6 +106,18 @@ class TrainConfig:
     """D updates per round (each on a new real batch)."""
     g_steps: int = 1
     """G updates per round."""
+    balance: str = "fixed"
+    """'fixed': exactly ``d_steps`` D and ``g_steps`` G updates per round. 'dynamic': at
+    least ``d_steps`` D updates, more (each on a new real batch) while D's loss is above
+    ``d_loss_threshold``, at most ``max_consecutive``; then the same for G with
+    ``g_steps`` and ``g_loss_threshold``. Not for WGAN losses (their scale is arbitrary)."""
+    d_loss_threshold: float = 0.693
+    """balance='dynamic': D is updated again while its loss on the batch it just trained
+    on, (d_loss_real + d_loss_fake) / 2, is above this (0.693 = ln 2: a D at chance)."""
+    g_loss_threshold: float = 1.0
+    """balance='dynamic': G is updated again while its loss is above this."""
+    max_consecutive: int = 5
+    """balance='dynamic': at most this many consecutive D (and G) updates per round."""
     update: str = "alternating"
     """'alternating' (D then G, G sees the updated D) or 'simultaneous' (one forward pass
     updates both, as in the TensorFlow tutorial; needs d_steps = g_steps = 1)."""
@@ -161,6 +185,13 @@ _HASHED_ONLY_IF_CHANGED = {
     ("generator", "conditioning"): "none",
     ("discriminator", "conditioning"): "none",
     ("train", "lr_decay_start"): 1.0,
+    ("train", "optimizer"): "adam",
+    ("train", "weight_clip"): 0.0,
+    ("train", "gp_weight"): 10.0,
+    ("train", "balance"): "fixed",
+    ("train", "d_loss_threshold"): 0.693,
+    ("train", "g_loss_threshold"): 1.0,
+    ("train", "max_consecutive"): 5,
 }
 
 

@@ -1,13 +1,18 @@
 """GAN losses on discriminator logits, and the label tricks that go with them.
 
-All functions take float32 logits of shape (batch, 1) and return scalar tensors.
+All loss functions take float32 logits of shape (batch, 1) and return scalar tensors. For
+the Wasserstein GANs the "logits" are the critic's unbounded scores.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-GAN_LOSSES = ("nonsaturating", "minimax", "hinge")
+GAN_LOSSES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
+WGAN_LOSSES = ("wgan", "wgan-gp")
+GRADIENT_NORM_EPSILON = 1e-12
+"""Added under the square root of the gradient norm: sqrt is not differentiable at 0
+(keras-io's wgan_gp.py has no epsilon, a known source of NaNs)."""
 
 
 def discriminator_loss_terms(real_logits, fake_logits, real_targets, fake_targets, kind="bce"):
@@ -19,10 +24,14 @@ def discriminator_loss_terms(real_logits, fake_logits, real_targets, fake_target
     - 'bce' (the 'nonsaturating' and 'minimax' GANs): binary cross-entropy with the targets.
     - 'hinge' (Lim & Ye 2017; Miyato et al. 2018): mean relu(1 - t * logit) with t = +1 for
       a target above 0.5 and -1 otherwise, so flips apply; smoothing has no effect.
+    - 'wasserstein' (the WGAN critic, Arjovsky et al. 2017, algorithm 1): -mean D(real) and
+      mean D(fake); the targets are ignored (WGANs take no smoothing or flips).
 
     Returns:
       (loss_real, loss_fake), scalars; D minimises their sum.
     """
+    if kind == "wasserstein":
+        return -tf.reduce_mean(real_logits), tf.reduce_mean(fake_logits)
     if kind == "hinge":
 
         def hinge(logits, targets):
@@ -44,7 +53,8 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
       early in training when D rejects every sample.
     - 'minimax': mean log(1 - D(G(z))) = -mean softplus(logit), the original objective, whose
       gradient vanishes when D is confident; kept to show that failure.
-    - 'hinge': -mean logit (the generator side of the hinge GAN).
+    - 'hinge', 'wgan', 'wgan-gp': -mean logit (the generator side of the hinge GAN and of
+      the WGANs: G raises the critic's score of its samples).
 
     Raises:
       ValueError: for an unknown ``kind``.
@@ -53,7 +63,7 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
         return tf.reduce_mean(tf.nn.softplus(-fake_logits))
     if kind == "minimax":
         return -tf.reduce_mean(tf.nn.softplus(fake_logits))
-    if kind == "hinge":
+    if kind in ("hinge", *WGAN_LOSSES):
         return -tf.reduce_mean(fake_logits)
     raise ValueError(f"loss must be one of {', '.join(GAN_LOSSES)}; got {kind!r}")
 
@@ -85,3 +95,42 @@ def accuracy_real(real_logits):
 def accuracy_fake(fake_logits):
     """Fraction of generated images D calls fake (logit < 0)."""
     return tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32))
+
+
+def wasserstein_estimate(real_logits, fake_logits):
+    """mean D(real) - mean D(fake): the critic's estimate of the Wasserstein-1 distance
+    (up to the Lipschitz constant its clipping or penalty enforces; Arjovsky et al. 2017,
+    figure 3). For a classifier D it is only the mean logit gap."""
+    return tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)
+
+
+def interpolation_weights(batch_size, seed):
+    """WGAN-GP's per-example weights alpha ~ U(0, 1), shape (batch_size, 1, 1, 1).
+
+    Uniform as in Gulrajani et al. 2017 (algorithm 1), not N(0, 1) as in keras-io's
+    wgan_gp.py. ``seed`` is a stateless seed, shape (2,).
+    """
+    return tf.random.stateless_uniform((batch_size, 1, 1, 1), seed)
+
+
+def interpolate(real, fake, alpha):
+    """x_hat = alpha * real + (1 - alpha) * fake: points on lines between the two batches."""
+    return alpha * real + (1.0 - alpha) * fake
+
+
+def gradient_penalty(critic, x_hat):
+    """mean over the batch of (||grad_x critic(x)||_2 - 1)^2 at the points ``x_hat``.
+
+    ``critic`` maps images (batch, 28, 28, 1) to scores (batch, 1). Gulrajani et al. 2017,
+    eq. 3: a 1-Lipschitz critic has gradient norm 1 almost everywhere along the lines
+    between real and fake samples. Call it under the critic's own gradient tape: the
+    penalty is differentiated again with respect to the critic's weights. The norm is
+    ``sqrt(sum g^2 + GRADIENT_NORM_EPSILON)``, so the penalty has a gradient at g = 0.
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    grads = tf.cast(tape.gradient(scores, x_hat), tf.float32)
+    grads = tf.reshape(grads, (tf.shape(grads)[0], -1))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + GRADIENT_NORM_EPSILON)
+    return tf.reduce_mean(tf.square(norms - 1.0))

@@ -7,16 +7,23 @@ and leaves a run directory::
 
     run_dir/config.json        the config, checked on resume
     run_dir/history.csv        one row per epoch (means of the step logs, seconds, metrics)
-    run_dir/steps.csv          one row per training round (fractional epoch, losses, D acc)
+    run_dir/steps.csv          one row per training round (fractional epoch, losses, D acc,
+                               Wasserstein estimate, gradient penalty, D and G update counts)
     run_dir/checkpoints/       G, D, both optimisers, dropout RNG states, the EMA of G (if
                                any) and the epoch counter; the last two epochs are kept
     run_dir/samples/epoch_###.png   a grid from the same fixed noise after every epoch
     run_dir/progress.gif       those grids as an animation
     run_dir/generator.keras    the final generator (its EMA with ``ema_decay`` > 0)
 
-Randomness is stateless: the noise of round ``s`` is drawn from the seed pair
-``(seed, s)`` and the data order of epoch ``e`` from ``(seed, e)``, so a run resumed from
-its checkpoint continues exactly as if it had never stopped.
+The losses are those of `gankit.losses` ('nonsaturating', 'minimax', 'hinge', and the
+Wasserstein GANs 'wgan' with weight clipping and 'wgan-gp' with the gradient penalty). A
+round does ``d_steps`` D and ``g_steps`` G updates, or with ``balance='dynamic'`` as many
+as the loss thresholds ask for (see `GANSteps`).
+
+Randomness is stateless: the draws of round ``s`` (noise, label flips, the penalty's
+interpolation weights) come from seed pairs ``(seed + stream, s * slots + slot)`` and the
+data order of epoch ``e`` from ``(seed, e)``, so a run resumed from its checkpoint
+continues exactly as if it had never stopped.
 """
 
 from __future__ import annotations
@@ -40,7 +47,25 @@ from gankit.nets import build_gan
 from gankit.report import atomic_write
 from gankit.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
 
-STEP_COLUMNS = ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
+STEP_COLUMNS = (
+    "d_loss_real",
+    "d_loss_fake",
+    "g_loss",
+    "d_acc_real",
+    "d_acc_fake",
+    "wasserstein",
+    "grad_penalty",
+    "d_updates",
+    "g_updates",
+)
+"""The step log of one round. D's losses, accuracies, ``wasserstein`` (mean D(real) - mean
+D(fake): the critic's distance estimate for WGAN losses, the mean logit gap otherwise) and
+``grad_penalty`` (WGAN-GP's unweighted penalty; 0 for other losses) are those of the
+round's last D update; ``g_loss`` is the mean over its G updates; ``d_updates`` and
+``g_updates`` count them (fixed: d_steps and g_steps; dynamic balancing: as many as it
+took)."""
+BALANCES = ("fixed", "dynamic")
+OPTIMIZERS = ("adam", "rmsprop")
 
 
 class TrainingDivergedError(RuntimeError):
@@ -94,10 +119,76 @@ def validate_train_config(cfg: TrainConfig) -> None:
         (cfg.grid_size >= 1, "grid_size must be >= 1"),
         (0 <= cfg.ema_decay < 1, "ema_decay must be in [0, 1); 0.999 is typical, 0 is off"),
         (0 <= cfg.lr_decay_start <= 1, "lr_decay_start must be in [0, 1]; 1 is no decay"),
+        (cfg.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
+        (cfg.weight_clip >= 0, "weight_clip must be >= 0 (0 is off)"),
+        (cfg.gp_weight >= 0, "gp_weight must be >= 0"),
+        (cfg.balance in BALANCES, f"balance must be one of {BALANCES}"),
+        (cfg.max_consecutive >= 1, "max_consecutive must be >= 1"),
+    ]
+    wgan = cfg.loss in losses.WGAN_LOSSES
+    dynamic = cfg.balance == "dynamic"
+    checks += [
+        (
+            cfg.loss != "wgan" or cfg.weight_clip > 0,
+            "loss='wgan' needs weight_clip > 0 (0.01 in Arjovsky et al. 2017): an "
+            "unconstrained critic's scores grow without bound; or use loss='wgan-gp'",
+        ),
+        (
+            cfg.weight_clip == 0 or cfg.loss == "wgan",
+            "weight_clip is WGAN's Lipschitz constraint: use it with loss='wgan' only "
+            "(wgan-gp replaces it by the gradient penalty)",
+        ),
+        (cfg.loss != "wgan-gp" or cfg.gp_weight > 0, "loss='wgan-gp' needs gp_weight > 0"),
+        (
+            not wgan or (cfg.real_label == 1.0 and cfg.flip_probability == 0),
+            "label smoothing (real_label < 1) and flips are for a classifier D; a WGAN "
+            "critic has no targets: leave real_label=1 and flip_probability=0",
+        ),
+        (
+            not wgan or cfg.update == "alternating",
+            "WGAN losses need update='alternating' (critic updates, then G)",
+        ),
+        (
+            not dynamic or not wgan,
+            "balance='dynamic' compares losses with thresholds on a classifier's scale "
+            "(ln 2 = chance); a WGAN critic's loss has no such scale: use balance='fixed' "
+            "with d_steps (5 in Arjovsky et al.)",
+        ),
+        (
+            not dynamic or cfg.update == "alternating",
+            "balance='dynamic' needs update='alternating'",
+        ),
+        (
+            not dynamic or cfg.max_consecutive >= max(cfg.d_steps, cfg.g_steps),
+            "balance='dynamic' needs max_consecutive >= d_steps and g_steps (the minimum "
+            "updates per round)",
+        ),
+        (
+            not dynamic or cfg.lr_decay_start == 1,
+            "balance='dynamic' cannot decay the learning rate (lr_decay_start < 1): the "
+            "number of updates is not known in advance",
+        ),
     ]
     for ok, message in checks:
         if not ok:
             raise ValueError(f"invalid TrainConfig: {message}")
+
+
+def validate_config(config: GANConfig) -> None:
+    """`validate_train_config`, plus the checks that need the networks' config too.
+
+    Raises:
+      ValueError: for an invalid train config, or loss='wgan-gp' with batch norm in D:
+        batch norm makes each score depend on the whole batch, so the per-example gradient
+        the penalty constrains is not the critic's (Gulrajani et al. 2017, section 4).
+    """
+    validate_train_config(config.train)
+    if config.train.loss == "wgan-gp" and config.discriminator.norm == "batch":
+        raise ValueError(
+            "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "
+            "gradient penalty (each score depends on the whole batch; Gulrajani et al. use "
+            "no normalisation or layer norm in the critic): set discriminator.norm='none'"
+        )
 
 
 def check_images(images: np.ndarray) -> np.ndarray:
@@ -145,11 +236,22 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 class GANSteps:
     """The compiled training steps of one GAN: one place that reads like a keras-io example.
 
-    ``round_step(real_batches, real_labels, round_index)`` runs ``d_steps`` discriminator
-    updates (one per real batch, shape (d_steps, batch, 28, 28, 1)) and ``g_steps``
-    generator updates, and returns the step logs as a float32 vector in the order of
-    `STEP_COLUMNS`. ``real_labels`` (d_steps, batch) int32 are the batches' classes; an
-    unconditional GAN ignores them.
+    ``round_step(real_batches, real_labels, round_index)`` runs one round of updates and
+    returns the step logs as a float32 vector in the order of `STEP_COLUMNS`.
+    ``real_batches`` (window, batch, 28, 28, 1) holds one new real batch per possible D
+    update (window = ``d_steps``, or ``max_consecutive`` with dynamic balancing) and
+    ``real_labels`` (window, batch) int32 their classes; an unconditional GAN ignores them.
+
+    - balance='fixed': ``d_steps`` D updates (one per real batch), then ``g_steps`` G updates.
+    - balance='dynamic': D is updated at least ``d_steps`` times and again, on the next real
+      batch, while (d_loss_real + d_loss_fake) / 2 of the update it just made is above
+      ``d_loss_threshold``, at most ``max_consecutive`` times; then G likewise with
+      ``g_steps`` and ``g_loss_threshold``. The logs say how many updates each did
+      (``d_updates``, ``g_updates``); the trainer feeds the next round from the first
+      real batch D did not use.
+
+    Each D update of a WGAN ends with weight clipping (loss='wgan') or adds the gradient
+    penalty (loss='wgan-gp') to the critic's loss.
     """
 
     def __init__(
@@ -158,18 +260,31 @@ class GANSteps:
         self.g, self.d, self.cfg = generator, discriminator, cfg
         self.conditional = is_conditional(generator)
         self.latent_dim = latent_dim_of(generator)
-        self.d_loss_kind = "hinge" if cfg.loss == "hinge" else "bce"
+        self.d_loss_kind = {"hinge": "hinge", "wgan": "wasserstein", "wgan-gp": "wasserstein"}.get(
+            cfg.loss, "bce"
+        )
         self.seed = tf.constant(seed, tf.int64)
+        # Random draws reserved per round (noise, label flips, GP weights): one slot per
+        # possible D or G update. 8 is what earlier versions used, so their runs resume exactly.
+        if cfg.balance == "dynamic":
+            self.slots = max(8, 2 * cfg.max_consecutive)
+        else:
+            self.slots = max(8, cfg.d_steps + cfg.g_steps)
         g_lr, d_lr = cfg.g_lr, cfg.d_lr
         if cfg.lr_decay_start < 1:
             g_lr = HoldThenLinearDecay(g_lr, total_rounds * cfg.g_steps, cfg.lr_decay_start)
             d_lr = HoldThenLinearDecay(d_lr, total_rounds * cfg.d_steps, cfg.lr_decay_start)
-        self.g_opt = keras.optimizers.Adam(g_lr, beta_1=cfg.g_beta1, beta_2=cfg.g_beta2)
-        self.d_opt = keras.optimizers.Adam(d_lr, beta_1=cfg.d_beta1, beta_2=cfg.d_beta2)
+        self.g_opt = _optimizer(cfg.optimizer, g_lr, cfg.g_beta1, cfg.g_beta2)
+        self.d_opt = _optimizer(cfg.optimizer, d_lr, cfg.d_beta1, cfg.d_beta2)
         # Build optimiser slots now, so a checkpoint restore can fill them.
         self.g_opt.build(self.g.trainable_variables)
         self.d_opt.build(self.d.trainable_variables)
-        self._update = self._simultaneous if cfg.update == "simultaneous" else self._alternating
+        self._update = {
+            "simultaneous": self._simultaneous,
+            "alternating": self._alternating,
+        }[cfg.update]
+        if cfg.balance == "dynamic":
+            self._update = self._dynamic
         self.ema = None
         if cfg.ema_decay > 0:
             self.ema = keras.models.clone_model(generator)
@@ -195,11 +310,13 @@ class GANSteps:
         ):
             avg.assign(w)
 
+    def _seed(self, offset, round_index, slot):
+        """The stateless seed of draw ``slot`` of round ``round_index`` in stream ``offset``."""
+        return tf.stack([self.seed + offset, round_index * self.slots + slot])
+
     def _noise(self, batch_size, round_index, slot):
-        # Eight noise draws per round are reserved; slot picks one of them.
-        counter = round_index * 8 + slot
         return tf.random.stateless_normal(
-            (batch_size, self.latent_dim), seed=tf.stack([self.seed, counter])
+            (batch_size, self.latent_dim), seed=self._seed(0, round_index, slot)
         )
 
     def _generate(self, z, labels):
@@ -216,21 +333,83 @@ class GANSteps:
             tf.shape(real)[0],
             real_label=cfg.real_label,
             flip_probability=cfg.flip_probability,
-            seed=tf.stack([self.seed + 7919, round_index * 8 + slot]),
+            seed=self._seed(7919, round_index, slot),
         )
         loss_real, loss_fake = losses.discriminator_loss_terms(
             real_logits, fake_logits, *targets, kind=self.d_loss_kind
         )
         return loss_real, loss_fake, real_logits, fake_logits
 
-    def _logs(self, loss_real, loss_fake, g_loss, real_logits, fake_logits):
+    def gradient_penalty(self, real, fake, labels, round_index, slot):
+        """WGAN-GP's penalty (Gulrajani et al. 2017, algorithm 1) at x_hat = alpha * real +
+        (1 - alpha) * fake, alpha ~ U(0, 1) per example, for D(x_hat, labels) if conditional."""
+        alpha = losses.interpolation_weights(
+            tf.shape(real)[0], seed=self._seed(104729, round_index, slot)
+        )
+        x_hat = losses.interpolate(real, fake, alpha)
+        return losses.gradient_penalty(lambda x: self._discriminate(x, labels), x_hat)
+
+    def _clip_critic_weights(self):
+        """WGAN's Lipschitz constraint (Arjovsky et al. 2017): every weight in [-c, c]."""
+        c = self.cfg.weight_clip
+        for w in self.d.trainable_variables:
+            w.assign(tf.clip_by_value(w, -c, c))
+
+    def _d_step(self, real, labels, round_index, slot):
+        """One D (critic) update on a real batch and a fresh fake one.
+
+        Returns:
+          float32 (6,): loss_real, loss_fake, acc_real, acc_fake, Wasserstein estimate and
+          the (unweighted) gradient penalty, all from this update's forward pass.
+        """
+        z = self._noise(tf.shape(real)[0], round_index, slot)
+        fake = tf.stop_gradient(self._generate(z, labels))
+        with tf.GradientTape() as tape:
+            loss_real, loss_fake, real_logits, fake_logits = self._d_losses(
+                real, fake, labels, round_index, slot
+            )
+            d_loss = loss_real + loss_fake
+            penalty = tf.constant(0.0)
+            if self.cfg.loss == "wgan-gp":
+                penalty = self.gradient_penalty(real, fake, labels, round_index, slot)
+                d_loss += self.cfg.gp_weight * penalty
+        self._apply(self.d_opt, tape.gradient(d_loss, self.d.trainable_variables), self.d)
+        if self.cfg.weight_clip > 0:
+            self._clip_critic_weights()
         return tf.stack(
             [
                 loss_real,
                 loss_fake,
-                g_loss,
                 losses.accuracy_real(real_logits),
                 losses.accuracy_fake(fake_logits),
+                losses.wasserstein_estimate(real_logits, fake_logits),
+                penalty,
+            ]
+        )
+
+    def _g_step(self, labels, batch_size, round_index, slot):
+        """One G update against the current D; returns G's loss."""
+        z = self._noise(batch_size, round_index, slot)
+        with tf.GradientTape() as tape:
+            gen_logits = self._discriminate(self._generate(z, labels), labels)
+            g_loss = losses.generator_loss(gen_logits, self.cfg.loss)
+        self._apply(self.g_opt, tape.gradient(g_loss, self.g.trainable_variables), self.g)
+        return g_loss
+
+    @staticmethod
+    def _logs(d_stats, g_loss, d_updates, g_updates):
+        """The step log in `STEP_COLUMNS` order from `_d_step`'s stats and G's loss."""
+        return tf.stack(
+            [
+                d_stats[0],
+                d_stats[1],
+                g_loss,
+                d_stats[2],
+                d_stats[3],
+                d_stats[4],
+                d_stats[5],
+                tf.cast(d_updates, tf.float32),
+                tf.cast(g_updates, tf.float32),
             ]
         )
 
@@ -247,36 +426,71 @@ class GANSteps:
             d_loss = loss_real + loss_fake
         self._apply(self.d_opt, d_tape.gradient(d_loss, self.d.trainable_variables), self.d)
         self._apply(self.g_opt, g_tape.gradient(g_loss, self.g.trainable_variables), self.g)
-        return self._logs(loss_real, loss_fake, g_loss, real_logits, fake_logits)
+        d_stats = tf.stack(
+            [
+                loss_real,
+                loss_fake,
+                losses.accuracy_real(real_logits),
+                losses.accuracy_fake(fake_logits),
+                losses.wasserstein_estimate(real_logits, fake_logits),
+                0.0,
+            ]
+        )
+        return self._logs(d_stats, g_loss, 1, 1)
 
     def _alternating(self, real_batches, real_labels, round_index):
         """k D updates, then G updates against the updated D."""
-        for k in range(self.cfg.d_steps):
-            real, labels = real_batches[k], real_labels[k]
-            z = self._noise(tf.shape(real)[0], round_index, k)
-            fake = self._generate(z, labels)
-            with tf.GradientTape() as tape:
-                loss_real, loss_fake, real_logits, fake_logits = self._d_losses(
-                    real, tf.stop_gradient(fake), labels, round_index, k
-                )
-                d_loss = loss_real + loss_fake
-            self._apply(self.d_opt, tape.gradient(d_loss, self.d.trainable_variables), self.d)
+        cfg = self.cfg
+        for k in range(cfg.d_steps):
+            d_stats = self._d_step(real_batches[k], real_labels[k], round_index, k)
+        batch_size = tf.shape(real_batches[0])[0]
         g_total = tf.constant(0.0)
-        for j in range(self.cfg.g_steps):
-            labels = real_labels[j % self.cfg.d_steps]
-            z = self._noise(tf.shape(real_batches[0])[0], round_index, self.cfg.d_steps + j)
-            with tf.GradientTape() as tape:
-                gen_logits = self._discriminate(self._generate(z, labels), labels)
-                g_loss = losses.generator_loss(gen_logits, self.cfg.loss)
-            self._apply(self.g_opt, tape.gradient(g_loss, self.g.trainable_variables), self.g)
-            g_total += g_loss
-        return self._logs(
-            loss_real, loss_fake, g_total / self.cfg.g_steps, real_logits, fake_logits
+        for j in range(cfg.g_steps):
+            labels = real_labels[j % cfg.d_steps]
+            g_total += self._g_step(labels, batch_size, round_index, cfg.d_steps + j)
+        return self._logs(d_stats, g_total / cfg.g_steps, cfg.d_steps, cfg.g_steps)
+
+    def _dynamic(self, real_batches, real_labels, round_index):
+        """D until its loss is below d_loss_threshold, then G until its loss is below
+        g_loss_threshold; each at least d_steps/g_steps, at most max_consecutive times."""
+        cfg = self.cfg
+        cap = cfg.max_consecutive
+        batch_size = tf.shape(real_batches[0])[0]
+
+        def d_again(k, d_stats):
+            d_loss = (d_stats[0] + d_stats[1]) / 2  # BCE per example: ln 2 at chance
+            return (k < cfg.d_steps) | ((k < cap) & (d_loss > cfg.d_loss_threshold))
+
+        def d_update(k, d_stats):
+            return k + 1, self._d_step(real_batches[k], real_labels[k], round_index, k)
+
+        d_updates, d_stats = tf.while_loop(
+            d_again, d_update, (tf.constant(0, tf.int64), tf.zeros(6))
         )
+
+        def g_again(j, g_loss, g_total):
+            return (j < cfg.g_steps) | ((j < cap) & (g_loss > cfg.g_loss_threshold))
+
+        def g_update(j, g_loss, g_total):
+            labels = real_labels[j % d_updates]  # classes of the batches D just saw
+            g_loss = self._g_step(labels, batch_size, round_index, cap + j)
+            return j + 1, g_loss, g_total + g_loss
+
+        g_updates, _, g_total = tf.while_loop(
+            g_again, g_update, (tf.constant(0, tf.int64), tf.constant(0.0), tf.constant(0.0))
+        )
+        return self._logs(d_stats, g_total / tf.cast(g_updates, tf.float32), d_updates, g_updates)
 
     @staticmethod
     def _apply(optimizer, grads, model):
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+
+
+def _optimizer(name: str, lr, beta1: float, beta2: float) -> keras.optimizers.Optimizer:
+    if name == "rmsprop":
+        # rho 0.99: PyTorch's default, which the WGAN reference code ran with (Keras: 0.9).
+        return keras.optimizers.RMSprop(lr, rho=0.99)
+    return keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
 
 
 def train_gan(
@@ -313,18 +527,23 @@ def train_gan(
       TrainingDivergedError: when a loss becomes NaN or infinite.
     """
     cfg = config.train
-    validate_train_config(cfg)
+    validate_config(config)
     images = check_images(images)
     labels = _check_train_labels(config, labels, len(images))
     if cfg.n_train is not None:
         if cfg.n_train > len(images):
             raise ValueError(f"n_train={cfg.n_train} but only {len(images)} images were given")
         images, labels = images[: cfg.n_train], labels[: cfg.n_train]
-    per_round = cfg.batch_size * cfg.d_steps
+    # A round gets one new real batch per possible D update: d_steps, or with dynamic
+    # balancing max_consecutive (it then uses only as many as D needed).
+    dynamic = cfg.balance == "dynamic"
+    window = cfg.max_consecutive if dynamic else cfg.d_steps
+    per_round = cfg.batch_size * window
     if len(images) < per_round:
+        what = "max_consecutive" if dynamic else "d_steps"
         raise ValueError(
-            f"{len(images)} images cannot fill one round of d_steps x batch_size "
-            f"= {per_round}; lower batch_size or d_steps"
+            f"{len(images)} images cannot fill one round of {what} x batch_size "
+            f"= {per_round}; lower batch_size or {what}"
         )
     run_dir = Path(run_dir)
     _prepare_run_dir(run_dir, config, resume)
@@ -335,7 +554,10 @@ def train_gan(
     generator, discriminator = build_gan(
         config, seed=seed, reference_images=images[reference], reference_labels=labels[reference]
     )
-    rounds = len(images) // per_round
+    n_batches = len(images) // cfg.batch_size
+    rounds = n_batches // window  # fixed: the rounds of every epoch
+    # Round indices (which key the noise) of epoch e start at (e - 1) * this bound.
+    max_rounds = n_batches if dynamic else rounds
     steps = GANSteps(generator, discriminator, cfg, seed, total_rounds=rounds * cfg.epochs)
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # Keras 3 keeps dropout's RNG state in seed-generator variables that the model's own
@@ -377,30 +599,40 @@ def train_gan(
     elif start:
         print(f"{run_dir.name}: resuming from epoch {start}/{cfg.epochs}")
 
+    d_updates_column = STEP_COLUMNS.index("d_updates")
     for epoch in range(start + 1, cfg.epochs + 1):
         order = np.random.default_rng([seed, epoch]).permutation(len(images))
-        logs = np.zeros((rounds, len(STEP_COLUMNS)), np.float32)
-        bar = _progress_bar(rounds, f"epoch {epoch}/{cfg.epochs}", progress)
+        batches = order[: n_batches * cfg.batch_size].reshape(n_batches, cfg.batch_size)
+        rows = []
+        bar = _progress_bar(
+            n_batches if dynamic else rounds * window, f"epoch {epoch}/{cfg.epochs}", progress
+        )
         t0 = time.perf_counter()
-        for r in range(rounds):
-            idx = order[r * per_round : (r + 1) * per_round].reshape(cfg.d_steps, cfg.batch_size)
-            logs[r] = steps.round_step(
-                tf.constant(images[idx]),
-                tf.constant(labels[idx]),
-                tf.constant((epoch - 1) * rounds + r, tf.int64),
+        used = 0  # real batches D has trained on this epoch
+        while used + window <= n_batches:
+            idx = batches[used : used + window]
+            rows.append(
+                steps.round_step(
+                    tf.constant(images[idx]),
+                    tf.constant(labels[idx]),
+                    tf.constant((epoch - 1) * max_rounds + len(rows), tf.int64),
+                ).numpy()
             )
-            if not np.all(np.isfinite(logs[r])):
+            if not np.all(np.isfinite(rows[-1])):
                 if bar is not None:
                     bar.close()
-                raise _diverged(logs[r], epoch, r, manager)
+                raise _diverged(rows[-1], epoch, len(rows) - 1, manager)
+            d_updates = int(rows[-1][d_updates_column])
+            used += d_updates
             if bar is not None:
-                bar.update(1)
-                if r % 10 == 0:
-                    bar.set_postfix(_postfix(logs[: r + 1]), refresh=False)
+                bar.update(d_updates)
+                if len(rows) % 10 == 1:
+                    bar.set_postfix(_postfix(np.stack(rows[-50:])), refresh=False)
         seconds = time.perf_counter() - t0
         if bar is not None:
             bar.close()
-        row = _epoch_row(epoch, logs, seconds, rounds * per_round)
+        logs = np.stack(rows)
+        row = _epoch_row(epoch, logs, seconds, used * cfg.batch_size)
         if epoch_metrics is not None:
             row.update({k: float(v) for k, v in epoch_metrics(sampler).items()})
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
@@ -505,10 +737,12 @@ def _epoch_row(epoch: int, logs: np.ndarray, seconds: float, n_images: int) -> d
 
 
 def _step_rows(epoch: int, logs: np.ndarray) -> pd.DataFrame:
-    rounds = len(logs)
     df = pd.DataFrame(logs.astype(np.float64), columns=list(STEP_COLUMNS))
-    df.insert(0, "epoch", epoch - 1 + (np.arange(rounds) + 1) / rounds)
+    # Fractional epoch: the share of the epoch's real batches used by the end of the round.
+    used = np.cumsum(df["d_updates"].to_numpy())
+    df.insert(0, "epoch", epoch - 1 + used / used[-1])
     df["d_loss"] = df["d_loss_real"] + df["d_loss_fake"]
+    df[["d_updates", "g_updates"]] = df[["d_updates", "g_updates"]].astype(np.int64)
     return df
 
 
@@ -536,12 +770,14 @@ def _diverged(log: np.ndarray, epoch: int, r: int, manager) -> TrainingDivergedE
 
 
 def _postfix(logs: np.ndarray) -> dict[str, str]:
-    recent = logs[-50:].mean(axis=0)
+    recent = dict(zip(STEP_COLUMNS, logs[-50:].mean(axis=0), strict=True))
     return {
-        "d_loss": f"{recent[0] + recent[1]:.3f}",
-        "g_loss": f"{recent[2]:.3f}",
-        "D(real)": f"{recent[3]:.2f}",
-        "D(fake)": f"{recent[4]:.2f}",
+        "d_loss": f"{recent['d_loss_real'] + recent['d_loss_fake']:.3f}",
+        "g_loss": f"{recent['g_loss']:.3f}",
+        "D(real)": f"{recent['d_acc_real']:.2f}",
+        "D(fake)": f"{recent['d_acc_fake']:.2f}",
+        "W": f"{recent['wasserstein']:.3f}",
+        "D:G": f"{recent['d_updates']:.1f}:{recent['g_updates']:.1f}",
     }
 
 
@@ -550,7 +786,7 @@ def _progress_bar(total: int, desc: str, enabled: bool):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step", leave=False, mininterval=0.5)
+    return tqdm(total=total, desc=desc, unit="batch", leave=False, mininterval=0.5)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:

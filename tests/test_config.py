@@ -63,3 +63,35 @@ def test_quick_mode_reads_the_environment(monkeypatch):
     assert is_quick()
     monkeypatch.setenv("GANKIT_QUICK", "0")
     assert not is_quick()
+
+
+# Run directories are named by these hashes; a new field must not rename existing runs.
+def test_hashes_of_existing_configs_do_not_change():
+    from gankit.presets import get_preset
+
+    assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
+    assert config_hash(GANConfig()) == "2f8570d9b4"
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"train.loss": "wgan-gp"},
+        {"train.optimizer": "rmsprop"},
+        {"train.weight_clip": 0.01},
+        {"train.gp_weight": 5.0},
+        {"train.balance": "dynamic"},
+        {"train.d_loss_threshold": 0.5},
+        {"train.g_loss_threshold": 2.0},
+        {"train.max_consecutive": 3},
+    ],
+)
+def test_new_train_fields_change_the_hash_only_when_set(override):
+    assert config_hash(with_overrides(GANConfig(), override)) != config_hash(GANConfig())
+
+
+def test_a_config_saved_before_the_wgan_fields_loads_with_their_defaults():
+    saved = to_dict(GANConfig())
+    for key in ("optimizer", "weight_clip", "gp_weight", "balance", "max_consecutive"):
+        del saved["train"][key]
+    assert from_dict(saved) == GANConfig()

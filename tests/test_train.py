@@ -10,6 +10,7 @@ import tensorflow as tf
 import gankit.losses
 from gankit.config import GANConfig, with_overrides
 from gankit.train import (
+    STEP_COLUMNS,
     GANSteps,
     HoldThenLinearDecay,
     TrainingDivergedError,
@@ -309,3 +310,251 @@ def test_lr_decay_reaches_zero_at_the_last_step(tmp_path):
     assert lrs[:5] == pytest.approx([2e-4] * 5)
     assert lrs[5:] == pytest.approx([1.5e-4, 1e-4, 5e-5])
     assert float(steps.g_opt.learning_rate) == pytest.approx(0.0)
+
+
+# --- WGAN, WGAN-GP and dynamic balancing (issue 6) ---------------------------------------
+WGAN = with_overrides(
+    TINY,
+    {
+        "train.loss": "wgan",
+        "train.weight_clip": 0.01,
+        "train.optimizer": "rmsprop",
+        "train.g_lr": 5e-5,
+        "train.d_lr": 5e-5,
+        "train.d_steps": 2,
+    },
+)
+WGAN_GP = with_overrides(
+    TINY,
+    {
+        "train.loss": "wgan-gp",
+        "train.d_steps": 2,
+        "train.g_beta1": 0.0,
+        "train.d_beta1": 0.0,
+        "train.g_beta2": 0.9,
+        "train.d_beta2": 0.9,
+    },
+)
+DYNAMIC = with_overrides(TINY, {"train.balance": "dynamic", "train.max_consecutive": 3})
+NEW_COLUMNS = ["wasserstein", "grad_penalty", "d_updates", "g_updates"]
+CONDITIONING = {"generator.conditioning": "embedding", "discriminator.conditioning": "projection"}
+
+
+def _window(n):
+    """n real batches of 32 and their labels, as one round takes them."""
+    images = IMAGES[: 32 * n].reshape(n, 32, 28, 28, 1)
+    return tf.constant(images), tf.constant(LABELS[: 32 * n].reshape(n, 32))
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize("base", [WGAN, WGAN_GP, DYNAMIC], ids=["wgan", "wgan-gp", "dynamic"])
+def test_wgan_and_dynamic_balancing_train_and_log_their_columns(tmp_path, base, conditional):
+    cfg = with_overrides(base, {"train.epochs": 1, **(CONDITIONING if conditional else {})})
+    result = _train(cfg, tmp_path / "run", labels=LABELS if conditional else None)
+    for column in LOGGED + NEW_COLUMNS:
+        assert np.all(np.isfinite(result.steps[column])), column
+        assert column in result.history
+    steps = result.steps
+    if cfg.train.loss == "wgan-gp":
+        assert np.all(steps["grad_penalty"] > 0)
+    else:
+        assert np.all(steps["grad_penalty"] == 0)
+    if cfg.train.loss in ("wgan", "wgan-gp"):
+        # The critic minimises mean D(fake) - mean D(real) = -(its Wasserstein estimate).
+        np.testing.assert_allclose(steps["d_loss"], -steps["wasserstein"], atol=1e-5)
+        assert list(steps["d_updates"]) == [2, 2] and list(steps["g_updates"]) == [1, 1]
+    else:
+        assert steps["d_updates"].between(1, 3).all() and steps["g_updates"].between(1, 3).all()
+        assert steps["d_updates"].sum() > 4 - 3  # stops when a full window no longer fits
+    assert steps["epoch"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_wgan_gp_runs_in_mixed_bfloat16(tmp_path):
+    cfg = with_overrides(WGAN_GP, {"train.epochs": 1, "train.precision": "mixed_bfloat16"})
+    result = _train(cfg, tmp_path / "run")
+    assert np.all(np.isfinite(result.steps[LOGGED + NEW_COLUMNS].to_numpy()))
+    assert np.all(result.steps["grad_penalty"] > 0)
+
+
+def test_weight_clipping_keeps_every_critic_weight_in_the_clip_range():
+    from gankit.nets import build_gan
+
+    cfg = with_overrides(WGAN, {"discriminator.norm": "batch"})  # BN's gamma/beta too
+    g, d = build_gan(cfg)
+    rng = np.random.default_rng(0)
+    d.set_weights([w + rng.normal(0, 0.5, w.shape) for w in d.get_weights()])
+    g_before = g.get_weights()
+    steps = GANSteps(g, d, cfg.train, seed=0)
+    steps.round_step(*_window(2), tf.constant(0, tf.int64))
+    for w in d.trainable_weights:
+        assert np.abs(w.numpy()).max() <= 0.01 + 1e-8, w.path
+    assert any(np.isclose(np.abs(w.numpy()), 0.01).any() for w in d.trainable_weights)
+    # G is not clipped, and did take a step.
+    assert max(np.abs(w).max() for w in g.get_weights()) > 0.01
+    assert any(not np.allclose(a, b) for a, b in zip(g_before, g.get_weights(), strict=True))
+
+
+def _linear_critic(scale, conditional):
+    """D(x[, y]) = scale * <u, x> (+ b_y) with a unit vector u: Lipschitz constant scale."""
+    import keras
+
+    image = keras.Input((28, 28, 1))
+    dense = keras.layers.Dense(1)
+    score = dense(keras.layers.Flatten()(image))
+    inputs = image
+    if conditional:
+        label = keras.Input((), dtype="int32")
+        score = keras.layers.Add()([score, keras.layers.Embedding(10, 1)(label)])
+        inputs = [image, label]
+    u = np.random.default_rng(1).standard_normal((784, 1))
+    dense.kernel.assign(scale * u / np.linalg.norm(u))
+    return keras.Model(inputs, score)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_gradient_penalty_is_zero_for_a_1_lipschitz_critic_and_positive_otherwise(conditional):
+    from gankit.nets import build_gan
+
+    cfg = with_overrides(WGAN_GP, CONDITIONING if conditional else {})
+    g, _ = build_gan(cfg)
+    (real, labels), fake = _window(1), tf.constant(-IMAGES[32:64])
+    args = (real[0], fake, labels[0], tf.constant(3, tf.int64), 1)
+    for scale, expected in ((1.0, 0.0), (2.0, 1.0), (0.5, 0.25)):
+        steps = GANSteps(g, _linear_critic(scale, conditional), cfg.train, seed=0)
+        assert float(steps.gradient_penalty(*args)) == pytest.approx(expected, abs=1e-5)
+
+
+def test_penalty_points_lie_between_real_and_fake_with_uniform_weights(monkeypatch):
+    from gankit.nets import build_gan
+
+    seen = []
+    monkeypatch.setattr(
+        gankit.losses, "gradient_penalty", lambda critic, x: seen.append(x) or tf.constant(0.0)
+    )
+    g, d = build_gan(WGAN_GP)
+    steps = GANSteps(g, d, WGAN_GP.train, seed=0)
+    real = tf.constant(np.ones((500, 28, 28, 1), np.float32))
+    fake = tf.constant(-np.ones((500, 28, 28, 1), np.float32))
+    labels = tf.zeros(500, tf.int32)
+    for slot in (0, 1):
+        steps.gradient_penalty(real, fake, labels, tf.constant(0, tf.int64), slot)
+    alphas = [(x.numpy() + 1) / 2 for x in seen]  # x_hat = alpha * 1 + (1 - alpha) * (-1)
+    for alpha in alphas:
+        assert alpha.min() >= 0 and alpha.max() <= 1
+        assert np.all(alpha == alpha[:, :1, :1, :1])  # one weight per example
+        assert 0.45 < alpha.mean() < 0.55 and 0.07 < alpha[:, 0, 0, 0].var() < 0.1  # U(0, 1)
+    assert not np.array_equal(alphas[0], alphas[1])  # each critic step draws its own
+
+
+@pytest.mark.parametrize(
+    ("logit_bias", "overrides", "expected"),
+    [
+        # D calls everything real: its loss (on fakes) is high, G's is ~0.
+        (8.0, {}, (3, 1)),
+        (8.0, {"train.d_loss_threshold": 5.0}, (1, 1)),
+        (8.0, {"train.d_loss_threshold": 5.0, "train.d_steps": 2}, (2, 1)),
+        # D calls everything fake: its loss (on reals) is high, and so is G's.
+        (-8.0, {}, (3, 3)),
+        (-8.0, {"train.g_loss_threshold": 10.0, "train.g_steps": 2}, (3, 2)),
+    ],
+)
+def test_dynamic_balancing_updates_while_a_loss_is_high_up_to_the_cap(
+    logit_bias, overrides, expected
+):
+    from gankit.nets import build_gan
+
+    # Tiny learning rates: the constructed losses stay where they are during the round.
+    cfg = with_overrides(DYNAMIC, {"train.d_lr": 1e-7, "train.g_lr": 1e-7, **overrides})
+    g, d = build_gan(cfg)
+    logit = d.get_layer("logit")
+    logit.bias.assign(tf.fill(logit.bias.shape, logit_bias))
+    steps = GANSteps(g, d, cfg.train, seed=0)
+    log = steps.round_step(*_window(3), tf.constant(0, tf.int64)).numpy()
+    logs = dict(zip(STEP_COLUMNS, log, strict=True))
+    assert (logs["d_updates"], logs["g_updates"]) == expected
+    assert (logs["d_loss_real"] + logs["d_loss_fake"]) / 2 > 3.0  # the loss really was high
+    assert int(steps.d_opt.iterations) == expected[0]
+    assert int(steps.g_opt.iterations) == expected[1]
+
+
+def test_dynamic_rounds_use_each_real_batch_once(tmp_path):
+    # 8 batches of 16, at most 3 D updates a round: D never sees a batch twice, and the
+    # epoch ends when fewer than 3 unused batches are left.
+    cfg = with_overrides(DYNAMIC, {"train.batch_size": 16, "train.d_loss_threshold": 0.0})
+    result = _train(cfg, tmp_path / "run")
+    for epoch in (1, 2):
+        rows = result.steps[np.ceil(result.steps["epoch"]) == epoch]
+        assert list(rows["d_updates"]) == [3, 3]  # threshold 0: always the cap
+        assert rows["epoch"].iloc[-1] == pytest.approx(epoch)
+    assert result.history["images_per_second"].iloc[0] == pytest.approx(
+        6 * 16 / result.history["seconds"].iloc[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "conditional"),
+    [(WGAN_GP, True), (WGAN, False), (DYNAMIC, False)],
+    ids=["wgan-gp-conditional", "wgan-rmsprop", "dynamic"],
+)
+def test_variant_resume_is_exact(tmp_path, base, conditional):
+    cfg = with_overrides(base, CONDITIONING if conditional else {})
+    labels = LABELS if conditional else None
+
+    def crash_after_epoch_one(epoch, row):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    straight = _train(cfg, tmp_path / "straight", labels=labels, deterministic=True)
+    with pytest.raises(KeyboardInterrupt):
+        _train(
+            cfg,
+            tmp_path / "resumed",
+            labels=labels,
+            deterministic=True,
+            callbacks=[crash_after_epoch_one],
+        )
+    resumed = _train(cfg, tmp_path / "resumed", labels=labels, deterministic=True)
+    for a, b in zip(straight.generator.get_weights(), resumed.generator.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(
+        straight.discriminator.get_weights(), resumed.discriminator.get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(straight.steps, resumed.steps)
+
+
+@pytest.mark.parametrize("base", [WGAN_GP, DYNAMIC], ids=["wgan-gp", "dynamic"])
+def test_variant_steps_are_compiled_once(base):
+    from gankit.nets import build_gan
+
+    g, d = build_gan(base)
+    steps = GANSteps(g, d, base.train, seed=0)
+    window = _window(base.train.d_steps if base is WGAN_GP else 3)
+    for r in range(3):
+        steps.round_step(*window, tf.constant(r, tf.int64))
+    assert steps.round_step.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"train.loss": "wgan"}, "needs weight_clip > 0"),
+        ({"train.weight_clip": 0.01}, "with loss='wgan' only"),
+        ({"train.loss": "wgan-gp", "train.weight_clip": 0.01}, "with loss='wgan' only"),
+        ({"train.loss": "wgan-gp", "train.gp_weight": 0.0}, "gp_weight > 0"),
+        ({"train.loss": "wgan-gp", "train.real_label": 0.9}, "critic has no targets"),
+        ({"train.loss": "wgan-gp", "train.flip_probability": 0.1}, "critic has no targets"),
+        ({"train.loss": "wgan-gp", "train.update": "simultaneous"}, "update='alternating'"),
+        ({"train.loss": "wgan-gp", "discriminator.norm": "batch"}, "breaks the gradient"),
+        ({"train.optimizer": "sgd"}, "optimizer must be one of"),
+        ({"train.balance": "adaptive"}, "balance must be one of"),
+        ({"train.balance": "dynamic", "train.loss": "wgan-gp"}, "no such scale"),
+        ({"train.balance": "dynamic", "train.g_steps": 6}, "max_consecutive >= d_steps"),
+        ({"train.balance": "dynamic", "train.update": "simultaneous"}, "needs update="),
+        ({"train.balance": "dynamic", "train.lr_decay_start": 0.5}, "cannot decay"),
+        ({"train.balance": "dynamic", "train.max_consecutive": 5}, "max_consecutive x batch"),
+    ],
+)
+def test_bad_variant_configs_are_rejected_before_training(tmp_path, overrides, match):
+    with pytest.raises(ValueError, match=match):
+        _train(with_overrides(TINY, overrides), tmp_path / "run")
