@@ -72,8 +72,9 @@ _COLLAPSE = {
 # Q2's default conditional GAN: the tuned DCGAN at twice the width, the label as a learned
 # embedding appended to z in G and through a projection discriminator (Miyato & Koyama
 # 2018), an EMA of G's weights, a learning rate that decays linearly over the second half,
-# and bfloat16 compute (1.36x faster on this CPU). Measured on 2,000 samples per epoch
-# (see notebooks/02_cgan_metrics.ipynb).
+# and bfloat16 compute: 1.36x faster per epoch, which buys more epochs in the same time.
+# Measured on 10,000 samples: bfloat16, 10 epochs, 678 s: TARR 98.9%, IS 9.82; float32,
+# 8 epochs, 651 s: TARR 98.6%, IS 9.79. See notebooks/02_cgan_metrics.ipynb.
 _CGAN = {
     **_TUNED,
     "generator.conditioning": "embedding",
