@@ -66,7 +66,10 @@ class DiscriminatorConfig:
     """mlp: widths of the hidden dense layers."""
     conditioning: str = "none"
     """'none' or, for a conditional GAN, how the label enters D: 'concat' (one-hot image
-    channels), 'embedding' (a learned label channel), 'projection' (Miyato & Koyama 2018)."""
+    channels), 'embedding' (a learned label channel), 'projection' (Miyato & Koyama 2018),
+    or 'acgan' (Odena et al. 2017: D sees the image only and has a second head that
+    classifies it; its cross-entropy is added to D's loss on real and fake images and to
+    G's loss)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,11 @@ class TrainConfig:
     ema_decay: float = 0.0
     """Exponential moving average of G's weights (e.g. 0.999): samples, metrics and the
     saved generator then use the average, which is smoother than the last step. 0: off."""
+    classifier_loss_weight: float = 0.0
+    """Conditional GANs: G's loss gains this weight times the cross-entropy of a frozen
+    pretrained classifier (`gankit.classifier`) between its prediction on each generated
+    image and the label asked for, so that samples keep their class. 0: off. Not with an
+    'acgan' discriminator (which has its own class head)."""
     precision: str = "float32"
     """'float32' or 'mixed_bfloat16' (faster on CPUs with bf16 support)."""
     grid_size: int = 64
@@ -192,6 +200,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "d_loss_threshold"): 0.693,
     ("train", "g_loss_threshold"): 1.0,
     ("train", "max_consecutive"): 5,
+    ("train", "classifier_loss_weight"): 0.0,
 }
 
 

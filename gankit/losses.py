@@ -104,6 +104,22 @@ def wasserstein_estimate(real_logits, fake_logits):
     return tf.reduce_mean(real_logits) - tf.reduce_mean(fake_logits)
 
 
+def class_cross_entropy(class_logits, labels):
+    """Mean softmax cross-entropy between class logits (batch, 10) and int labels (batch,):
+    the class loss of an ACGAN's auxiliary head (Odena et al. 2017, L_C) and of a frozen
+    classifier's logits on generated images."""
+    labels = tf.cast(labels, tf.int32)
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=class_logits)
+    )
+
+
+def class_accuracy(class_logits, labels):
+    """Fraction of examples whose most probable class is their label."""
+    predicted = tf.argmax(class_logits, axis=-1, output_type=tf.int32)
+    return tf.reduce_mean(tf.cast(predicted == tf.cast(labels, tf.int32), tf.float32))
+
+
 def interpolation_weights(batch_size, seed):
     """WGAN-GP's per-example weights alpha ~ U(0, 1), shape (batch_size, 1, 1, 1).
 

@@ -8,7 +8,8 @@ and leaves a run directory::
     run_dir/config.json        the config, checked on resume
     run_dir/history.csv        one row per epoch (means of the step logs, seconds, metrics)
     run_dir/steps.csv          one row per training round (fractional epoch, losses, D acc,
-                               Wasserstein estimate, gradient penalty, D and G update counts)
+                               Wasserstein estimate, gradient penalty, D and G update counts,
+                               class losses and accuracies)
     run_dir/checkpoints/       G, D, both optimisers, dropout RNG states, the EMA of G (if
                                any) and the epoch counter; the last two epochs are kept
     run_dir/samples/epoch_###.png   a grid from the same fixed noise after every epoch
@@ -19,6 +20,11 @@ The losses are those of `gankit.losses` ('nonsaturating', 'minimax', 'hinge', an
 Wasserstein GANs 'wgan' with weight clipping and 'wgan-gp' with the gradient penalty). A
 round does ``d_steps`` D and ``g_steps`` G updates, or with ``balance='dynamic'`` as many
 as the loss thresholds ask for (see `GANSteps`).
+
+Two ways to make a conditional G keep its class, both adding a class cross-entropy to G's
+loss: an ACGAN discriminator (``discriminator.conditioning='acgan'``, Odena et al. 2017),
+whose second head classifies real and fake images and is trained on both, and a frozen
+pretrained classifier (``train.classifier_loss_weight`` > 0; pass it as ``classifier=``).
 
 Randomness is stateless: the draws of round ``s`` (noise, label flips, the penalty's
 interpolation weights) come from seed pairs ``(seed + stream, s * slots + slot)`` and the
@@ -57,13 +63,22 @@ STEP_COLUMNS = (
     "grad_penalty",
     "d_updates",
     "g_updates",
+    "d_class_loss",
+    "d_class_acc",
+    "g_class_loss",
+    "g_class_acc",
 )
 """The step log of one round. D's losses, accuracies, ``wasserstein`` (mean D(real) - mean
 D(fake): the critic's distance estimate for WGAN losses, the mean logit gap otherwise) and
 ``grad_penalty`` (WGAN-GP's unweighted penalty; 0 for other losses) are those of the
 round's last D update; ``g_loss`` is the mean over its G updates; ``d_updates`` and
 ``g_updates`` count them (fixed: d_steps and g_steps; dynamic balancing: as many as it
-took)."""
+took). The class columns are 0 unless G has a class loss: ``d_class_loss`` (an ACGAN D's
+class cross-entropy, real plus fake) and ``d_class_acc`` (its class head's accuracy on
+the real batch) come from the last D update; ``g_class_loss`` (the unweighted class
+cross-entropy of the fakes, by the ACGAN head or the frozen classifier) and
+``g_class_acc`` (how many fakes that head or classifier assigns to the label asked for)
+are means over the G updates. ``g_loss`` and ``d_loss`` stay the adversarial parts."""
 BALANCES = ("fixed", "dynamic")
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -124,6 +139,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
         (cfg.gp_weight >= 0, "gp_weight must be >= 0"),
         (cfg.balance in BALANCES, f"balance must be one of {BALANCES}"),
         (cfg.max_consecutive >= 1, "max_consecutive must be >= 1"),
+        (cfg.classifier_loss_weight >= 0, "classifier_loss_weight must be >= 0 (0 is off)"),
     ]
     wgan = cfg.loss in losses.WGAN_LOSSES
     dynamic = cfg.balance == "dynamic"
@@ -178,11 +194,25 @@ def validate_config(config: GANConfig) -> None:
     """`validate_train_config`, plus the checks that need the networks' config too.
 
     Raises:
-      ValueError: for an invalid train config, or loss='wgan-gp' with batch norm in D:
-        batch norm makes each score depend on the whole batch, so the per-example gradient
-        the penalty constrains is not the critic's (Gulrajani et al. 2017, section 4).
+      ValueError: for an invalid train config; loss='wgan-gp' with batch norm in D (batch
+        norm makes each score depend on the whole batch, so the per-example gradient the
+        penalty constrains is not the critic's: Gulrajani et al. 2017, section 4); or a
+        classifier loss on an unconditional GAN or with an ACGAN discriminator.
     """
     validate_train_config(config.train)
+    if config.train.classifier_loss_weight > 0:
+        if not config.conditional:
+            raise ValueError(
+                "invalid config: classifier_loss_weight > 0 needs a conditional GAN (the "
+                "loss compares the classifier's verdict with the label asked for): set "
+                "generator.conditioning and discriminator.conditioning"
+            )
+        if config.discriminator.conditioning == "acgan":
+            raise ValueError(
+                "invalid config: an 'acgan' discriminator already gives G a class loss "
+                "(its own class head); use classifier_loss_weight=0 with it, or another "
+                "discriminator.conditioning with the frozen classifier's loss"
+            )
     if config.train.loss == "wgan-gp" and config.discriminator.norm == "batch":
         raise ValueError(
             "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "
@@ -252,13 +282,35 @@ class GANSteps:
 
     Each D update of a WGAN ends with weight clipping (loss='wgan') or adds the gradient
     penalty (loss='wgan-gp') to the critic's loss.
+
+    Class losses: with an ACGAN discriminator (outputs [logit, class_logits], image input
+    only) D also minimises the class cross-entropy of real and fake images and G that of
+    its fakes (Odena et al. 2017, weight 1 as there); with ``classifier`` and
+    ``cfg.classifier_loss_weight`` > 0, G also minimises that weight times the frozen
+    classifier's cross-entropy on its fakes (the classifier is never updated).
     """
 
     def __init__(
-        self, generator, discriminator, cfg: TrainConfig, seed: int, total_rounds: int = 1
+        self,
+        generator,
+        discriminator,
+        cfg: TrainConfig,
+        seed: int,
+        total_rounds: int = 1,
+        classifier=None,
     ):
         self.g, self.d, self.cfg = generator, discriminator, cfg
         self.conditional = is_conditional(generator)
+        self.d_takes_labels = len(discriminator.inputs) == 2
+        self.acgan = len(discriminator.outputs) == 2
+        self.classifier_logits = None
+        if cfg.classifier_loss_weight > 0:
+            if classifier is None:
+                raise ValueError(
+                    "classifier_loss_weight > 0 needs classifier=: a trained gankit classifier"
+                )
+            self.classifier_logits = frozen_logits(classifier)
+        self.g_class_weight = 1.0 if self.acgan else cfg.classifier_loss_weight
         self.latent_dim = latent_dim_of(generator)
         self.d_loss_kind = {"hinge": "hinge", "wgan": "wasserstein", "wgan-gp": "wasserstein"}.get(
             cfg.loss, "bce"
@@ -323,12 +375,16 @@ class GANSteps:
         return self.g([z, labels] if self.conditional else z, training=True)
 
     def _discriminate(self, images, labels):
-        return self.d([images, labels] if self.conditional else images, training=True)
+        """D's real/fake logits and, for an ACGAN D, its class logits (else None)."""
+        out = self.d([images, labels] if self.d_takes_labels else images, training=True)
+        return (out[0], out[1]) if self.acgan else (out, None)
 
     def _d_losses(self, real, fake, labels, round_index, slot):
+        """D's adversarial losses on real and fake, its class loss (ACGAN: cross-entropy
+        on real plus on fake; else 0), the logits, and the class head's accuracy on real."""
         cfg = self.cfg
-        real_logits = self._discriminate(real, labels)
-        fake_logits = self._discriminate(fake, labels)
+        real_logits, real_classes = self._discriminate(real, labels)
+        fake_logits, fake_classes = self._discriminate(fake, labels)
         targets = losses.discriminator_targets(
             tf.shape(real)[0],
             real_label=cfg.real_label,
@@ -338,7 +394,27 @@ class GANSteps:
         loss_real, loss_fake = losses.discriminator_loss_terms(
             real_logits, fake_logits, *targets, kind=self.d_loss_kind
         )
-        return loss_real, loss_fake, real_logits, fake_logits
+        class_loss = class_acc = tf.constant(0.0)
+        if self.acgan:
+            class_loss = sum(
+                losses.class_cross_entropy(c, labels) for c in (real_classes, fake_classes)
+            )
+            class_acc = losses.class_accuracy(real_classes, labels)
+        return loss_real, loss_fake, class_loss, class_acc, real_logits, fake_logits, fake_classes
+
+    def _g_losses(self, fake, fake_logits, fake_classes, labels):
+        """G's adversarial loss, its unweighted class loss and the class accuracy of its
+        fakes (by the ACGAN head or the frozen classifier; both 0 without either)."""
+        g_loss = losses.generator_loss(fake_logits, self.cfg.loss)
+        if self.classifier_logits is not None:
+            fake_classes = self.classifier_logits(fake)
+        if fake_classes is None:
+            return g_loss, tf.constant(0.0), tf.constant(0.0)
+        return (
+            g_loss,
+            losses.class_cross_entropy(fake_classes, labels),
+            losses.class_accuracy(fake_classes, labels),
+        )
 
     def gradient_penalty(self, real, fake, labels, round_index, slot):
         """WGAN-GP's penalty (Gulrajani et al. 2017, algorithm 1) at x_hat = alpha * real +
@@ -347,7 +423,7 @@ class GANSteps:
             tf.shape(real)[0], seed=self._seed(104729, round_index, slot)
         )
         x_hat = losses.interpolate(real, fake, alpha)
-        return losses.gradient_penalty(lambda x: self._discriminate(x, labels), x_hat)
+        return losses.gradient_penalty(lambda x: self._discriminate(x, labels)[0], x_hat)
 
     def _clip_critic_weights(self):
         """WGAN's Lipschitz constraint (Arjovsky et al. 2017): every weight in [-c, c]."""
@@ -359,16 +435,17 @@ class GANSteps:
         """One D (critic) update on a real batch and a fresh fake one.
 
         Returns:
-          float32 (6,): loss_real, loss_fake, acc_real, acc_fake, Wasserstein estimate and
-          the (unweighted) gradient penalty, all from this update's forward pass.
+          float32 (8,): loss_real, loss_fake, acc_real, acc_fake, Wasserstein estimate, the
+          (unweighted) gradient penalty, class loss and class accuracy on real, all from
+          this update's forward pass.
         """
         z = self._noise(tf.shape(real)[0], round_index, slot)
         fake = tf.stop_gradient(self._generate(z, labels))
         with tf.GradientTape() as tape:
-            loss_real, loss_fake, real_logits, fake_logits = self._d_losses(
-                real, fake, labels, round_index, slot
+            loss_real, loss_fake, class_loss, class_acc, real_logits, fake_logits, _ = (
+                self._d_losses(real, fake, labels, round_index, slot)
             )
-            d_loss = loss_real + loss_fake
+            d_loss = loss_real + loss_fake + class_loss
             penalty = tf.constant(0.0)
             if self.cfg.loss == "wgan-gp":
                 penalty = self.gradient_penalty(real, fake, labels, round_index, slot)
@@ -384,32 +461,50 @@ class GANSteps:
                 losses.accuracy_fake(fake_logits),
                 losses.wasserstein_estimate(real_logits, fake_logits),
                 penalty,
+                class_loss,
+                class_acc,
             ]
         )
 
-    def _g_step(self, labels, batch_size, round_index, slot):
-        """One G update against the current D; returns G's loss."""
+    def g_gradients(self, labels, batch_size, round_index, slot):
+        """G's loss terms (float32 (3,): adversarial loss, class loss, class accuracy) and
+        the gradients of its total loss (adversarial + weighted class loss)."""
         z = self._noise(batch_size, round_index, slot)
         with tf.GradientTape() as tape:
-            gen_logits = self._discriminate(self._generate(z, labels), labels)
-            g_loss = losses.generator_loss(gen_logits, self.cfg.loss)
-        self._apply(self.g_opt, tape.gradient(g_loss, self.g.trainable_variables), self.g)
-        return g_loss
+            fake = self._generate(z, labels)
+            g_loss, class_loss, class_acc = self._g_losses(
+                fake, *self._discriminate(fake, labels), labels
+            )
+            total = g_loss + self.g_class_weight * class_loss
+        return tf.stack([g_loss, class_loss, class_acc]), tape.gradient(
+            total, self.g.trainable_variables
+        )
+
+    def _g_step(self, labels, batch_size, round_index, slot):
+        """One G update against the current D; returns `g_gradients`' loss terms."""
+        g_stats, grads = self.g_gradients(labels, batch_size, round_index, slot)
+        self._apply(self.g_opt, grads, self.g)
+        return g_stats
 
     @staticmethod
-    def _logs(d_stats, g_loss, d_updates, g_updates):
-        """The step log in `STEP_COLUMNS` order from `_d_step`'s stats and G's loss."""
+    def _logs(d_stats, g_stats, d_updates, g_updates):
+        """The step log in `STEP_COLUMNS` order from `_d_step`'s stats and G's (mean)
+        loss terms."""
         return tf.stack(
             [
                 d_stats[0],
                 d_stats[1],
-                g_loss,
+                g_stats[0],
                 d_stats[2],
                 d_stats[3],
                 d_stats[4],
                 d_stats[5],
                 tf.cast(d_updates, tf.float32),
                 tf.cast(g_updates, tf.float32),
+                d_stats[6],
+                d_stats[7],
+                g_stats[1],
+                g_stats[2],
             ]
         )
 
@@ -419,13 +514,14 @@ class GANSteps:
         z = self._noise(tf.shape(real)[0], round_index, 0)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self._generate(z, labels)
-            loss_real, loss_fake, real_logits, fake_logits = self._d_losses(
-                real, fake, labels, round_index, 0
+            loss_real, loss_fake, class_loss, class_acc, real_logits, fake_logits, fake_classes = (
+                self._d_losses(real, fake, labels, round_index, 0)
             )
-            g_loss = losses.generator_loss(fake_logits, self.cfg.loss)
-            d_loss = loss_real + loss_fake
+            g_stats = tf.stack(self._g_losses(fake, fake_logits, fake_classes, labels))
+            g_total = g_stats[0] + self.g_class_weight * g_stats[1]
+            d_loss = loss_real + loss_fake + class_loss
         self._apply(self.d_opt, d_tape.gradient(d_loss, self.d.trainable_variables), self.d)
-        self._apply(self.g_opt, g_tape.gradient(g_loss, self.g.trainable_variables), self.g)
+        self._apply(self.g_opt, g_tape.gradient(g_total, self.g.trainable_variables), self.g)
         d_stats = tf.stack(
             [
                 loss_real,
@@ -434,9 +530,11 @@ class GANSteps:
                 losses.accuracy_fake(fake_logits),
                 losses.wasserstein_estimate(real_logits, fake_logits),
                 0.0,
+                class_loss,
+                class_acc,
             ]
         )
-        return self._logs(d_stats, g_loss, 1, 1)
+        return self._logs(d_stats, g_stats, 1, 1)
 
     def _alternating(self, real_batches, real_labels, round_index):
         """k D updates, then G updates against the updated D."""
@@ -444,7 +542,7 @@ class GANSteps:
         for k in range(cfg.d_steps):
             d_stats = self._d_step(real_batches[k], real_labels[k], round_index, k)
         batch_size = tf.shape(real_batches[0])[0]
-        g_total = tf.constant(0.0)
+        g_total = tf.zeros(3)
         for j in range(cfg.g_steps):
             labels = real_labels[j % cfg.d_steps]
             g_total += self._g_step(labels, batch_size, round_index, cfg.d_steps + j)
@@ -465,25 +563,46 @@ class GANSteps:
             return k + 1, self._d_step(real_batches[k], real_labels[k], round_index, k)
 
         d_updates, d_stats = tf.while_loop(
-            d_again, d_update, (tf.constant(0, tf.int64), tf.zeros(6))
+            d_again, d_update, (tf.constant(0, tf.int64), tf.zeros(8))
         )
 
-        def g_again(j, g_loss, g_total):
-            return (j < cfg.g_steps) | ((j < cap) & (g_loss > cfg.g_loss_threshold))
+        def g_again(j, g_stats, g_total):
+            # The adversarial loss: the class loss has no "chance" level to compare with.
+            return (j < cfg.g_steps) | ((j < cap) & (g_stats[0] > cfg.g_loss_threshold))
 
-        def g_update(j, g_loss, g_total):
+        def g_update(j, g_stats, g_total):
             labels = real_labels[j % d_updates]  # classes of the batches D just saw
-            g_loss = self._g_step(labels, batch_size, round_index, cap + j)
-            return j + 1, g_loss, g_total + g_loss
+            g_stats = self._g_step(labels, batch_size, round_index, cap + j)
+            return j + 1, g_stats, g_total + g_stats
 
         g_updates, _, g_total = tf.while_loop(
-            g_again, g_update, (tf.constant(0, tf.int64), tf.constant(0.0), tf.constant(0.0))
+            g_again, g_update, (tf.constant(0, tf.int64), tf.zeros(3), tf.zeros(3))
         )
         return self._logs(d_stats, g_total / tf.cast(g_updates, tf.float32), d_updates, g_updates)
 
     @staticmethod
     def _apply(optimizer, grads, model):
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+
+
+def frozen_logits(classifier: keras.Model) -> Callable:
+    """``images -> logits`` (batch, 10) of a `gankit.classifier` model in inference mode:
+    its "embedding" features times the "probs" layer's weights, before the softmax. (The
+    log of the softmax output would have no gradient where a probability underflows or is
+    clipped: exactly the fakes of the wrong class that need it most.)
+
+    Raises:
+      ValueError: if ``classifier`` has no "embedding" and "probs" layers.
+    """
+    from gankit.classifier import EMBEDDING_LAYER, PROBS_LAYER
+
+    features = keras.Model(classifier.inputs, classifier.get_layer(EMBEDDING_LAYER).output)
+    head = classifier.get_layer(PROBS_LAYER)
+
+    def logits(images):
+        return tf.matmul(features(images, training=False), head.kernel) + head.bias
+
+    return logits
 
 
 def _optimizer(name: str, lr, beta1: float, beta2: float) -> keras.optimizers.Optimizer:
@@ -505,6 +624,7 @@ def train_gan(
     deterministic: bool = False,
     epoch_metrics: Callable[[keras.Model], dict[str, float]] | None = None,
     callbacks: Sequence[Callable[[int, dict], None]] = (),
+    classifier: keras.Model | None = None,
 ) -> TrainResult:
     """Trains the GAN of ``config`` on ``images`` and returns models, history and run dir.
 
@@ -520,6 +640,10 @@ def train_gan(
       epoch_metrics: called with the generator after every epoch; its dict is added to the
         epoch's history row (and can be monitored for early stopping).
       callbacks: called as ``callback(epoch, row)`` after each epoch's checkpoint is written.
+      classifier: the frozen classifier of ``train.classifier_loss_weight`` > 0 (a
+        `gankit.classifier` model); default `gankit.classifier.load_or_train_classifier()`
+        (the cached reference classifier). Unused when the weight is 0. It is not part of
+        the config or its hash: resume a run with the same classifier.
 
     Raises:
       ValueError: for an invalid config, bad images or labels, or a run_dir that holds
@@ -558,7 +682,18 @@ def train_gan(
     rounds = n_batches // window  # fixed: the rounds of every epoch
     # Round indices (which key the noise) of epoch e start at (e - 1) * this bound.
     max_rounds = n_batches if dynamic else rounds
-    steps = GANSteps(generator, discriminator, cfg, seed, total_rounds=rounds * cfg.epochs)
+    if cfg.classifier_loss_weight > 0 and classifier is None:
+        from gankit.classifier import load_or_train_classifier
+
+        classifier = load_or_train_classifier(verbose=False)
+    steps = GANSteps(
+        generator,
+        discriminator,
+        cfg,
+        seed,
+        total_rounds=rounds * cfg.epochs,
+        classifier=classifier,
+    )
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # Keras 3 keeps dropout's RNG state in seed-generator variables that the model's own
     # checkpoint dependencies miss; list them explicitly so resume is exact.

@@ -13,7 +13,11 @@ reaches the networks in one of these ways:
   ``conditional_gan`` example);
 - discriminator ``'embedding'``: a learned 28x28 label map as one extra image channel;
 - discriminator ``'projection'``: the logit gets the term ``<embed(y), h>`` where h is D's
-  last feature vector (projection discriminator), instead of the label entering the input.
+  last feature vector (projection discriminator), instead of the label entering the input;
+- discriminator ``'acgan'`` (auxiliary classifier GAN, Odena et al. 2017): D does not see
+  the label; it takes the image alone and has two heads on its last features, the
+  real/fake logit and 10 class logits (outputs ``[logit (batch, 1), class_logits (batch,
+  10)]``). The trainer adds the class cross-entropy to D's and G's losses.
 """
 
 from __future__ import annotations
@@ -25,8 +29,15 @@ from gankit.nets.blocks import check_choice, dcgan_init
 
 N_CLASSES = 10
 GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
-DISCRIMINATOR_CONDITIONING = ("none", "concat", "embedding", "projection")
+DISCRIMINATOR_CONDITIONING = ("none", "concat", "embedding", "projection", "acgan")
 EMBEDDING_DIM = 50
+
+
+def discriminator_takes_labels(kind: str) -> bool:
+    """True if a discriminator with conditioning ``kind`` has a label input (not 'none' or
+    'acgan', whose D infers the class itself)."""
+    check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
+    return kind not in ("none", "acgan")
 
 
 def label_input() -> keras.KerasTensor:
@@ -54,7 +65,7 @@ def condition_noise(z, labels, kind: str, dtype=None):
 def condition_image(images, labels, kind: str, dtype=None):
     """The discriminator's first input: the image, or the image with label channels."""
     check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
-    if kind in ("none", "projection"):
+    if kind in ("none", "projection", "acgan"):  # the label does not enter D's input
         return images
     if kind == "concat":
         maps = keras.layers.Reshape((1, 1, N_CLASSES), dtype=dtype)(one_hot(labels, dtype))
@@ -68,7 +79,7 @@ def condition_image(images, labels, kind: str, dtype=None):
 def condition_flat(features, labels, kind: str, dtype=None):
     """An MLP discriminator's input: flattened image features with the label appended."""
     check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
-    if kind in ("none", "projection"):
+    if kind in ("none", "projection", "acgan"):  # the label does not enter D's input
         return features
     if kind == "embedding":
         code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
@@ -93,6 +104,18 @@ def projection_logit(features, labels, kind: str, name: str = "logit"):
     )(labels)
     inner = keras.layers.Dot(axes=1, dtype="float32")([embedded, features])
     return keras.layers.Add(dtype="float32", name=f"{name}_projected")([logit(features), inner])
+
+
+def discriminator_outputs(features, labels, kind: str):
+    """D's outputs from its last features: the logit of `projection_logit`, or for
+    ``kind='acgan'`` the list ``[logit, class_logits (batch, 10)]`` (both float32)."""
+    logit = projection_logit(features, labels, kind)
+    if kind != "acgan":
+        return logit
+    class_logits = keras.layers.Dense(
+        N_CLASSES, kernel_initializer=dcgan_init(), dtype="float32", name="class_logits"
+    )(features)
+    return [logit, class_logits]
 
 
 @keras.saving.register_keras_serializable(package="gankit")

@@ -25,8 +25,9 @@ from gankit.nets.conditioning import (
     ConditionalBatchNormalization,
     condition_image,
     condition_noise,
+    discriminator_outputs,
+    discriminator_takes_labels,
     label_input,
-    projection_logit,
 )
 from gankit.nets.layers import DropReference, PrependReference
 
@@ -158,7 +159,8 @@ def build_discriminator(
     name: str = "discriminator",
 ) -> keras.Model:
     """A DCGAN discriminator: images (batch, 28, 28, 1) in [-1, 1] -> logits (batch, 1);
-    with ``conditioning``, inputs [image, label (batch,) int].
+    with ``conditioning``, inputs [image, label (batch,) int]; with 'acgan', the image
+    alone and outputs [logit, class_logits (batch, 10)].
 
     Layout (``depth`` = 2, ``base_filters`` = 64, norm 'none', dropout 0.3 is the
     TensorFlow DCGAN tutorial)::
@@ -171,7 +173,7 @@ def build_discriminator(
       norm: 'none', 'batch' or 'virtual'. 'virtual' needs ``reference_images``, a fixed
         batch of real images (R, 28, 28, 1) in [-1, 1] that is prepended to every batch
         (and, when conditional, their ``reference_labels`` (R,)).
-      conditioning: 'none', 'concat', 'embedding' or 'projection' (see
+      conditioning: 'none', 'concat', 'embedding', 'projection' or 'acgan' (see
         `gankit.nets.conditioning`).
       dtype: a Keras dtype policy name, e.g. 'mixed_bfloat16', or None for float32.
 
@@ -185,7 +187,7 @@ def build_discriminator(
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     images = keras.Input((28, 28, 1), name="image")
-    label_in = None if conditioning == "none" else label_input()
+    label_in = label_input() if discriminator_takes_labels(conditioning) else None
     x, labels = images, label_in
     reference_size = 0
     if norm == "virtual":
@@ -222,7 +224,8 @@ def build_discriminator(
             keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
         )
     x = keras.layers.Flatten(dtype=dtype)(x)
-    x = projection_logit(x, labels, conditioning)
+    outputs = discriminator_outputs(x, labels, conditioning)
     if norm == "virtual":
-        x = DropReference(reference_size, name="drop_reference")(x)
-    return keras.Model(images if label_in is None else [images, label_in], x, name=name)
+        drop = DropReference(reference_size, name="drop_reference")
+        outputs = [drop(o) for o in outputs] if isinstance(outputs, list) else drop(outputs)
+    return keras.Model(images if label_in is None else [images, label_in], outputs, name=name)

@@ -19,8 +19,9 @@ from gankit.nets.conditioning import (
     ConditionalBatchNormalization,
     condition_flat,
     condition_noise,
+    discriminator_outputs,
+    discriminator_takes_labels,
     label_input,
-    projection_logit,
 )
 
 
@@ -79,7 +80,8 @@ def build_mlp_discriminator(
     name: str = "mlp_discriminator",
 ) -> keras.Model:
     """An MLP discriminator: images (batch, 28, 28, 1) in [-1, 1] -> logits (batch, 1);
-    with ``conditioning`` ('concat', 'embedding', 'projection'), inputs [image, label].
+    with ``conditioning`` ('concat', 'embedding', 'projection'), inputs [image, label];
+    with 'acgan', the image alone and outputs [logit, class_logits (batch, 10)].
 
     Raises:
       ValueError: for an empty ``hidden``, a non-positive size or dropout outside [0, 1).
@@ -91,7 +93,7 @@ def build_mlp_discriminator(
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     check_choice("conditioning", conditioning, DISCRIMINATOR_CONDITIONING)
     images = keras.Input((28, 28, 1), name="image")
-    labels = None if conditioning == "none" else label_input()
+    labels = label_input() if discriminator_takes_labels(conditioning) else None
     x = condition_flat(keras.layers.Flatten(dtype=dtype)(images), labels, conditioning, dtype)
     for units in hidden:
         x = keras.layers.Dense(units, kernel_initializer=dcgan_init(), dtype=dtype)(x)
@@ -100,5 +102,5 @@ def build_mlp_discriminator(
             activation("leaky_relu", leaky_slope, dtype),
             keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
         )
-    x = projection_logit(x, labels, conditioning)
-    return keras.Model(images if labels is None else [images, labels], x, name=name)
+    outputs = discriminator_outputs(x, labels, conditioning)
+    return keras.Model(images if labels is None else [images, labels], outputs, name=name)
