@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 from gankit.config import GANConfig, is_quick, with_overrides
 
 # The TensorFlow DCGAN tutorial: G Dense 7x7x256 -> ConvT 128 -> ConvT 64 -> ConvT 1,
@@ -121,6 +123,27 @@ _CGAN_MLP = {
     "train.grid_size": 100,
 }
 
+# Q3's fair comparison: the default CGAN trained only on the 10 real images per class a
+# few-shot classifier gets (train it with gankit.retrain_study.train_fewshot_generator,
+# which passes that stratified subset, repeated 20 times per epoch; n_train stays None).
+# Batch 32 so 100 images still give many steps; bfloat16 for speed; 15 epochs = 300 passes,
+# ~930 steps, about a minute on 2 cores. Measured (seed 0's subset): TARR 97% on 1,000
+# samples; label smoothing 0.9 with dropout 0.3 in D was worse (88%).
+_CGAN_FEWSHOT10 = {
+    **_CGAN,
+    "train.batch_size": 32,
+    "train.epochs": 15,
+    "train.precision": "mixed_bfloat16",
+}
+
+# The further thoughts: the default CGAN with a class loss for G, same budget. ACGAN (Odena
+# et al. 2017): D sees the image only and has a second, 10-class head; D minimises the class
+# cross-entropy of real and fake images, G that of its fakes. The classifier-loss CGAN keeps
+# the projection D and adds the frozen reference classifier's cross-entropy to G's loss, at
+# the same weight 1 as ACGAN's class term: the two differ in who classifies.
+_ACGAN = {**_CGAN, "discriminator.conditioning": "acgan"}
+_CGAN_CLASSIFIER_LOSS = {**_CGAN, "train.classifier_loss_weight": 1.0}
+
 _PRESETS: dict[str, dict] = {
     "dcgan_tutorial": _TUTORIAL,
     "dcgan_tuned": _TUNED,
@@ -132,6 +155,9 @@ _PRESETS: dict[str, dict] = {
     "cgan_latent1": _CGAN_LATENT1,
     "cgan_mlp_failing": _CGAN_MLP_FAILING,
     "cgan_mlp": _CGAN_MLP,
+    "cgan_fewshot10": _CGAN_FEWSHOT10,
+    "acgan": _ACGAN,
+    "cgan_classifier_loss": _CGAN_CLASSIFIER_LOSS,
 }
 
 _QUICK = {"train.n_train": 2048, "train.epochs": 1}
@@ -166,6 +192,109 @@ def dcgan_variants(*, epochs: int, n_train: int | None) -> dict[str, GANConfig]:
         label: with_overrides(base, {**changes, "name": f"dcgan_variant_{i:02d}"})
         for i, (label, changes) in enumerate(DCGAN_VARIANTS.items())
     }
+
+
+# Issue 6: variants from the literature. WGAN (Arjovsky et al. 2017, algorithm 1): the
+# critic's weights clipped to [-0.01, 0.01], RMSprop 5e-5, 5 critic updates per G update.
+_WGAN = {
+    "train.loss": "wgan",
+    "train.optimizer": "rmsprop",
+    "train.g_lr": 5e-5,
+    "train.d_lr": 5e-5,
+    "train.weight_clip": 0.01,
+    "train.d_steps": 5,
+    "train.g_steps": 1,
+}
+# WGAN-GP (Gulrajani et al. 2017): gradient penalty lambda 10, 5 critic updates, Adam 1e-4
+# with betas (0.5, 0.9) as in their MNIST code, and no batch norm in the critic (it would
+# make each score depend on the batch, so the penalised gradient is not the critic's).
+_WGAN_GP = {
+    "train.loss": "wgan-gp",
+    "train.gp_weight": 10.0,
+    "train.g_lr": 1e-4,
+    "train.d_lr": 1e-4,
+    "train.g_beta1": 0.5,
+    "train.d_beta1": 0.5,
+    "train.g_beta2": 0.9,
+    "train.d_beta2": 0.9,
+    "train.d_steps": 5,
+    "train.g_steps": 1,
+    "discriminator.norm": "none",
+}
+# Dynamic balancing: D again (up to 5 times in a row) while its per-example loss is above
+# ln 2 (a D at chance), then G again while its loss is above 1.
+_DYNAMIC = {
+    "train.balance": "dynamic",
+    "train.d_steps": 1,
+    "train.g_steps": 1,
+    "train.d_loss_threshold": 0.693,
+    "train.g_loss_threshold": 1.0,
+    "train.max_consecutive": 5,
+}
+
+VARIANT_STUDIES: dict[str, dict[str, tuple[str, dict]]] = {
+    "loss": {
+        "DCGAN": ("dcgan_tuned", {}),
+        "DCGAN + WGAN": ("dcgan_tuned", _WGAN),
+        "DCGAN + WGAN-GP": ("dcgan_tuned", _WGAN_GP),
+        "CGAN": ("cgan", {}),
+        "CGAN + WGAN": ("cgan", _WGAN),
+        "CGAN + WGAN-GP": ("cgan", _WGAN_GP),
+    },
+    "upsampling": {
+        "transpose": ("dcgan_tuned", {}),
+        "nearest": ("dcgan_tuned", {"generator.upsampling": "nearest"}),
+        "bilinear": ("dcgan_tuned", {"generator.upsampling": "bilinear"}),
+    },
+    "balancing": {
+        "fixed 1:2 (tuned)": ("dcgan_tuned", {}),
+        "fixed 1:1": ("dcgan_tuned", {"train.g_steps": 1}),
+        "fixed 2:1": ("dcgan_tuned", {"train.d_steps": 2, "train.g_steps": 1}),
+        "dynamic": ("dcgan_tuned", _DYNAMIC),
+    },
+    "latent": {
+        "2": ("dcgan_tuned", {"generator.latent_dim": 2}),
+        "10": ("dcgan_tuned", {"generator.latent_dim": 10}),
+        "100": ("dcgan_tuned", {}),
+        "200": ("dcgan_tuned", {"generator.latent_dim": 200}),
+    },
+}
+"""Issue 6's studies: ``{study: {label: (base preset, changes)}}``, one change at a time
+against the tuned DCGAN (or the conditional model). D:G ratios are written D first."""
+
+# 6 epochs on 20k images: six points per metric trajectory, and the 14 distinct runs of
+# notebooks/05_variants.ipynb train in about 16 minutes on 2 CPU cores (estimated seconds
+# per epoch: tuned DCGAN 11, nearest or bilinear 17, WGAN 4, WGAN-GP 5, CGAN 18, CGAN +
+# WGAN-GP 12; from short runs' CPU time scaled by the tuned DCGAN's full-mode speed).
+VARIANT_BUDGETS: dict[str, dict[str, int]] = {
+    "dcgan_tuned": {"train.n_train": 20000, "train.epochs": 6},
+    "cgan": {"train.n_train": 20000, "train.epochs": 6},
+}
+"""Full-mode budget of every variant of a base preset (all variants of one base train on
+the same images for the same epochs, so the tuned DCGAN's run is shared by the studies)."""
+
+
+def gan_variants(study: str, *, quick: bool | None = None) -> dict[str, GANConfig]:
+    """Issue 6's configs of ``study`` (a key of `VARIANT_STUDIES`) by label, on the budget
+    of `VARIANT_BUDGETS`; ``quick`` (default: GANKIT_QUICK) shrinks it as `get_preset` does.
+
+    A variant is named ``variant_<base>`` (the base itself, shared by the studies) or
+    ``variant_<study>_<label>``, e.g. ``variant_loss_dcgan_wgan_gp``.
+
+    Raises:
+      ValueError: for an unknown study, listing the known ones.
+    """
+    if study not in VARIANT_STUDIES:
+        raise ValueError(f"unknown study {study!r}; known: {', '.join(VARIANT_STUDIES)}")
+    quick = is_quick() if quick is None else quick
+    configs = {}
+    for label, (base, changes) in VARIANT_STUDIES[study].items():
+        slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        name = f"variant_{study}_{slug}" if changes else f"variant_{base}"
+        config = with_overrides(get_preset(base, quick=False), VARIANT_BUDGETS[base])
+        config = with_overrides(config, {**changes, "name": name})
+        configs[label] = with_overrides(config, _QUICK) if quick else config
+    return configs
 
 
 def preset_names() -> list[str]:
