@@ -1,0 +1,356 @@
+"""Running the variant studies of issue 6: train each config once, measure it, tabulate.
+
+- `QualityMeter`: the reference classifier and a real reference set. ``per_epoch(G)`` is
+  FID and IS (and TARR for a conditional G) on a few samples, for
+  ``train_gan(epoch_metrics=...)``; ``suite(G)`` is the whole metric suite of
+  `gankit.evaluation.suite` on more samples.
+- `VariantRunner`: trains (or reloads) and evaluates configs, each run directory once,
+  so a baseline shared by several studies is trained and measured one time.
+- `config_differences`: what the configs of a study change, as a table.
+- `comparison_table`: one row per variant: metrics, epochs, D and G updates, seconds;
+  `studies_table` stacks those of several studies, with a reference row (real images).
+- `stability_summary`: how a run trained: loss spread late in training, D:G update
+  counts, the metric's trajectory over epochs and the wall-clock.
+- `estimate_vs_quality`: does the critic's Wasserstein estimate track sample quality
+  over the epochs (rank correlation with FID and IS)?
+- `interpolation_strips` / `class_strips`: the latent (lerp, slerp), pixel and class
+  walks of `gankit.interpolation`, ready for `gankit.variant_plots.plot_interpolation_strips`.
+
+The studies and their configs are in `gankit.presets` (`VARIANT_STUDIES`, `gan_variants`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from gankit import evaluation, interpolation, metrics
+from gankit.config import GANConfig, to_dict
+from gankit.sampling import latent_dim_of, sample_noise
+from gankit.train import TrainResult, train_gan
+
+TABLE_METRICS = (
+    "inception_score",
+    "fid",
+    "kid",
+    "precision",
+    "recall",
+    "classes_covered",
+    "tarr",
+)
+"""Columns of the suite that `comparison_table` keeps (``tarr`` only if some run has it)."""
+
+
+@dataclass(frozen=True)
+class QualityMeter:
+    """Sample quality through the reference classifier, against one real reference set."""
+
+    classifier: keras.Model
+    reference: evaluation.ReferenceSet
+    epoch_n: int = 1000
+    """Samples per `per_epoch` call (few: it runs after every epoch)."""
+    suite_n: int = 5000
+    """Samples per `suite` call; the reference set should be as large."""
+    seed: int = 0
+
+    @classmethod
+    def from_images(
+        cls, classifier: keras.Model, real_images: np.ndarray, **kwargs
+    ) -> QualityMeter:
+        """A meter whose reference is ``real_images`` (use training images, ``suite_n`` of
+        them: the suite's metrics compare sets of equal size)."""
+        return cls(
+            classifier, evaluation.ReferenceSet.from_images(real_images, classifier), **kwargs
+        )
+
+    def per_epoch(self, generator: keras.Model) -> dict[str, float]:
+        """``fid`` and ``inception_score`` (10 splits) of ``epoch_n`` samples, and ``tarr``
+        for a conditional generator: cheap enough to log after every epoch."""
+        from gankit.classifier import predict_and_embed
+
+        samples = evaluation.draw_samples(generator, self.epoch_n, seed=self.seed + 1)
+        probs, emb = predict_and_embed(self.classifier, samples.images)
+        out = {
+            "fid": metrics.frechet_distance(emb, self.reference.embedding),
+            "inception_score": metrics.inception_score(probs, n_splits=10)[0],
+        }
+        if samples.labels is not None:
+            out["tarr"] = metrics.tarr(probs, samples.labels)["success_rate"]
+        return out
+
+    def suite(self, generator: keras.Model) -> dict[str, float]:
+        """`gankit.evaluation.suite` of ``suite_n`` samples (class-balanced if conditional)."""
+        samples = evaluation.draw_samples(generator, self.suite_n, seed=self.seed)
+        return evaluation.suite(
+            samples.images, samples.labels, self.classifier, self.reference, seed=self.seed
+        )
+
+
+@dataclass(frozen=True)
+class VariantRun:
+    """One trained variant: its label in a study, config, training result and metrics."""
+
+    label: str
+    config: GANConfig
+    result: TrainResult
+    metrics: Mapping[str, float]
+
+    @property
+    def generator(self) -> keras.Model:
+        return self.result.generator
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return self.result.history
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        return self.result.steps
+
+
+@dataclass
+class VariantRunner:
+    """Trains and evaluates configs on one data set, each run directory once.
+
+    ``run(configs)`` trains every config with `gankit.train.train_gan` in
+    ``run_dir_for(config, seed)`` (a finished run is reloaded, an interrupted one resumed),
+    passing ``labels`` to conditional configs only, then calls ``evaluate`` on its
+    generator. A config met again (the baseline of several studies) reuses both.
+    """
+
+    images: np.ndarray
+    """Training images in [-1, 1], (N, 28, 28[, 1])."""
+    labels: np.ndarray | None = None
+    """Their classes (N,); required if a config is conditional."""
+    run_dir_for: Callable[[GANConfig, int], os.PathLike | str] | None = None
+    """Default: `gankit.paths.run_dir_for` (runs/, or runs/quick in quick mode)."""
+    evaluate: Callable[[keras.Model], Mapping[str, float]] | None = None
+    """Final metrics of a generator, e.g. `QualityMeter.suite`; None: no metrics."""
+    epoch_metrics: Callable[[keras.Model], Mapping[str, float]] | None = None
+    """Logged after every epoch, e.g. `QualityMeter.per_epoch`."""
+    seed: int = 0
+    progress: bool = False
+    _done: dict[Path, tuple[TrainResult, dict[str, float]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def run(self, configs: Mapping[str, GANConfig]) -> dict[str, VariantRun]:
+        """``{label: VariantRun}`` in the order of ``configs``.
+
+        Raises:
+          ValueError: a conditional config without ``labels``, or as `train_gan`.
+        """
+        from gankit.paths import run_dir_for
+
+        where = self.run_dir_for or run_dir_for
+        out = {}
+        for label, config in configs.items():
+            run_dir = Path(where(config, self.seed))
+            if run_dir not in self._done:
+                if config.conditional and self.labels is None:
+                    raise ValueError(f"{label!r} is a conditional GAN: give the runner labels")
+                result = train_gan(
+                    config,
+                    self.images,
+                    run_dir,
+                    labels=self.labels if config.conditional else None,
+                    seed=self.seed,
+                    progress=self.progress,
+                    epoch_metrics=self.epoch_metrics,
+                )
+                scores = dict(self.evaluate(result.generator)) if self.evaluate else {}
+                self._done[run_dir] = (result, scores)
+            result, scores = self._done[run_dir]
+            out[label] = VariantRun(label, config, result, scores)
+        return out
+
+
+def _flat(data: Mapping, prefix: str = "") -> dict[str, object]:
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def config_differences(configs: Mapping[str, GANConfig]) -> pd.DataFrame:
+    """The config fields (dotted keys such as ``train.loss``) whose values differ between
+    ``configs``: one row per config (column ``variant``), in order; ``name`` left out."""
+    rows = {label: _flat(to_dict(config)) for label, config in configs.items()}
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    differing = [c for c in df.columns if c != "name" and df[c].astype(str).nunique() > 1]
+    return df[differing].rename_axis("variant").reset_index()
+
+
+def _seconds_per_epoch(history: pd.DataFrame) -> float:
+    """Median training seconds of an epoch (the first includes compiling the steps)."""
+    return float(history["seconds"].median()) if len(history) else float("nan")
+
+
+def comparison_table(
+    runs: Mapping[str, VariantRun], metric_columns: Sequence[str] = TABLE_METRICS
+) -> pd.DataFrame:
+    """One row per variant: its label, the metrics in ``metric_columns`` it has (a column
+    no run has is left out), epochs, D and G updates, median seconds per epoch and total
+    training seconds."""
+    rows = []
+    for label, run in runs.items():
+        row = {"variant": label}
+        row.update({c: run.metrics.get(c, np.nan) for c in metric_columns})
+        row.update(
+            epochs=len(run.history),
+            d_updates=int(run.steps["d_updates"].sum()) if len(run.steps) else 0,
+            g_updates=int(run.steps["g_updates"].sum()) if len(run.steps) else 0,
+            seconds_per_epoch=_seconds_per_epoch(run.history),
+            train_seconds=run.result.train_seconds,
+        )
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    empty = [c for c in metric_columns if table[c].isna().all()]
+    return table.drop(columns=empty)
+
+
+def studies_table(
+    studies: Mapping[str, Mapping[str, VariantRun]],
+    reference: Mapping[str, float] | None = None,
+    *,
+    reference_label: str = "real test images",
+    metric_columns: Sequence[str] = TABLE_METRICS,
+) -> pd.DataFrame:
+    """The `comparison_table` of every study stacked, with a ``study`` column first (a
+    baseline shared by studies appears in each). ``reference``, e.g. the metric suite of
+    real test images, becomes a last row of study ``reference``; its other cells are empty.
+
+    Raises:
+      ValueError: if ``studies`` is empty.
+    """
+    if not studies:
+        raise ValueError("studies is empty: pass {study: {label: VariantRun}}")
+    parts = [
+        comparison_table(runs, metric_columns).assign(study=study)
+        for study, runs in studies.items()
+    ]
+    table = pd.concat(parts, ignore_index=True)
+    if reference is not None:
+        row = {"study": "reference", "variant": reference_label}
+        row.update({c: reference[c] for c in metric_columns if c in table and c in reference})
+        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+        # Counts stay integers beside the reference row's empty cells.
+        table = table.astype({c: "Int64" for c in ("epochs", "d_updates", "g_updates")})
+    return table[["study", *(c for c in table.columns if c != "study")]]
+
+
+def stability_summary(
+    run: VariantRun, metric: str = "fid", *, late: float = 0.5
+) -> dict[str, float]:
+    """How ``run`` trained, as one table row.
+
+    Returns:
+      ``d_loss_std`` and ``g_loss_std``: spread of the per-round losses over the last
+      ``late`` share of training (after the early transient; NaN with fewer than two
+      rounds); ``d_updates``, ``g_updates`` and ``g_per_d`` (G updates per D update);
+      ``<metric>_final`` and ``<metric>_worst_rise`` (the largest increase from one epoch
+      to the next: 0 for a steadily improving FID; NaN without the column or with one
+      epoch); ``seconds_per_epoch`` and ``train_seconds``.
+
+    Raises:
+      ValueError: if ``late`` is not in (0, 1].
+    """
+    if not 0 < late <= 1:
+        raise ValueError(f"late must be in (0, 1], got {late}")
+    steps, history = run.steps, run.history
+    epochs = steps["epoch"].max() if len(steps) else 0.0
+    tail = steps[steps["epoch"] > (1 - late) * epochs]
+    d_updates = float(steps["d_updates"].sum()) if len(steps) else 0.0
+    g_updates = float(steps["g_updates"].sum()) if len(steps) else 0.0
+    out = {
+        "d_loss_std": float(tail["d_loss"].std()) if len(tail) > 1 else np.nan,
+        "g_loss_std": float(tail["g_loss"].std()) if len(tail) > 1 else np.nan,
+        "d_updates": d_updates,
+        "g_updates": g_updates,
+        "g_per_d": g_updates / d_updates if d_updates else np.nan,
+    }
+    values = history[metric].to_numpy(float) if metric in history else np.array([])
+    out[f"{metric}_final"] = float(values[-1]) if len(values) else np.nan
+    out[f"{metric}_worst_rise"] = (
+        float(max(np.diff(values).max(), 0.0)) if len(values) > 1 else np.nan
+    )
+    out["seconds_per_epoch"] = _seconds_per_epoch(history)
+    out["train_seconds"] = run.result.train_seconds
+    return out
+
+
+def estimate_vs_quality(
+    history: pd.DataFrame,
+    metric_columns: Sequence[str] = ("fid", "inception_score"),
+    *,
+    estimate: str = "wasserstein",
+) -> dict[str, float]:
+    """Spearman rank correlation over epochs between the critic's estimate and each metric.
+
+    +1 with FID means the estimate falls exactly when FID falls (it tracks quality), -1
+    with IS likewise. NaN for fewer than three epochs or a constant column.
+
+    Raises:
+      ValueError: for a missing column.
+    """
+    missing = [c for c in (estimate, *metric_columns) if c not in history]
+    if missing:
+        raise ValueError(f"history lacks {missing}; it has {list(history.columns)}")
+    out = {}
+    for column in metric_columns:
+        pair = history[[estimate, column]].astype(float).dropna()
+        constant = pair.nunique().min() < 2 if len(pair) else True
+        out[column] = (
+            np.nan
+            if len(pair) < 3 or constant
+            else float(pair[estimate].rank().corr(pair[column].rank()))
+        )
+    return out
+
+
+def interpolation_strips(
+    generator: keras.Model, *, seed: int = 0, steps: int = 10, label: int | None = None
+) -> dict[str, np.ndarray]:
+    """Walks between the images of two noise vectors drawn with ``seed``: ``slerp`` and
+    ``lerp`` in latent space, and ``pixel`` (the fade between the two end images).
+
+    ``label``: the class a conditional generator draws all along (required for one).
+
+    Returns:
+      ``{"slerp": ..., "lerp": ..., "pixel": ...}``, each float32 (steps, 28, 28, 1); the
+      three share their first and last images.
+    """
+    z0, z1 = sample_noise(2, latent_dim_of(generator), seed)
+    strips = {
+        method: interpolation.latent_interpolation(generator, z0, z1, steps, method, label)
+        for method in interpolation.LATENT_METHODS[::-1]
+    }
+    strips["pixel"] = interpolation.pixel_interpolation(
+        strips["lerp"][0], strips["lerp"][-1], steps
+    )
+    return strips
+
+
+def class_strips(
+    generator: keras.Model, class_a: int, class_b: int, *, seed: int = 0, steps: int = 10
+) -> dict[str, np.ndarray]:
+    """One noise vector (from ``seed``) drawn as ``class_a`` turning into ``class_b``:
+    ``{"label code": ..., "pixel": ...}`` (`gankit.interpolation.class_interpolation`)."""
+    (z,) = sample_noise(1, latent_dim_of(generator), seed)
+    return {
+        "label code": interpolation.class_interpolation(
+            generator, z, class_a, class_b, steps, method="code"
+        ),
+        "pixel": interpolation.class_interpolation(
+            generator, z, class_a, class_b, steps, method="pixel"
+        ),
+    }
