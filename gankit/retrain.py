@@ -3,9 +3,8 @@
 A run is a `RetrainConfig` (one cell of a table) and a seed. `run_cell` builds its
 training sets (`gankit.retrain_sets`), trains a classifier with the reference
 architecture and fresh weights under one of the `STRATEGIES`, and measures it on the
-real test images. `run_study` runs configs x seeds, appending one JSON line per finished
-run to a results file and skipping the runs already there, so a study that is stopped
-resumes where it was. `mean_std_table` makes the "mean ± std over seeds" tables.
+real test images. Many runs, their resumable results file and the "mean ± std over
+seeds" tables are in `gankit.retrain_study`.
 
 Each training phase is a fixed budget of optimiser steps (``steps``), not of epochs:
 10 images and 60,000 images get the same number of updates, so few-shot sets are not
@@ -14,13 +13,11 @@ the loss on the real validation images (`gankit.retrain_sets.split_real`) is mea
 training stops after ``patience`` evaluations without improvement and the best weights
 are restored. The test images are used once, to measure the final model.
 
-Example (Table B: few real images per class, each strategy, 3 seeds)::
+Example (one cell, one seed)::
 
-    configs = grid(["real", "augment", "mix", "synth_then_real", "real_then_elite"],
-                   n_real=[1, 10, 100], n_synth=1000)
-    results = run_study(configs, [0, 1, 2], "runs/q3/table_b.jsonl",
-                        synthetic=generator, reference=load_or_train_classifier())
-    write_table(mean_std_table(results, "n_real", "strategy"), "figures/q3_table_b")
+    row = run_cell(RetrainConfig(strategy="mix", n_real=10, n_synth=1000), seed=0,
+                   synthetic=generator)
+    row["test_accuracy"]
 """
 
 from __future__ import annotations
@@ -32,16 +29,13 @@ import math
 import numbers
 import os
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import keras
 import numpy as np
-import pandas as pd
 
 from gankit.classifier import (
     IMAGE_SHAPE,
@@ -53,8 +47,6 @@ from gankit.classifier import (
     compile_classifier,
     config_to_dict,
 )
-from gankit.registry import RegistryWarning, append_row, read_rows
-from gankit.report import MISSING, format_mean_std
 from gankit.retrain_sets import (
     SYNTH_FULL_PER_CLASS,
     SyntheticPool,
@@ -357,7 +349,7 @@ def run_cell(
         data = load_mnist(verbose=False)
     (x_train, y_train), (x_test, y_test) = data
     if synthetic is not None and not isinstance(synthetic, SyntheticPool):
-        synthetic = SyntheticPool(synthetic, _synth_per_class(config) or 1)
+        synthetic = SyntheticPool(synthetic, synth_per_class(config) or 1)
     sets = build_training_sets(
         x_train,
         y_train,
@@ -398,176 +390,8 @@ def run_cell(
     }
 
 
-def _synth_per_class(config: RetrainConfig) -> int:
+def synth_per_class(config: RetrainConfig) -> int:
+    """Synthetic images per class the run of ``config`` draws (0 if its strategy uses none)."""
     if config.strategy not in _USES_SYNTHETIC:
         return 0
     return per_class_count(config.n_synth, SYNTH_FULL_PER_CLASS, "n_synth")
-
-
-# ------------------------------------------------------------------------------- study
-
-
-def run_study(
-    configs: Sequence[RetrainConfig],
-    seeds: Sequence[int],
-    results_path: str | os.PathLike[str],
-    *,
-    data=None,
-    synthetic: Any = None,
-    reference: keras.Model | None = None,
-    progress: bool = True,
-    verbose: bool = True,
-) -> pd.DataFrame:
-    """Runs every config for every seed, skipping runs already in ``results_path``.
-
-    Runs go seed by seed (all cells of seed 0 first), so a stopped study already has whole
-    tables at fewer seeds, and each seed's synthetic images are drawn once. Each finished
-    run is appended at once to the JSON-lines file ``results_path`` (one atomic line, see
-    `gankit.registry.append_row`); a run already there (same `run_key`) is skipped. An
-    exception stops the study; what finished is kept.
-
-    Args:
-        configs, seeds: the grid; duplicates are run once.
-        data, synthetic, reference: as `run_cell`.
-        progress: a tqdm bar over the runs to do.
-        verbose: print one line per finished run.
-
-    Returns:
-        `load_results` restricted to this grid: one row per (config, seed).
-
-    Raises:
-        ValueError, TypeError: an invalid config or seed, or as `run_cell`.
-    """
-    configs, seeds = list(configs), [int(s) for s in seeds]
-    if not configs or not seeds:
-        raise ValueError("give at least one config and one seed")
-    for config in configs:
-        check_retrain_config(config)
-    grid = list(dict.fromkeys((seed, config) for seed in seeds for config in configs))
-    _drop_cut_off_line(results_path)
-    done = {row["run_id"] for row in read_rows(results_path) if row.get("status") == "ok"}
-    todo = [(seed, config) for seed, config in grid if run_key(config, seed) not in done]
-    if verbose:
-        print(f"retrain: {len(grid) - len(todo)} of {len(grid)} runs already in {results_path}")
-    _check_needs([config for _, config in todo], synthetic, reference)
-    if todo and data is None:
-        from gankit.data import load_mnist
-
-        data = load_mnist(verbose=False)
-    # One draw per seed, the size of the largest cell of the whole grid, so that a
-    # resumed study draws the same images as an uninterrupted one.
-    n_max = max(_synth_per_class(c) for c in configs)
-    pool = synthetic
-    if n_max and synthetic is not None and not isinstance(synthetic, SyntheticPool):
-        pool = SyntheticPool(synthetic, n_max)
-    from tqdm.auto import tqdm
-
-    for number, (seed, config) in enumerate(tqdm(todo, desc="retrain", disable=not progress)):
-        row = run_cell(config, seed, data=data, synthetic=pool, reference=reference)
-        append_row(results_path, row)
-        if verbose:
-            print(
-                f"retrain [{number + 1}/{len(todo)}] {describe(config)} seed={seed}: "
-                f"test {row['test_accuracy']:.2%} in {row['seconds']:.1f} s"
-            )
-    keys = {run_key(config, seed) for seed, config in grid}
-    results = load_results(results_path)
-    return results[results["run_id"].isin(keys)].reset_index(drop=True)
-
-
-def _check_needs(configs: Sequence[RetrainConfig], synthetic: Any, reference: Any) -> None:
-    """Raises ValueError before any run if a config lacks its generator or reference."""
-    if synthetic is None and any(c.strategy in _USES_SYNTHETIC for c in configs):
-        raise ValueError("some runs use synthetic images: pass synthetic= (a generator)")
-    if reference is None and any(c.strategy == "real_then_elite" for c in configs):
-        raise ValueError("'real_then_elite' needs reference= (load_or_train_classifier())")
-
-
-def _drop_cut_off_line(path: str | os.PathLike[str]) -> None:
-    """Removes a last line that lacks its newline (a run cut off while being recorded),
-    with a warning, so that the next append starts a line of its own; that run is then
-    simply run again."""
-    path = Path(path)
-    if not path.exists():
-        return
-    content = path.read_bytes()
-    if not content or content.endswith(b"\n"):
-        return
-    keep = content.rfind(b"\n") + 1
-    warnings.warn(
-        f"{path}: dropped a cut-off last line ({len(content) - keep} bytes); "
-        "that run will be run again",
-        RegistryWarning,
-        stacklevel=3,
-    )
-    with open(path, "r+b") as file:
-        file.truncate(keep)
-
-
-def describe(config: RetrainConfig) -> str:
-    """A short label, e.g. "mix real=10 synth=1000 ratio=0.5"."""
-    text = f"{config.strategy} real={config.n_real}"
-    if config.n_synth:
-        text += f" synth={config.n_synth}"
-    if config.mix_ratio is not None:
-        text += f" ratio={config.mix_ratio}"
-    return text
-
-
-def load_results(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """The finished runs in the results file, one row per run (the latest if repeated)."""
-    rows = [row for row in read_rows(path) if row.get("status") == "ok"]
-    rows = list({row["run_id"]: row for row in rows}.values())
-    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["run_id", "seed"])
-
-
-# ------------------------------------------------------------------------------ tables
-
-
-def aggregate(results: pd.DataFrame, by: Sequence[str], value: str = "test_accuracy"):
-    """Mean, standard deviation (over seeds, ddof 1) and count of ``value`` per group.
-
-    Groups keep the order in which they first appear in ``results``.
-
-    Raises:
-        ValueError: a column of ``by`` or ``value`` is not in ``results``.
-    """
-    missing = [c for c in [*by, value] if c not in results.columns]
-    if missing:
-        raise ValueError(f"results have no column(s) {missing}; columns: {list(results.columns)}")
-    grouped = results.groupby(list(by), sort=False, dropna=False)[value]
-    return grouped.agg(mean="mean", std="std", n="count").reset_index()
-
-
-def mean_std_table(
-    results: pd.DataFrame,
-    index: str,
-    columns: str | None = None,
-    *,
-    value: str = "test_accuracy",
-    scale: float = 100.0,
-    digits: int = 2,
-    min_seeds: int = 3,
-) -> pd.DataFrame:
-    """A table of "mean ± std" text: a row per ``index`` value, a column per ``columns``
-    value (or one column named ``value``), in order of first appearance.
-
-    ``scale`` multiplies the numbers (100: accuracy in %). A cell with fewer than
-    ``min_seeds`` seeds says so ("97.12 ± 0.20 (n=2)"); a missing cell is `MISSING`.
-    Write it with ``gankit.report.write_table(table, stem)``.
-
-    Raises:
-        ValueError: as `aggregate`.
-    """
-    by = [index] if columns is None else [index, columns]
-    stats = aggregate(results, by, value)
-    cells: dict[tuple[Any, Any], str] = {}
-    for row in stats.itertuples(index=False):
-        text = format_mean_std(row.mean * scale, row.std * scale, digits)
-        if row.n < min_seeds:
-            text += f" (n={row.n})"
-        cells[(getattr(row, index), getattr(row, columns) if columns else value)] = text
-    rows = list(dict.fromkeys(stats[index]))
-    heads = list(dict.fromkeys(stats[columns])) if columns else [value]
-    table = [{index: r, **{str(h): cells.get((r, h), MISSING) for h in heads}} for r in rows]
-    return pd.DataFrame(table)

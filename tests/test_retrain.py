@@ -1,5 +1,5 @@
-"""Tests of gankit.retrain: configs, every strategy on tiny data, no test-set leakage,
-the resumable study and the mean ± std tables.
+"""Tests of gankit.retrain: configs, every strategy on tiny data, no test-set leakage.
+(The resumable study and the tables are tested in test_retrain_study.py.)
 
 Training runs use a classifier of a few hundred weights for a few steps on 20 real MNIST
 images per class; the synthetic source is a stub that returns real training images of
@@ -13,14 +13,12 @@ import json
 
 import keras
 import numpy as np
-import pandas as pd
 import pytest
 
 from gankit import retrain
 from gankit import retrain_sets as rs
 from gankit.classifier import ClassifierConfig
 from gankit.data import load_mnist, scale_images, stratified_indices
-from gankit.registry import RegistryWarning
 
 TINY_CLASSIFIER = ClassifierConfig(
     conv_widths=(4, 8), embedding_dim=8, dropout=0.1, batch_size=32, translate_pixels=0
@@ -214,112 +212,3 @@ def test_without_validation_images_a_run_takes_its_whole_budget(mnist_small):
     row = retrain.run_cell(tiny("real", val_per_class=0, steps=3), 1, data=mnist_small)
     assert row["n_val"] == 0 and row["val_accuracy"] is None
     assert row["phases"]["train"]["steps_run"] == 4  # 3 rounded up to eval_every=2
-
-
-# ------------------------------------------------------------------------------ study
-
-
-def fake_row(config, seed, **_):
-    """A finished run's row without training (for the study's bookkeeping)."""
-    return {
-        "run_id": retrain.run_key(config, seed),
-        "status": "ok",
-        "strategy": config.strategy,
-        "n_real": config.n_real,
-        "seed": seed,
-        "test_accuracy": 0.5 + seed / 100,
-        "seconds": 0.0,
-    }
-
-
-def test_an_interrupted_study_resumes_with_the_runs_it_lacks(tmp_path, monkeypatch):
-    path = tmp_path / "results.jsonl"
-    configs = [tiny("real"), tiny("real", n_real=5)]
-    calls = []
-
-    def interrupted(config, seed, **kwargs):
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        calls.append((config.n_real, seed))
-        return fake_row(config, seed)
-
-    monkeypatch.setattr(retrain, "run_cell", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        retrain.run_study(configs, [0, 1], path, data="unused", progress=False, verbose=False)
-    assert calls == [(3, 0), (5, 0), (3, 1)]  # seed by seed
-    assert len(path.read_text().splitlines()) == 3  # each run appended as it finished
-
-    calls.clear()
-    results = retrain.run_study(configs, [0, 1], path, data="unused", progress=False)
-    assert calls == [(5, 1)]
-    assert len(results) == 4 and sorted(results["seed"]) == [0, 0, 1, 1]
-
-    calls.clear()
-    retrain.run_study(configs + configs, [1, 0, 1], path, data="unused", progress=False)
-    assert calls == []  # all done; duplicates in the grid are one run
-
-
-def test_a_study_checks_its_generator_and_reference_before_running(tmp_path, monkeypatch):
-    monkeypatch.setattr(retrain, "run_cell", None)  # would fail if called
-    path = tmp_path / "results.jsonl"
-    with pytest.raises(ValueError, match="synthetic="):
-        retrain.run_study([tiny("real"), tiny("mix")], [0], path, data="unused")
-    with pytest.raises(ValueError, match="reference="):
-        retrain.run_study([tiny("real_then_elite")], [0], path, data="unused", synthetic=print)
-    assert not path.exists()
-
-
-def test_a_run_cut_off_while_being_recorded_is_run_again(tmp_path, monkeypatch):
-    path = tmp_path / "results.jsonl"
-    monkeypatch.setattr(retrain, "run_cell", fake_row)
-    retrain.run_study([tiny("real")], [0, 1], path, data="unused", progress=False)
-    lines = path.read_text().splitlines()
-    path.write_text(lines[0] + "\n" + lines[1][:20])  # the last append was cut short
-    with pytest.warns(RegistryWarning):
-        results = retrain.run_study([tiny("real")], [0, 1], path, data="unused", progress=False)
-    assert len(results) == 2
-
-
-def test_a_real_study_writes_rows_it_can_read_back(tmp_path, mnist_small, monkeypatch):
-    path = tmp_path / "results.jsonl"
-    results = retrain.run_study([tiny("real")], [0], path, data=mnist_small, progress=False)
-    assert results.loc[0, "run_id"] == retrain.run_key(tiny("real"), 0)
-    assert results.loc[0, "test_accuracy"] == retrain.load_results(path).loc[0, "test_accuracy"]
-    monkeypatch.setattr(retrain, "run_cell", None)  # would fail if called
-    retrain.run_study([tiny("real")], [0], path, data=mnist_small, progress=False)
-
-
-# ----------------------------------------------------------------------------- tables
-
-
-def results_frame():
-    rows = []
-    for n_real in (10, "10%"):
-        for strategy, base in (("real", 0.7), ("mix", 0.9)):
-            for seed, noise in enumerate((-0.01, 0.0, 0.01)):
-                rows.append(
-                    {"n_real": n_real, "strategy": strategy, "seed": seed,
-                     "test_accuracy": base + noise}
-                )  # fmt: skip
-    rows.append({"n_real": 1, "strategy": "real", "seed": 0, "test_accuracy": 0.5})
-    return pd.DataFrame(rows)
-
-
-def test_aggregate_gives_mean_std_and_seed_count_per_group():
-    stats = retrain.aggregate(results_frame(), ["n_real", "strategy"])
-    first = stats.iloc[0]
-    assert (first["n_real"], first["strategy"], first["n"]) == (10, "real", 3)
-    assert first["mean"] == pytest.approx(0.7) and first["std"] == pytest.approx(0.01)
-    with pytest.raises(ValueError, match="nope"):
-        retrain.aggregate(results_frame(), ["nope"])
-
-
-def test_mean_std_table_in_percent_flags_thin_cells_and_marks_missing_ones():
-    table = retrain.mean_std_table(results_frame(), "n_real", "strategy")
-    assert list(table.columns) == ["n_real", "real", "mix"]
-    assert table["n_real"].tolist() == [10, "10%", 1]  # order of first appearance
-    assert table.loc[0, "real"] == "70.00 ± 1.00" and table.loc[0, "mix"] == "90.00 ± 1.00"
-    assert table.loc[2, "real"] == "50.00 (n=1)"  # one seed: no std, and it says so
-    assert table.loc[2, "mix"] == "–"
-    single = retrain.mean_std_table(results_frame(), "strategy", digits=1)
-    assert single.loc[1].tolist() == ["mix", "90.0 ± 0.9"]  # 6 runs pooled over n_real

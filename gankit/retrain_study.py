@@ -1,0 +1,432 @@
+"""Q3 studies: many retraining runs, their results file, and the numbers of the report.
+
+`run_study` runs configs x seeds (each run is `gankit.retrain.run_cell`), appending one
+JSON line per finished run to a results file and skipping the runs already there, so a
+study that is stopped resumes where it was. `load_results` reads the file back, one row
+per run. The tables of the report are "mean ± std over seeds" (`mean_std_table`) of the
+runs a `select` picks; `paired_gain` is each run's accuracy minus that of the real-only
+run with the same real images (same ``n_real`` and seed), the gain synthetic images bring.
+
+The synthetic images usually come from a CGAN trained on all 60k real images, which the
+few-shot classifiers never see: `train_fewshot_generator` trains the fair comparison, a
+GAN on exactly the real training images of one run seed.
+
+Example (Table B: few real images per class, each strategy, 3 seeds)::
+
+    configs = grid(["real", "augment", "mix", "synth_then_real", "real_then_elite"],
+                   n_real=[1, 10, 100], n_synth=1000)
+    results = run_study(configs, [0, 1, 2], "runs/q3/results.jsonl",
+                        synthetic=generator, reference=load_or_train_classifier())
+    table = mean_std_table(results, "strategy", "n_real")
+    write_table(table, "figures/q3_table_b")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gankit.registry import RegistryWarning, append_row, read_rows
+from gankit.report import MISSING, atomic_write, format_mean_std
+from gankit.retrain import (
+    RetrainConfig,
+    check_retrain_config,
+    run_cell,
+    run_key,
+    synth_per_class,
+)
+from gankit.retrain_sets import SYNTH_FULL_PER_CLASS, SyntheticPool, per_class_count, split_real
+
+STRATEGY_LABELS: Mapping[str, str] = {
+    "real": "real only",
+    "augment": "augmentation",
+    "mix": "real + synthetic",
+    "augment_mix": "augmentation + synthetic",
+    "synth_then_real": "synthetic, then real",
+    "real_then_elite": "real, then elite synthetic",
+    "synth": "synthetic only",
+}
+"""Short names of `gankit.retrain.STRATEGIES` for tables and legends (see `readable`)."""
+
+NO_SOURCE = "none"
+"""What `readable` shows as the source of runs that use no synthetic images."""
+
+_PAIR_ON = ("n_real", "seed", "val_per_class", "steps")
+
+
+# ------------------------------------------------------------------------------- study
+
+
+def run_study(
+    configs: Sequence[RetrainConfig],
+    seeds: Sequence[int],
+    results_path: str | os.PathLike[str],
+    *,
+    data=None,
+    synthetic: Any = None,
+    reference: Any = None,
+    progress: bool = True,
+    verbose: bool = True,
+) -> pd.DataFrame:
+    """Runs every config for every seed, skipping runs already in ``results_path``.
+
+    Runs go seed by seed (all cells of seed 0 first), so a stopped study already has whole
+    tables at fewer seeds, and each seed's synthetic images are drawn once. Each finished
+    run is appended at once to the JSON-lines file ``results_path`` (one atomic line, see
+    `gankit.registry.append_row`); a run already there (same `gankit.retrain.run_key`) is
+    skipped. An exception stops the study; what finished is kept.
+
+    Args:
+        configs, seeds: the grid; duplicates are run once.
+        data, synthetic, reference: as `gankit.retrain.run_cell`.
+        progress: a tqdm bar over the runs to do.
+        verbose: print one line per finished run.
+
+    Returns:
+        `load_results` restricted to this grid: one row per (config, seed).
+
+    Raises:
+        ValueError, TypeError: an invalid config or seed, or as `gankit.retrain.run_cell`.
+    """
+    configs, seeds = list(configs), [int(s) for s in seeds]
+    if not configs or not seeds:
+        raise ValueError("give at least one config and one seed")
+    for config in configs:
+        check_retrain_config(config)
+    grid = list(dict.fromkeys((seed, config) for seed in seeds for config in configs))
+    _drop_cut_off_line(results_path)
+    done = {row["run_id"] for row in read_rows(results_path) if row.get("status") == "ok"}
+    todo = [(seed, config) for seed, config in grid if run_key(config, seed) not in done]
+    if verbose:
+        print(f"retrain: {len(grid) - len(todo)} of {len(grid)} runs already in {results_path}")
+    _check_needs([config for _, config in todo], synthetic, reference)
+    if todo and data is None:
+        from gankit.data import load_mnist
+
+        data = load_mnist(verbose=False)
+    # One draw per seed, the size of the largest cell of the whole grid, so that a
+    # resumed study draws the same images as an uninterrupted one.
+    n_max = max(synth_per_class(c) for c in configs)
+    pool = synthetic
+    if n_max and synthetic is not None and not isinstance(synthetic, SyntheticPool):
+        pool = SyntheticPool(synthetic, n_max)
+    from tqdm.auto import tqdm
+
+    for number, (seed, config) in enumerate(tqdm(todo, desc="retrain", disable=not progress)):
+        row = run_cell(config, seed, data=data, synthetic=pool, reference=reference)
+        append_row(results_path, row)
+        if verbose:
+            print(
+                f"retrain [{number + 1}/{len(todo)}] {describe(config)} seed={seed}: "
+                f"test {row['test_accuracy']:.2%} in {row['seconds']:.1f} s"
+            )
+    keys = {run_key(config, seed) for seed, config in grid}
+    results = load_results(results_path)
+    return results[results["run_id"].isin(keys)].reset_index(drop=True)
+
+
+def _check_needs(configs: Sequence[RetrainConfig], synthetic: Any, reference: Any) -> None:
+    """Raises ValueError before any run if a config lacks its generator or reference."""
+    if synthetic is None and any(synth_per_class(c) for c in configs):
+        raise ValueError("some runs use synthetic images: pass synthetic= (a generator)")
+    if reference is None and any(c.strategy == "real_then_elite" for c in configs):
+        raise ValueError("'real_then_elite' needs reference= (load_or_train_classifier())")
+
+
+def _drop_cut_off_line(path: str | os.PathLike[str]) -> None:
+    """Removes a last line that lacks its newline (a run cut off while being recorded),
+    with a warning, so that the next append starts a line of its own; that run is then
+    simply run again."""
+    path = Path(path)
+    if not path.exists():
+        return
+    content = path.read_bytes()
+    if not content or content.endswith(b"\n"):
+        return
+    keep = content.rfind(b"\n") + 1
+    warnings.warn(
+        f"{path}: dropped a cut-off last line ({len(content) - keep} bytes); "
+        "that run will be run again",
+        RegistryWarning,
+        stacklevel=3,
+    )
+    with open(path, "r+b") as file:
+        file.truncate(keep)
+
+
+def describe(config: RetrainConfig) -> str:
+    """A short label, e.g. "mix real=10 synth=1000 ratio=0.5"."""
+    text = f"{config.strategy} real={config.n_real}"
+    if config.n_synth:
+        text += f" synth={config.n_synth}"
+    if config.mix_ratio is not None:
+        text += f" ratio={config.mix_ratio}"
+    return text
+
+
+def load_results(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The finished runs in the results file, one row per run (the latest if repeated).
+
+    Besides the fields of each row (see `gankit.retrain.run_cell`) there are two columns
+    for plots: ``real_per_class`` (real training images per class the run had, the mean
+    over classes for a percentage) and ``synth_per_class`` (synthetic images per class
+    asked for, before any elite filter).
+    """
+    rows = [row for row in read_rows(path) if row.get("status") == "ok"]
+    rows = list({row["run_id"]: row for row in rows}.values())
+    if not rows:
+        return pd.DataFrame(columns=["run_id", "seed"])
+    results = pd.DataFrame(rows)
+    if "n_train_real" in results:
+        results["real_per_class"] = results["n_train_real"] / 10
+    if "n_synth" in results:
+        results["synth_per_class"] = [
+            per_class_count(n, SYNTH_FULL_PER_CLASS, "n_synth") for n in results["n_synth"]
+        ]
+    return results
+
+
+# ----------------------------------------------------------------------- the fair GAN
+
+
+def train_fewshot_generator(
+    config,
+    data,
+    *,
+    n_real: int | str,
+    seed: int,
+    val_per_class: int = RetrainConfig.val_per_class,
+    repeats: int = 20,
+    run_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+):
+    """Trains the conditional GAN of ``config`` on the real training images of the
+    retraining runs seeded ``seed`` with ``n_real`` per class, and nothing else.
+
+    The images are `gankit.retrain_sets.split_real`'s training subset for ``seed``: the
+    same ones the classifiers of that seed train on, without their validation images. So
+    classifiers fed with this GAN's images have seen no other real image, directly or
+    through the GAN (the fair comparison with real-only training).
+
+    One epoch shows the subset ``repeats`` times (in one shuffled order), so that the
+    trainer's per-epoch bookkeeping (checkpoint, sample grid) is not paid every few steps.
+    ``config.train.n_train`` must be None.
+
+    Args:
+        config: a conditional `gankit.config.GANConfig` (e.g. preset "cgan_fewshot10").
+        data: ``((x_train, y_train), _)`` uint8, as `gankit.data.load_mnist` returns.
+        n_real, val_per_class, seed: as the `gankit.retrain.RetrainConfig` runs it is for.
+        repeats: passes over the subset per epoch (>= 1).
+        run_dir: default `gankit.paths.run_dir_for` ``(config, seed)``. A run dir
+            records its subset (``real_subset.json``) and is resumed only for the same one.
+        progress: progress bars.
+
+    Returns:
+        `gankit.train.TrainResult` (a finished run is loaded, not trained again).
+
+    Raises:
+        ValueError: an unconditional config, ``n_train`` set, ``repeats`` < 1, or a run
+            dir that holds another subset.
+    """
+    from gankit import paths
+    from gankit.data import scale_images
+    from gankit.train import train_gan
+
+    if not config.conditional:
+        raise ValueError("the fair generator must be conditional (it is asked for classes)")
+    if config.train.n_train is not None:
+        raise ValueError("set train.n_train=None: the subset is chosen by n_real and seed")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
+    (x_train, y_train), _ = data
+    subset = split_real(y_train, n_real, val_per_class, seed).train
+    run_dir = Path(run_dir) if run_dir is not None else paths.run_dir_for(config, seed)
+    record = {
+        "n_real": n_real,
+        "val_per_class": val_per_class,
+        "seed": int(seed),
+        "repeats": repeats,
+        "indices": [int(i) for i in np.sort(subset)],
+    }
+    record_path = run_dir / "real_subset.json"
+    if record_path.exists() and json.loads(record_path.read_text()) != record:
+        raise ValueError(f"{run_dir} was trained on another real subset; choose another run_dir")
+    with atomic_write(record_path) as file:
+        file.write(json.dumps(record) + "\n")
+    images = np.tile(scale_images(x_train[subset]), (repeats, 1, 1, 1))
+    labels = np.tile(y_train[subset], repeats)
+    return train_gan(config, images, run_dir, labels=labels, seed=seed, progress=progress)
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def select(results: pd.DataFrame, **equals: Any) -> pd.DataFrame:
+    """The rows whose column ``name`` equals ``value`` for every ``name=value`` given;
+    a list (or tuple) of values matches any of them, None a missing value. E.g.
+    ``select(results, strategy=["real", "mix"], n_real=[10, "10%"], mix_ratio=None)``.
+
+    Raises:
+        ValueError: a column is not in ``results``.
+    """
+    keep = np.ones(len(results), dtype=bool)
+    for name, value in equals.items():
+        if name not in results.columns:
+            raise ValueError(f"results have no column {name!r}; columns: {list(results.columns)}")
+        values = list(value) if isinstance(value, list | tuple) else [value]
+        keep &= np.array([_is_one_of(v, values) for v in results[name]], dtype=bool)
+    return results[keep].reset_index(drop=True)
+
+
+def _is_one_of(value: Any, values: list) -> bool:
+    """10 and 10.0 match (pandas may turn ints into floats), 10 and "10" do not; None
+    matches a missing value (pandas turns None into NaN next to numbers)."""
+    for v in values:
+        if v is None:
+            if _is_missing(value):
+                return True
+        elif isinstance(v, str) == isinstance(value, str) and v == value:
+            return True
+    return False
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def aggregate(results: pd.DataFrame, by: Sequence[str], value: str = "test_accuracy"):
+    """Mean, standard deviation (over seeds, ddof 1) and count of ``value`` per group.
+
+    Groups keep the order in which they first appear in ``results``.
+
+    Raises:
+        ValueError: a column of ``by`` or ``value`` is not in ``results``.
+    """
+    missing = [c for c in [*by, value] if c not in results.columns]
+    if missing:
+        raise ValueError(f"results have no column(s) {missing}; columns: {list(results.columns)}")
+    grouped = results.groupby(list(by), sort=False, dropna=False)[value]
+    return grouped.agg(mean="mean", std="std", n="count").reset_index()
+
+
+def mean_std_table(
+    results: pd.DataFrame,
+    index: str | Sequence[str],
+    columns: str | None = None,
+    *,
+    value: str = "test_accuracy",
+    scale: float = 100.0,
+    digits: int = 2,
+    min_seeds: int = 3,
+    rows: Sequence[Any] | None = None,
+    heads: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """A table of "mean ± std" text: a row per ``index`` value, a column per ``columns``
+    value (or one column named ``value``).
+
+    ``index`` may be several columns (e.g. ``["strategy", "source"]``): the table then
+    starts with one column each. Rows and columns come in order of first appearance, or
+    in the order of ``rows`` (index values; tuples for several index columns) and
+    ``heads`` (``columns`` values), which may name cells that have no runs.
+
+    ``scale`` multiplies the numbers (100: accuracy in %). A cell with fewer than
+    ``min_seeds`` seeds says so ("97.12 ± 0.20 (n=2)"); a missing cell is `MISSING`.
+    Write it with ``gankit.report.write_table(table, stem)``.
+
+    Raises:
+        ValueError: as `aggregate`.
+    """
+    keys = [index] if isinstance(index, str) else list(index)
+    by = keys if columns is None else [*keys, columns]
+    stats = aggregate(results, by, value)
+    cells: dict[tuple[Any, Any], str] = {}
+    for row in stats.to_dict("records"):
+        text = format_mean_std(row["mean"] * scale, row["std"] * scale, digits)
+        if row["n"] < min_seeds:
+            text += f" (n={row['n']})"
+        cells[(_row_key(row, keys), row[columns] if columns else value)] = text
+    if rows is None:
+        rows = list(dict.fromkeys(_row_key(row, keys) for row in stats.to_dict("records")))
+    elif len(keys) == 1:
+        rows = [(r,) for r in rows]
+    if heads is None:
+        heads = list(dict.fromkeys(stats[columns])) if columns else [value]
+    table = [
+        {**dict(zip(keys, r, strict=True)), **{str(h): cells.get((r, h), MISSING) for h in heads}}
+        for r in map(tuple, rows)
+    ]
+    return pd.DataFrame(table, columns=[*keys, *map(str, heads)])
+
+
+def _row_key(row: Mapping[str, Any], keys: Sequence[str]) -> tuple:
+    return tuple(row[k] for k in keys)
+
+
+def paired_gain(
+    results: pd.DataFrame,
+    baseline: str = "real",
+    *,
+    value: str = "test_accuracy",
+    pair_on: Sequence[str] = _PAIR_ON,
+) -> pd.DataFrame:
+    """The runs of other strategies than ``baseline``, each with a column ``gain``: its
+    ``value`` minus that of the ``baseline`` run with the same ``pair_on`` values.
+
+    Runs of one seed and ``n_real`` train on the same real images and stop early on the
+    same validation images, so the difference is what the strategy (and its synthetic
+    images) adds; its spread over seeds is smaller than that of either accuracy. Runs
+    without a baseline partner are left out.
+
+    Raises:
+        ValueError: a column of ``pair_on``, ``value`` or "strategy" is missing, or the
+            baseline has two runs with the same ``pair_on`` values.
+    """
+    missing = [c for c in [*pair_on, value, "strategy"] if c not in results.columns]
+    if missing:
+        raise ValueError(f"results have no column(s) {missing}; columns: {list(results.columns)}")
+    is_base = results["strategy"] == baseline
+    base = results.loc[is_base, [*pair_on, value]].rename(columns={value: "_baseline"})
+    base_keys = [tuple(map(str, k)) for k in base[list(pair_on)].itertuples(index=False)]
+    if len(set(base_keys)) < len(base_keys):
+        raise ValueError(f"several {baseline!r} runs share their {list(pair_on)} values")
+    lookup = dict(zip(base_keys, base["_baseline"], strict=True))
+    others = results.loc[~is_base].copy()
+    # matched as text, so that 10 and "10%" never meet while a pandas dtype change of a
+    # column (int -> object) does not break the pairing
+    keys = [tuple(map(str, k)) for k in others[list(pair_on)].itertuples(index=False)]
+    partner = np.array([lookup.get(k, np.nan) for k in keys], dtype=np.float64)
+    others["gain"] = others[value].to_numpy(dtype=np.float64) - partner
+    return others[np.isfinite(partner)].reset_index(drop=True)
+
+
+def readable(
+    results: pd.DataFrame,
+    sources: Mapping[str, str] | None = None,
+    strategies: Mapping[str, str] = STRATEGY_LABELS,
+) -> pd.DataFrame:
+    """A copy for tables and legends: strategies by their short names (with the share of
+    real images in each batch if a ``mix_ratio`` is set, so that mixes of different
+    ratios never share a row), sources by the names in ``sources`` (others unchanged), and
+    `NO_SOURCE` as the source of runs that use no synthetic images (their ``source``
+    field is a default, not a generator)."""
+    shown = results.copy()
+    if "source" in shown and "n_synth" in shown:
+        shown["source"] = [
+            NO_SOURCE if n == 0 else (sources or {}).get(s, s)
+            for s, n in zip(shown["source"], shown["n_synth"], strict=True)
+        ]
+    if "strategy" in shown:
+        ratios = shown["mix_ratio"] if "mix_ratio" in shown else [None] * len(shown)
+        shown["strategy"] = [
+            strategies.get(s, s) + ("" if pd.isna(r) else f" ({r:.0%} real)")
+            for s, r in zip(shown["strategy"], ratios, strict=True)
+        ]
+    return shown
