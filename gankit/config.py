@@ -139,6 +139,12 @@ class TrainConfig:
     pretrained classifier (`gankit.classifier`) between its prediction on each generated
     image and the label asked for, so that samples keep their class. 0: off. Not with an
     'acgan' discriminator (which has its own class head)."""
+    acgan_fake_class_weight: float = 1.0
+    """'acgan' discriminators: weight of the class cross-entropy on G's fakes in D's loss
+    (1: Odena et al. 2017, the head learns from real and fake images). 0: the head learns
+    from real images only, so it stays a classifier of real digits and G's class loss keeps
+    pulling its fakes towards them; with 1 the head soon classifies G's own fakes perfectly
+    and that pull fades. Must be 1 for other discriminators."""
     precision: str = "float32"
     """'float32' or 'mixed_bfloat16' (faster on CPUs with bf16 support)."""
     grid_size: int = 64
@@ -201,6 +207,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "g_loss_threshold"): 1.0,
     ("train", "max_consecutive"): 5,
     ("train", "classifier_loss_weight"): 0.0,
+    ("train", "acgan_fake_class_weight"): 1.0,
 }
 
 

@@ -23,7 +23,8 @@ as the loss thresholds ask for (see `GANSteps`).
 
 Two ways to make a conditional G keep its class, both adding a class cross-entropy to G's
 loss: an ACGAN discriminator (``discriminator.conditioning='acgan'``, Odena et al. 2017),
-whose second head classifies real and fake images and is trained on both, and a frozen
+whose second head classifies real images (and, with ``train.acgan_fake_class_weight`` > 0,
+fakes), and a frozen
 pretrained classifier (``train.classifier_loss_weight`` > 0; pass it as ``classifier=``).
 
 Randomness is stateless: the draws of round ``s`` (noise, label flips, the penalty's
@@ -140,6 +141,10 @@ def validate_train_config(cfg: TrainConfig) -> None:
         (cfg.balance in BALANCES, f"balance must be one of {BALANCES}"),
         (cfg.max_consecutive >= 1, "max_consecutive must be >= 1"),
         (cfg.classifier_loss_weight >= 0, "classifier_loss_weight must be >= 0 (0 is off)"),
+        (
+            cfg.acgan_fake_class_weight >= 0,
+            "acgan_fake_class_weight must be >= 0 (0: D's class head learns from real only)",
+        ),
     ]
     wgan = cfg.loss in losses.WGAN_LOSSES
     dynamic = cfg.balance == "dynamic"
@@ -213,6 +218,14 @@ def validate_config(config: GANConfig) -> None:
                 "(its own class head); use classifier_loss_weight=0 with it, or another "
                 "discriminator.conditioning with the frozen classifier's loss"
             )
+    if config.train.acgan_fake_class_weight != 1.0 and config.discriminator.conditioning != (
+        "acgan"
+    ):
+        raise ValueError(
+            "invalid config: acgan_fake_class_weight weighs the fake images' term of an "
+            "'acgan' discriminator's class loss; with discriminator.conditioning="
+            f"{config.discriminator.conditioning!r} leave it at 1.0"
+        )
     if config.train.loss == "wgan-gp" and config.discriminator.norm == "batch":
         raise ValueError(
             "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "
@@ -381,7 +394,8 @@ class GANSteps:
 
     def _d_losses(self, real, fake, labels, round_index, slot):
         """D's adversarial losses on real and fake, its class loss (ACGAN: cross-entropy
-        on real plus on fake; else 0), the logits, and the class head's accuracy on real."""
+        on real plus ``acgan_fake_class_weight`` times that on fake; else 0), the logits,
+        and the class head's accuracy on real."""
         cfg = self.cfg
         real_logits, real_classes = self._discriminate(real, labels)
         fake_logits, fake_classes = self._discriminate(fake, labels)
@@ -396,9 +410,11 @@ class GANSteps:
         )
         class_loss = class_acc = tf.constant(0.0)
         if self.acgan:
-            class_loss = sum(
-                losses.class_cross_entropy(c, labels) for c in (real_classes, fake_classes)
-            )
+            class_loss = losses.class_cross_entropy(real_classes, labels)
+            if cfg.acgan_fake_class_weight > 0:
+                class_loss += cfg.acgan_fake_class_weight * losses.class_cross_entropy(
+                    fake_classes, labels
+                )
             class_acc = losses.class_accuracy(real_classes, labels)
         return loss_real, loss_fake, class_loss, class_acc, real_logits, fake_logits, fake_classes
 

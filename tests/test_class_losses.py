@@ -122,6 +122,48 @@ def test_acgan_d_loss_adds_the_class_cross_entropy_of_real_and_fake():
     assert float(class_acc) == pytest.approx(np.mean(predicted == labels.numpy()))
 
 
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_acgan_fake_class_weight_scales_the_fake_term_of_d_class_loss(weight):
+    cfg = with_overrides(
+        ACGAN, {"discriminator.dropout": 0.0, "train.acgan_fake_class_weight": weight}
+    )
+    g, d = build_gan(cfg, seed=0)
+    steps = GANSteps(g, d, cfg.train, seed=0)
+    (real,), (labels,) = _window()
+    fake = tf.constant(-IMAGES[32:64])
+    _, _, class_loss, *_ = steps._d_losses(real, fake, labels, 0, 0)
+    real_ce, fake_ce = (
+        keras.losses.sparse_categorical_crossentropy(
+            labels, d(x, training=True)[1], from_logits=True
+        )
+        .numpy()
+        .mean()
+        for x in (real, fake)
+    )
+    assert float(class_loss) == pytest.approx(real_ce + weight * fake_ce, rel=1e-5)
+
+
+def _class_loss_gradients(weight, fake):
+    cfg = with_overrides(
+        ACGAN, {"discriminator.dropout": 0.0, "train.acgan_fake_class_weight": weight}
+    )
+    g, d = build_gan(cfg, seed=0)
+    steps = GANSteps(g, d, cfg.train, seed=0)
+    (real,), (labels,) = _window()
+    with tf.GradientTape() as tape:
+        class_loss = steps._d_losses(real, tf.constant(fake), labels, 0, 0)[2]
+    return [g for g in tape.gradient(class_loss, d.trainable_variables) if g is not None]
+
+
+@pytest.mark.parametrize(("weight", "depends_on_fakes"), [(0.0, False), (1.0, True)])
+def test_only_a_nonzero_fake_class_weight_lets_the_fakes_move_the_acgan_head(
+    weight, depends_on_fakes
+):
+    one, other = (_class_loss_gradients(weight, f) for f in (-IMAGES[32:64], IMAGES[64:96]))
+    same = all(np.allclose(a, b) for a, b in zip(one, other, strict=True))
+    assert one and same is not depends_on_fakes
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -256,6 +298,8 @@ def test_a_plain_cgan_logs_zero_class_terms(tmp_path):
             "needs a conditional GAN",
         ),
         (ACGAN, {"generator.conditioning": "none"}, "both be 'none'"),
+        (ACGAN, {"train.acgan_fake_class_weight": -1.0}, "acgan_fake_class_weight must be >= 0"),
+        (CGAN, {"train.acgan_fake_class_weight": 0.0}, "leave it at 1.0"),
         (ACGAN, {"discriminator.conditioning": "auxiliary"}, "must be one of"),
     ],
 )
@@ -294,6 +338,9 @@ def test_the_new_field_leaves_existing_run_hashes_alone():
         "45ec51f900"
     )
     assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
+    assert config_hash(with_overrides(get_preset("acgan", quick=False), first_cgan)) == (
+        "64f8b67546"
+    )
 
 
 def test_class_loss_and_accuracy_on_known_logits():
