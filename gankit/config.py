@@ -67,9 +67,9 @@ class DiscriminatorConfig:
     conditioning: str = "none"
     """'none' or, for a conditional GAN, how the label enters D: 'concat' (one-hot image
     channels), 'embedding' (a learned label channel), 'projection' (Miyato & Koyama 2018),
-    or 'acgan' (Odena et al. 2017: D sees the image only and has a second head that
-    classifies it; its cross-entropy is added to D's loss on real and fake images and to
-    G's loss)."""
+    'acgan' (Odena et al. 2017: D sees the image only and has a second head that
+    classifies it; its cross-entropy is added to D's loss on real (and fake) images and to
+    G's loss), or 'projection_acgan' (the projection D with the ACGAN's class head too)."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,10 @@ class TrainConfig:
     (1: Odena et al. 2017, the head learns from real and fake images). 0: the head learns
     from real images only, so it stays a classifier of real digits and G's class loss keeps
     pulling its fakes towards them; with 1 the head soon classifies G's own fakes perfectly
-    and that pull fades. Must be 1 for other discriminators."""
+    and that pull fades. Must be 1 for other discriminators ('projection_acgan' too)."""
+    acgan_class_weight: float = 1.0
+    """Discriminators with a class head ('acgan', 'projection_acgan'): weight of that head's
+    cross-entropy on G's fakes in G's loss (1: Odena et al. 2017). Must be 1 for others."""
     precision: str = "float32"
     """'float32' or 'mixed_bfloat16' (faster on CPUs with bf16 support)."""
     grid_size: int = 64
@@ -208,6 +211,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "max_consecutive"): 5,
     ("train", "classifier_loss_weight"): 0.0,
     ("train", "acgan_fake_class_weight"): 1.0,
+    ("train", "acgan_class_weight"): 1.0,
 }
 
 

@@ -51,6 +51,7 @@ from gankit import losses
 from gankit.config import GANConfig, TrainConfig, from_dict, to_dict
 from gankit.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
+from gankit.nets.conditioning import CLASS_HEAD_CONDITIONING
 from gankit.report import atomic_write
 from gankit.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
 
@@ -145,6 +146,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
             cfg.acgan_fake_class_weight >= 0,
             "acgan_fake_class_weight must be >= 0 (0: D's class head learns from real only)",
         ),
+        (cfg.acgan_class_weight >= 0, "acgan_class_weight must be >= 0 (0: no class loss for G)"),
     ]
     wgan = cfg.loss in losses.WGAN_LOSSES
     dynamic = cfg.balance == "dynamic"
@@ -212,20 +214,23 @@ def validate_config(config: GANConfig) -> None:
                 "loss compares the classifier's verdict with the label asked for): set "
                 "generator.conditioning and discriminator.conditioning"
             )
-        if config.discriminator.conditioning == "acgan":
+        if config.discriminator.conditioning in CLASS_HEAD_CONDITIONING:
             raise ValueError(
                 "invalid config: an 'acgan' discriminator already gives G a class loss "
                 "(its own class head); use classifier_loss_weight=0 with it, or another "
                 "discriminator.conditioning with the frozen classifier's loss"
             )
-    if config.train.acgan_fake_class_weight != 1.0 and config.discriminator.conditioning != (
-        "acgan"
-    ):
-        raise ValueError(
-            "invalid config: acgan_fake_class_weight weighs the fake images' term of an "
-            "'acgan' discriminator's class loss; with discriminator.conditioning="
-            f"{config.discriminator.conditioning!r} leave it at 1.0"
-        )
+    class_head = config.discriminator.conditioning in CLASS_HEAD_CONDITIONING
+    for name, what in [
+        ("acgan_fake_class_weight", "the fake images' term of D's class loss"),
+        ("acgan_class_weight", "the class-head term of G's loss"),
+    ]:
+        if getattr(config.train, name) != 1.0 and not class_head:
+            raise ValueError(
+                f"invalid config: {name} weighs {what} with a class-head discriminator "
+                f"({', '.join(CLASS_HEAD_CONDITIONING)}); with discriminator.conditioning="
+                f"{config.discriminator.conditioning!r} leave it at 1.0"
+            )
     if config.train.loss == "wgan-gp" and config.discriminator.norm == "batch":
         raise ValueError(
             "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "
@@ -323,7 +328,7 @@ class GANSteps:
                     "classifier_loss_weight > 0 needs classifier=: a trained gankit classifier"
                 )
             self.classifier_logits = frozen_logits(classifier)
-        self.g_class_weight = 1.0 if self.acgan else cfg.classifier_loss_weight
+        self.g_class_weight = cfg.acgan_class_weight if self.acgan else cfg.classifier_loss_weight
         self.latent_dim = latent_dim_of(generator)
         self.d_loss_kind = {"hinge": "hinge", "wgan": "wasserstein", "wgan-gp": "wasserstein"}.get(
             cfg.loss, "bce"

@@ -1,6 +1,7 @@
 """Class losses in conditional GANs: the ACGAN discriminator (Odena et al. 2017) and a
 CGAN whose G also minimises a frozen pretrained classifier's cross-entropy."""
 
+import dataclasses
 import math
 
 import keras
@@ -34,6 +35,7 @@ TINY = {
 }
 ACGAN = with_overrides(GANConfig(name="acgan"), {**TINY, "discriminator.conditioning": "acgan"})
 CGAN = with_overrides(GANConfig(name="cgan"), {**TINY, "discriminator.conditioning": "projection"})
+PROJ_ACGAN = with_overrides(CGAN, {"discriminator.conditioning": "projection_acgan"})
 CLASS_COLUMNS = ["d_class_loss", "d_class_acc", "g_class_loss", "g_class_acc"]
 
 
@@ -83,6 +85,19 @@ def test_mlp_acgan_discriminator_and_build_gan():
     assert len(g.inputs) == 2 and len(d.inputs) == 1 and len(d.outputs) == 2
     with pytest.raises(ValueError, match="both be 'none'"):
         build_gan(with_overrides(ACGAN, {"generator.conditioning": "none"}))
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "mlp"])
+def test_projection_acgan_discriminator_takes_the_label_and_has_two_heads(kind):
+    build = build_discriminator if kind == "dcgan" else build_mlp_discriminator
+    sizes = {"base_filters": 4, "depth": 1} if kind == "dcgan" else {"hidden": (16,)}
+    d = build(conditioning="projection_acgan", **sizes)
+    assert [tuple(i.shape) for i in d.inputs] == [(None, 28, 28, 1), (None,)]
+    assert [tuple(o.shape) for o in d.outputs] == [(None, 1), (None, 10)]
+    assert d.get_layer("class_projection") is not None  # the label enters by projection
+    # the logit depends on the label, the class head does not
+    one, other = (d([X, np.full(6, y, np.int32)], training=False) for y in (1, 7))
+    assert not np.allclose(one[0], other[0]) and np.allclose(one[1], other[1])
 
 
 # ---------------------------------------------------------------------------- ACGAN step
@@ -143,6 +158,27 @@ def test_acgan_fake_class_weight_scales_the_fake_term_of_d_class_loss(weight):
     assert float(class_loss) == pytest.approx(real_ce + weight * fake_ce, rel=1e-5)
 
 
+def _acgan_g_gradients(weight, config=PROJ_ACGAN):
+    cfg = with_overrides(config, {"discriminator.dropout": 0.0})
+    g, d = build_gan(cfg, seed=0)
+    train = with_overrides(cfg, {"train.acgan_class_weight": weight}).train
+    stats, grads = GANSteps(g, d, train, seed=0).g_gradients(
+        tf.constant(LABELS[:32]), 32, tf.constant(0, tf.int64), 0
+    )
+    return stats.numpy(), [tf.convert_to_tensor(gr).numpy() for gr in grads]
+
+
+@pytest.mark.parametrize("config", [ACGAN, PROJ_ACGAN], ids=["acgan", "projection_acgan"])
+def test_acgan_class_weight_scales_the_class_part_of_g_gradients(config):
+    (stats0, grads0), (stats1, grads1), (_, grads2) = (
+        _acgan_g_gradients(w, config) for w in (0.0, 1.0, 2.0)
+    )
+    assert stats0[1] == pytest.approx(stats1[1], rel=1e-5) and stats1[1] > 0  # logged unweighted
+    assert any(not np.allclose(a, b, atol=1e-7) for a, b in zip(grads0, grads1, strict=True))
+    for a, b, c in zip(grads0, grads1, grads2, strict=True):
+        np.testing.assert_allclose(c - a, 2 * (b - a), rtol=1e-3, atol=1e-6)
+
+
 def _class_loss_gradients(weight, fake):
     cfg = with_overrides(
         ACGAN, {"discriminator.dropout": 0.0, "train.acgan_fake_class_weight": weight}
@@ -172,6 +208,7 @@ def test_only_a_nonzero_fake_class_weight_lets_the_fakes_move_the_acgan_head(
         {"train.balance": "dynamic", "train.max_consecutive": 2},
         {"discriminator.norm": "virtual", "train.precision": "mixed_bfloat16"},
         {"generator.kind": "mlp", "discriminator.kind": "mlp", "generator.hidden": [16]},
+        {"discriminator.conditioning": "projection_acgan", "train.acgan_fake_class_weight": 0},
     ],
 )
 def test_acgan_trains_one_epoch_with_every_update_scheme(tmp_path, overrides):
@@ -300,6 +337,9 @@ def test_a_plain_cgan_logs_zero_class_terms(tmp_path):
         (ACGAN, {"generator.conditioning": "none"}, "both be 'none'"),
         (ACGAN, {"train.acgan_fake_class_weight": -1.0}, "acgan_fake_class_weight must be >= 0"),
         (CGAN, {"train.acgan_fake_class_weight": 0.0}, "leave it at 1.0"),
+        (CGAN, {"train.acgan_class_weight": 0.5}, "acgan_class_weight weighs"),
+        (ACGAN, {"train.acgan_class_weight": -1.0}, "acgan_class_weight must be >= 0"),
+        (PROJ_ACGAN, {"train.classifier_loss_weight": 1.0}, "already gives G a class loss"),
         (ACGAN, {"discriminator.conditioning": "auxiliary"}, "must be one of"),
     ],
 )
@@ -324,7 +364,8 @@ def test_class_loss_presets_change_only_the_class_loss_of_the_default_cgan():
     cgan = get_preset("cgan", quick=False)
     acgan = get_preset("acgan", quick=False)
     clf = get_preset("cgan_classifier_loss", quick=False)
-    assert acgan.discriminator.conditioning == "acgan" and acgan.train == cgan.train
+    assert acgan.discriminator.conditioning == "acgan"
+    assert acgan.train == dataclasses.replace(cgan.train, acgan_fake_class_weight=0.0)
     assert acgan.generator == cgan.generator
     assert clf.train.classifier_loss_weight > 0
     assert clf.generator == cgan.generator and clf.discriminator == cgan.discriminator
@@ -338,9 +379,8 @@ def test_the_new_field_leaves_existing_run_hashes_alone():
         "45ec51f900"
     )
     assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
-    assert config_hash(with_overrides(get_preset("acgan", quick=False), first_cgan)) == (
-        "64f8b67546"
-    )
+    odena = {**first_cgan, "train.acgan_fake_class_weight": 1.0}  # the first ACGAN preset
+    assert config_hash(with_overrides(get_preset("acgan", quick=False), odena)) == "64f8b67546"
 
 
 def test_class_loss_and_accuracy_on_known_logits():

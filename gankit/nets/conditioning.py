@@ -17,7 +17,10 @@ reaches the networks in one of these ways:
 - discriminator ``'acgan'`` (auxiliary classifier GAN, Odena et al. 2017): D does not see
   the label; it takes the image alone and has two heads on its last features, the
   real/fake logit and 10 class logits (outputs ``[logit (batch, 1), class_logits (batch,
-  10)]``). The trainer adds the class cross-entropy to D's and G's losses.
+  10)]``). The trainer adds the class cross-entropy to D's and G's losses;
+- discriminator ``'projection_acgan'``: the projection discriminator with the ACGAN's class
+  head as well (inputs ``[image, label]``, outputs ``[logit, class_logits]``): the label
+  enters the real/fake logit by projection, and the class head gives G a class loss.
 """
 
 from __future__ import annotations
@@ -29,7 +32,18 @@ from gankit.nets.blocks import check_choice, dcgan_init
 
 N_CLASSES = 10
 GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
-DISCRIMINATOR_CONDITIONING = ("none", "concat", "embedding", "projection", "acgan")
+DISCRIMINATOR_CONDITIONING = (
+    "none",
+    "concat",
+    "embedding",
+    "projection",
+    "acgan",
+    "projection_acgan",
+)
+CLASS_HEAD_CONDITIONING = ("acgan", "projection_acgan")
+"""Discriminator conditionings with a class head (two outputs)."""
+_LABEL_NOT_IN_INPUT = ("none", "projection", "acgan", "projection_acgan")
+_PROJECTED = ("projection", "projection_acgan")
 EMBEDDING_DIM = 50
 
 
@@ -65,7 +79,7 @@ def condition_noise(z, labels, kind: str, dtype=None):
 def condition_image(images, labels, kind: str, dtype=None):
     """The discriminator's first input: the image, or the image with label channels."""
     check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
-    if kind in ("none", "projection", "acgan"):  # the label does not enter D's input
+    if kind in _LABEL_NOT_IN_INPUT:
         return images
     if kind == "concat":
         maps = keras.layers.Reshape((1, 1, N_CLASSES), dtype=dtype)(one_hot(labels, dtype))
@@ -79,7 +93,7 @@ def condition_image(images, labels, kind: str, dtype=None):
 def condition_flat(features, labels, kind: str, dtype=None):
     """An MLP discriminator's input: flattened image features with the label appended."""
     check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
-    if kind in ("none", "projection", "acgan"):  # the label does not enter D's input
+    if kind in _LABEL_NOT_IN_INPUT:
         return features
     if kind == "embedding":
         code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
@@ -90,9 +104,10 @@ def condition_flat(features, labels, kind: str, dtype=None):
 
 def projection_logit(features, labels, kind: str, name: str = "logit"):
     """D's logit from its last features (batch, F): Dense(1), plus <embed(y), h> for
-    ``kind='projection'`` (Miyato & Koyama 2018, eq. 3). Always float32."""
+    ``kind='projection'`` or 'projection_acgan' (Miyato & Koyama 2018, eq. 3). Always
+    float32."""
     logit = keras.layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name=name)
-    if kind != "projection":
+    if kind not in _PROJECTED:
         return logit(features)
     features = keras.layers.Activation("linear", dtype="float32")(features)
     embedded = keras.layers.Embedding(
@@ -108,9 +123,10 @@ def projection_logit(features, labels, kind: str, name: str = "logit"):
 
 def discriminator_outputs(features, labels, kind: str):
     """D's outputs from its last features: the logit of `projection_logit`, or for
-    ``kind='acgan'`` the list ``[logit, class_logits (batch, 10)]`` (both float32)."""
+    ``kind='acgan'`` or 'projection_acgan' the list ``[logit, class_logits (batch, 10)]``
+    (both float32)."""
     logit = projection_logit(features, labels, kind)
-    if kind != "acgan":
+    if kind not in CLASS_HEAD_CONDITIONING:
         return logit
     class_logits = keras.layers.Dense(
         N_CLASSES, kernel_initializer=dcgan_init(), dtype="float32", name="class_logits"
