@@ -137,11 +137,17 @@ _CGAN_FEWSHOT10 = {
 }
 
 # The further thoughts: the default CGAN with a class loss for G, same budget. ACGAN (Odena
-# et al. 2017): D sees the image only and has a second, 10-class head; D minimises the class
-# cross-entropy of real and fake images, G that of its fakes. The classifier-loss CGAN keeps
-# the projection D and adds the frozen reference classifier's cross-entropy to G's loss, at
-# the same weight 1 as ACGAN's class term: the two differ in who classifies.
-_ACGAN = {**_CGAN, "discriminator.conditioning": "acgan"}
+# et al. 2017): D sees the image only and has a second, 10-class head; G minimises that
+# head's cross-entropy on its fakes. The head learns from real images only: trained on the
+# fakes too (Odena et al.), it classified them at ~100% from the first epoch and stopped
+# pushing G (10 epochs: TARR 98.5%, IS 9.79, FID 33.9; real only: 99.7%, 9.92, 26.7). The
+# classifier-loss CGAN keeps the projection D and adds the frozen reference classifier's
+# cross-entropy to G's loss, at the same weight 1: the two differ in who classifies.
+_ACGAN = {
+    **_CGAN,
+    "discriminator.conditioning": "acgan",
+    "train.acgan_fake_class_weight": 0.0,
+}
 _CGAN_CLASSIFIER_LOSS = {**_CGAN, "train.classifier_loss_weight": 1.0}
 
 _PRESETS: dict[str, dict] = {
