@@ -372,6 +372,20 @@ def test_class_loss_presets_change_only_the_class_loss_of_the_default_cgan():
     assert len({config_hash(c) for c in (cgan, acgan, clf)}) == 3  # three run directories
 
 
+def test_the_class_head_cgan_is_the_default_with_a_real_only_class_head():
+    cgan = get_preset("cgan", quick=False)
+    head = get_preset("cgan_class_head", quick=False)
+    assert head.generator == cgan.generator
+    assert head.discriminator == dataclasses.replace(
+        cgan.discriminator, conditioning="projection_acgan"
+    )
+    assert head.train == dataclasses.replace(
+        cgan.train, acgan_fake_class_weight=0.0, acgan_class_weight=0.3
+    )
+    # the run measured for the preset's comment
+    assert config_hash(head) == "17a8741119"
+
+
 def test_the_new_field_leaves_existing_run_hashes_alone():
     # The Q2 CGAN as first trained (10 epochs in bfloat16): its run directory keeps its name.
     first_cgan = {"train.epochs": 10, "train.precision": "mixed_bfloat16"}
