@@ -113,9 +113,15 @@ def plot_accuracy_vs_real(
         style = ("--", ":", "-.")[i % 3]
         ax.axhline(100 * accuracy, color=COLORS["chance"], linestyle=style, linewidth=0.8,
                    label=label)  # fmt: skip
+    return _finish(fig, ax, lines, "real training images per class", "test accuracy (%)", title)
+
+
+def _finish(fig: Figure, ax: Axes, lines, xlabel: str, ylabel: str, title: str | None) -> Figure:
+    """The common end of the line plots: log x over every line's points, axis labels, the
+    legend below, the title."""
     _log_x(ax, np.concatenate([s["x"].to_numpy(dtype=np.float64) for _, s in lines]))
-    ax.set_xlabel("real training images per class")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     _legend_below(fig)
     if title:
         ax.set_title(title)
@@ -161,10 +167,6 @@ def plot_gain_vs_synthetic(
     ax = fig.add_subplot()
     ax.axhline(0.0, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
     _draw_lines(ax, lines, 100.0, _gain_label if line == "n_real" else str)
-    _log_x(ax, np.concatenate([s["x"].to_numpy(dtype=np.float64) for _, s in lines]))
-    ax.set_xlabel("synthetic training images per class")
-    ax.set_ylabel("gain over real only (points)")
-    _legend_below(fig)
-    if title:
-        ax.set_title(title)
-    return fig
+    return _finish(
+        fig, ax, lines, "synthetic training images per class", "gain over real only (points)", title
+    )

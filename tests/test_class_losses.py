@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+from tiny_gan import TINY_GAN
 
 from gankit import losses
 from gankit.classifier import MEDIOCRE, build_classifier
@@ -21,15 +22,8 @@ IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).ast
 LABELS = (np.arange(128) % 10).astype(np.int32)
 X = np.random.default_rng(1).uniform(-1, 1, (6, 28, 28, 1)).astype("float32")
 TINY = {
-    "generator.latent_dim": 8,
-    "generator.base_filters": 4,
-    "generator.depth": 1,
-    "generator.kernel_size": 3,
-    "discriminator.base_filters": 4,
-    "discriminator.depth": 1,
-    "discriminator.kernel_size": 3,
+    **TINY_GAN,
     "generator.conditioning": "embedding",
-    "train.batch_size": 32,
     "train.epochs": 1,
     "train.grid_size": 10,
 }
@@ -158,20 +152,10 @@ def test_acgan_fake_class_weight_scales_the_fake_term_of_d_class_loss(weight):
     assert float(class_loss) == pytest.approx(real_ce + weight * fake_ce, rel=1e-5)
 
 
-def _acgan_g_gradients(weight, config=PROJ_ACGAN):
-    cfg = with_overrides(config, {"discriminator.dropout": 0.0})
-    g, d = build_gan(cfg, seed=0)
-    train = with_overrides(cfg, {"train.acgan_class_weight": weight}).train
-    stats, grads = GANSteps(g, d, train, seed=0).g_gradients(
-        tf.constant(LABELS[:32]), 32, tf.constant(0, tf.int64), 0
-    )
-    return stats.numpy(), [tf.convert_to_tensor(gr).numpy() for gr in grads]
-
-
 @pytest.mark.parametrize("config", [ACGAN, PROJ_ACGAN], ids=["acgan", "projection_acgan"])
 def test_acgan_class_weight_scales_the_class_part_of_g_gradients(config):
     (stats0, grads0), (stats1, grads1), (_, grads2) = (
-        _acgan_g_gradients(w, config) for w in (0.0, 1.0, 2.0)
+        _g_gradients(config, {"train.acgan_class_weight": w}) for w in (0.0, 1.0, 2.0)
     )
     assert stats0[1] == pytest.approx(stats1[1], rel=1e-5) and stats1[1] > 0  # logged unweighted
     assert any(not np.allclose(a, b, atol=1e-7) for a, b in zip(grads0, grads1, strict=True))
@@ -248,10 +232,12 @@ def test_frozen_logits_are_the_classifier_before_its_softmax():
     )
 
 
-def _g_gradients(weight, classifier, seed=0):
-    cfg = with_overrides(CGAN, {"discriminator.dropout": 0.0})
-    g, d = build_gan(cfg, seed=seed)
-    train = with_overrides(cfg, {"train.classifier_loss_weight": weight}).train
+def _g_gradients(config, train_overrides, classifier=None):
+    """G's loss terms and gradients for one batch of 32, D without dropout; the nets are
+    built from ``config``, the steps from it with ``train_overrides``."""
+    cfg = with_overrides(config, {"discriminator.dropout": 0.0})
+    g, d = build_gan(cfg, seed=0)
+    train = with_overrides(cfg, train_overrides).train
     steps = GANSteps(g, d, train, seed=0, classifier=classifier)
     labels = tf.constant(LABELS[:32])
     stats, grads = steps.g_gradients(labels, 32, tf.constant(0, tf.int64), 0)
@@ -260,9 +246,9 @@ def _g_gradients(weight, classifier, seed=0):
 
 def test_classifier_loss_changes_the_generator_gradients_in_proportion_to_its_weight():
     clf = _classifier()
-    stats0, grads0 = _g_gradients(0.0, clf)
-    stats1, grads1 = _g_gradients(1.0, clf)
-    stats2, grads2 = _g_gradients(2.0, clf)
+    stats0, grads0 = _g_gradients(CGAN, {"train.classifier_loss_weight": 0.0}, clf)
+    stats1, grads1 = _g_gradients(CGAN, {"train.classifier_loss_weight": 1.0}, clf)
+    stats2, grads2 = _g_gradients(CGAN, {"train.classifier_loss_weight": 2.0}, clf)
     assert stats0[1] == 0 and stats0[2] == 0  # weight 0: the classifier is not even run
     assert stats1[0] == pytest.approx(stats0[0], rel=1e-5)  # same adversarial loss
     assert stats1[1] > 0 and stats1[1] == pytest.approx(stats2[1], rel=1e-5)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+from tiny_gan import TINY_GAN
 
 import gankit.losses
 from gankit.config import GANConfig, with_overrides
@@ -19,21 +20,7 @@ from gankit.train import (
 )
 
 IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).astype("float32")
-TINY = with_overrides(
-    GANConfig(name="tiny"),
-    {
-        "generator.latent_dim": 8,
-        "generator.base_filters": 4,
-        "generator.depth": 1,
-        "generator.kernel_size": 3,
-        "discriminator.base_filters": 4,
-        "discriminator.depth": 1,
-        "discriminator.kernel_size": 3,
-        "train.batch_size": 32,
-        "train.epochs": 2,
-        "train.grid_size": 4,
-    },
-)
+TINY = with_overrides(GANConfig(name="tiny"), TINY_GAN)
 LOGGED = ["d_loss_real", "d_loss_fake", "d_loss", "g_loss", "d_acc_real", "d_acc_fake"]
 
 

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_gan import TINY_GAN
 
 from gankit.config import GANConfig, with_overrides
 from gankit.evaluation import ReferenceSet
@@ -30,21 +31,7 @@ RNG = np.random.default_rng(0)
 TEMPLATES = np.tanh(RNG.standard_normal((10, 784)) * 2).astype("float32")
 IMAGES = np.tanh(RNG.standard_normal((256, 28, 28, 1))).astype("float32")
 LABELS = balanced_labels(256)
-TINY = with_overrides(
-    GANConfig(name="tiny"),
-    {
-        "generator.latent_dim": 8,
-        "generator.base_filters": 4,
-        "generator.depth": 1,
-        "generator.kernel_size": 3,
-        "discriminator.base_filters": 4,
-        "discriminator.depth": 1,
-        "discriminator.kernel_size": 3,
-        "train.batch_size": 32,
-        "train.epochs": 2,
-        "train.grid_size": 4,
-    },
-)
+TINY = with_overrides(GANConfig(name="tiny"), TINY_GAN)
 TINY_CGAN = with_overrides(
     TINY,
     {
