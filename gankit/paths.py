@@ -20,6 +20,16 @@ def project_root() -> Path:
     return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the project root if it lies inside it, else as given: what
+    messages and notebook outputs show, so they name no directory of one machine."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(project_root().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def runs_dir() -> Path:
     """Root of all run directories: $GANKIT_RUNS_DIR, else <project>/runs[/quick]."""
     if "GANKIT_RUNS_DIR" in os.environ:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gankit.paths import display_path
 from gankit.registry import RegistryWarning, append_row, read_rows
 from gankit.report import MISSING, atomic_write, format_mean_std
 from gankit.retrain import (
@@ -106,7 +107,8 @@ def run_study(
     done = {row["run_id"] for row in read_rows(results_path) if row.get("status") == "ok"}
     todo = [(seed, config) for seed, config in grid if run_key(config, seed) not in done]
     if verbose:
-        print(f"retrain: {len(grid) - len(todo)} of {len(grid)} runs already in {results_path}")
+        n_done, where = len(grid) - len(todo), display_path(results_path)
+        print(f"retrain: {n_done} of {len(grid)} runs already in {where}")
     _check_needs([config for _, config in todo], synthetic, reference)
     if todo and data is None:
         from gankit.data import load_mnist

@@ -7,7 +7,7 @@ import nbformat
 
 from gankit.cli import run_notebook
 from gankit.config import GANConfig, with_overrides
-from gankit.paths import figures_dir, run_dir_for, runs_dir
+from gankit.paths import display_path, figures_dir, project_root, run_dir_for, runs_dir
 
 
 def test_quick_mode_never_writes_into_the_committed_figures(monkeypatch, tmp_path):
@@ -25,6 +25,12 @@ def test_run_dir_is_keyed_by_config_and_seed(monkeypatch, tmp_path):
     assert run_dir_for(cfg, 0).parent == runs_dir() == tmp_path
     assert run_dir_for(cfg, 0) != run_dir_for(cfg, 1)
     assert run_dir_for(cfg, 0) != run_dir_for(with_overrides(cfg, {"train.g_lr": 1e-3}), 0)
+
+
+def test_display_path_names_no_directory_of_this_machine(tmp_path):
+    assert display_path(project_root() / "runs" / "q3" / "results.jsonl") == "runs/q3/results.jsonl"
+    outside = tmp_path / "results.jsonl"
+    assert display_path(outside) == str(outside)  # outside the project: unchanged
 
 
 def test_cli_help_explains_each_command():
