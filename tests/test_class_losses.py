@@ -346,40 +346,37 @@ def test_steps_with_a_classifier_loss_need_a_classifier():
 # -------------------------------------------------------------------- presets and hashes
 
 
-def test_class_loss_presets_change_only_the_class_loss_of_the_default_cgan():
-    cgan = get_preset("cgan", quick=False)
+def test_class_loss_presets_change_only_the_class_loss_of_the_projection_cgan():
+    base = get_preset("cgan_projection", quick=False)
     acgan = get_preset("acgan", quick=False)
     clf = get_preset("cgan_classifier_loss", quick=False)
     assert acgan.discriminator.conditioning == "acgan"
-    assert acgan.train == dataclasses.replace(cgan.train, acgan_fake_class_weight=0.0)
-    assert acgan.generator == cgan.generator
+    assert acgan.train == dataclasses.replace(base.train, acgan_fake_class_weight=0.0)
+    assert acgan.generator == base.generator
     assert clf.train.classifier_loss_weight > 0
-    assert clf.generator == cgan.generator and clf.discriminator == cgan.discriminator
-    assert len({config_hash(c) for c in (cgan, acgan, clf)}) == 3  # three run directories
+    assert clf.generator == base.generator and clf.discriminator == base.discriminator
+    assert len({config_hash(c) for c in (base, acgan, clf)}) == 3  # three run directories
 
 
-def test_the_class_head_cgan_is_the_default_with_a_real_only_class_head():
+def test_the_default_cgan_is_the_projection_cgan_with_a_real_only_class_head():
+    base = get_preset("cgan_projection", quick=False)
     cgan = get_preset("cgan", quick=False)
-    head = get_preset("cgan_class_head", quick=False)
-    assert head.generator == cgan.generator
-    assert head.discriminator == dataclasses.replace(
-        cgan.discriminator, conditioning="projection_acgan"
+    assert cgan.generator == base.generator
+    assert cgan.discriminator == dataclasses.replace(
+        base.discriminator, conditioning="projection_acgan"
     )
-    assert head.train == dataclasses.replace(
-        cgan.train, acgan_fake_class_weight=0.0, acgan_class_weight=0.3
+    assert cgan.train == dataclasses.replace(
+        base.train, acgan_fake_class_weight=0.0, acgan_class_weight=0.3
     )
     # the run measured for the preset's comment
-    assert config_hash(head) == "17a8741119"
+    assert config_hash(cgan) == "17a8741119"
 
 
-def test_the_new_field_leaves_existing_run_hashes_alone():
+def test_the_new_fields_leave_existing_run_hashes_alone():
     # The Q2 CGAN as first trained (10 epochs in bfloat16): its run directory keeps its name.
-    first_cgan = {"train.epochs": 10, "train.precision": "mixed_bfloat16"}
-    assert config_hash(with_overrides(get_preset("cgan", quick=False), first_cgan)) == (
-        "45ec51f900"
-    )
+    assert config_hash(get_preset("cgan_projection", quick=False)) == "45ec51f900"
     assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
-    odena = {**first_cgan, "train.acgan_fake_class_weight": 1.0}  # the first ACGAN preset
+    odena = {"train.acgan_fake_class_weight": 1.0}  # the first ACGAN preset
     assert config_hash(with_overrides(get_preset("acgan", quick=False), odena)) == "64f8b67546"
 
 

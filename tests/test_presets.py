@@ -97,7 +97,7 @@ def test_variant_studies_are_valid_and_share_one_budget_per_base(study):
         budget = VARIANT_BUDGETS[base]
         assert config.train.epochs == budget["train.epochs"]
         assert config.train.n_train == budget["train.n_train"]
-        assert config.conditional == (base == "cgan")
+        assert config.conditional == base.startswith("cgan")
         shrunk = quick[label]
         assert (shrunk.train.epochs, shrunk.train.n_train) == (1, 2048)
         assert (
