@@ -446,7 +446,7 @@ def predict_proba(model: keras.Model, images: Any, batch_size: int = 1000) -> np
 
 def embedding_model(model: keras.Model) -> keras.Model:
     """A model sharing ``model``'s weights whose output is the "embedding" layer."""
-    return keras.Model(model.inputs, model.get_layer(EMBEDDING_LAYER).output)
+    return keras.Model(model.input, model.get_layer(EMBEDDING_LAYER).output)
 
 
 def embed(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray:
@@ -454,10 +454,10 @@ def embed(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray
 
     Args and raises as `predict_proba`.
     """
-    images = as_model_input(images)
     # Built per call (cheap; shares weights) rather than cached on the model, where Keras
     # would track it as a sub-layer and change what the model saves.
-    return _run_in_chunks(embedding_model(model), images, batch_size)
+    (features,) = _eager_chunks(embedding_model(model), as_model_input(images), batch_size)
+    return features
 
 
 def predict_and_embed(
@@ -467,19 +467,32 @@ def predict_and_embed(
 
     Args and raises as `predict_proba`.
     """
-    images = as_model_input(images)
     both = keras.Model(model.input, [model.outputs[0], model.get_layer(EMBEDDING_LAYER).output])
-    width = model.get_layer(EMBEDDING_LAYER).output.shape[-1]
+    probs, features = _eager_chunks(both, as_model_input(images), batch_size)
+    return probs, features
+
+
+def _eager_chunks(
+    model: keras.Model, images: np.ndarray, batch_size: int
+) -> tuple[np.ndarray, ...]:
+    """Each output of a throw-away ``model`` on ``images``, float32, ``batch_size`` at a time.
+
+    Eager calls, not predict_on_batch: that would trace a new function for the throw-away
+    model on every call (seconds, and TensorFlow's retracing warnings), while the
+    convolutions dominate the time anyway.
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be > 0, got {batch_size}")
     if not len(images):
-        return np.zeros((0, N_CLASSES), np.float32), np.zeros((0, width), np.float32)
-    # An eager call, not predict_on_batch: that would trace a new function for this
-    # throw-away model on every call (seconds), while the convolutions dominate anyway.
+        return tuple(np.zeros((0, out.shape[-1]), np.float32) for out in model.outputs)
     chunks = [
-        both(images[start : start + batch_size], training=False)
+        keras.tree.flatten(model(images[start : start + batch_size], training=False))
         for start in range(0, len(images), batch_size)
     ]
-    probs, emb = (np.concatenate([np.asarray(c[i]) for c in chunks]) for i in (0, 1))
-    return probs.astype(np.float32, copy=False), emb.astype(np.float32, copy=False)
+    return tuple(
+        np.concatenate([np.asarray(c[i]) for c in chunks]).astype(np.float32, copy=False)
+        for i in range(len(model.outputs))
+    )
 
 
 # ------------------------------------------------------------------------------ cache

@@ -168,6 +168,18 @@ def test_predictions_do_not_depend_on_chunking_or_channel_axis(tiny_model):
     np.testing.assert_allclose(clf.predict_proba(tiny_model, images[..., 0]), whole, atol=1e-6)
 
 
+def test_embedding_calls_leave_no_retracing_warnings(tiny_model, caplog):
+    # Each call builds a throw-away embedding model; compiled per call, every one would be
+    # a new trace of the same function and TensorFlow warns about that after a few.
+    images = random_images(12)
+    with caplog.at_level("WARNING"):
+        for n in range(4, 12):
+            assert clf.embed(tiny_model, images[:n]).shape == (n, TINY.embedding_dim)
+            probs, features = clf.predict_and_embed(tiny_model, images[:n])
+            assert probs.shape == (n, 10) and features.shape == (n, TINY.embedding_dim)
+    assert "retracing" not in caplog.text
+
+
 def test_uint8_images_are_scaled_like_scale_images(tiny_model):
     from gankit.data import scale_images
 
