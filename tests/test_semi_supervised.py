@@ -1,0 +1,148 @@
+"""The semi-supervised GAN: its losses' known answers, shapes, validation and exact resume."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from gankit import semi_supervised as ssl
+
+TINY = ssl.SemiSupervisedConfig(
+    epochs=2, batch_size=16, latent_dim=8, g_filters=4, d_filters=4, dropout=0.3, input_noise=0.1
+)
+
+
+def tiny_data(seed=0):
+    rng = np.random.default_rng(seed)
+    unlabelled = rng.uniform(-1, 1, (48, 28, 28, 1)).astype(np.float32)
+    labels = np.arange(20) % 10
+    return unlabelled, unlabelled[:20], labels
+
+
+def test_unsupervised_loss_known_answers():
+    zeros = tf.zeros((4, 10))
+    # Z = 10 for zero logits: -log D = log(11/10) on reals, -log(1 - D) = log 11 on fakes.
+    assert float(ssl.unsupervised_loss(zeros, tf.fill((4, 10), -50.0))) == pytest.approx(
+        math.log(1.1), rel=1e-5
+    )
+    assert float(ssl.unsupervised_loss(tf.fill((4, 10), 50.0), zeros)) == pytest.approx(
+        math.log(11.0), rel=1e-5
+    )
+
+
+def test_unsupervised_loss_is_finite_for_extreme_logits():
+    extreme = tf.constant([[1e4] * 10, [-1e4] * 10])
+    assert np.isfinite(float(ssl.unsupervised_loss(extreme, extreme)))
+
+
+def test_feature_matching_compares_batch_means_only():
+    real = tf.constant([[0.0, 2.0], [2.0, 0.0]])
+    assert float(ssl.feature_matching_loss(real, tf.ones((2, 2)))) == 0.0  # same mean (1, 1)
+    assert float(ssl.feature_matching_loss(real, tf.zeros((3, 2)))) == pytest.approx(1.0)
+
+
+def test_discriminator_gives_class_logits_and_features():
+    d = ssl.build_semi_supervised_discriminator(TINY)
+    logits, features = d(np.zeros((3, 28, 28, 1), np.float32))
+    assert logits.shape == (3, 10) and features.shape[0] == 3 and features.shape[1] > 10
+
+
+def test_training_writes_history_and_a_working_classifier(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    result = ssl.train_semi_supervised(
+        TINY,
+        unlabelled,
+        labelled,
+        labels,
+        tmp_path,
+        seed=0,
+        test=(labelled, labels),
+        progress=False,
+    )
+    assert list(result.history["epoch"]) == [1, 2]
+    assert set(ssl.LOG_COLUMNS) <= set(result.history.columns)
+    assert result.history["test_accuracy"].between(0, 1).all()
+    probs = result.classifier.predict_on_batch(labelled)
+    np.testing.assert_allclose(np.asarray(probs).sum(1), 1.0, atol=1e-5)
+    assert result.generator(tf.zeros((2, TINY.latent_dim))).shape == (2, 28, 28, 1)
+    assert pd.read_csv(tmp_path / "history.csv").shape[0] == 2
+
+
+def test_resume_continues_exactly(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    whole = ssl.train_semi_supervised(
+        TINY, unlabelled, labelled, labels, tmp_path / "whole", seed=3, progress=False
+    )
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(
+        one, unlabelled, labelled, labels, tmp_path / "split", seed=3, progress=False
+    )
+    # As if stopped after epoch 1: the same run with the full budget continues it.
+    resumed = ssl.train_semi_supervised(
+        TINY, unlabelled, labelled, labels, tmp_path / "split", seed=3, progress=False
+    )
+    for a, b in zip(whole.classifier.weights, resumed.classifier.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    pd.testing.assert_frame_equal(
+        whole.history.drop(columns="seconds"), resumed.history.drop(columns="seconds")
+    )
+
+
+def test_a_finished_run_is_reloaded_not_retrained(tmp_path, capsys):
+    unlabelled, labelled, labels = tiny_data()
+    first = ssl.train_semi_supervised(
+        TINY, unlabelled, labelled, labels, tmp_path, seed=0, progress=False
+    )
+    again = ssl.train_semi_supervised(
+        TINY, unlabelled, labelled, labels, tmp_path, seed=0, progress=False
+    )
+    assert "already trained" in capsys.readouterr().out
+    assert again.train_seconds == pytest.approx(first.train_seconds)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"labels": np.arange(20) % 9}, "every class present"),
+        ({"labels": np.arange(19) % 10}, "one per labelled image"),
+        ({"labels": (np.arange(20) % 10).astype(float)}, "must be int"),
+        ({"unlabelled": np.zeros((8, 28, 28, 1), np.float32)}, "cannot fill a batch"),
+        ({"labelled": np.full((20, 28, 28, 1), 2.0, np.float32)}, r"\[-1, 1\]"),
+    ],
+)
+def test_bad_inputs_are_refused(tmp_path, change, match):
+    unlabelled, labelled, labels = tiny_data()
+    args = {"unlabelled": unlabelled, "labelled": labelled, "labels": labels, **change}
+    with pytest.raises(ValueError, match=match):
+        ssl.train_semi_supervised(TINY, run_dir=tmp_path, progress=False, **args)
+
+
+def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(one, unlabelled, labelled, labels, tmp_path, progress=False)
+    wider = ssl.SemiSupervisedConfig(**{**one.__dict__, "d_filters": 8})
+    for config, seed in [(wider, 0), (one, 1)]:
+        with pytest.raises(ValueError, match="another config or seed"):
+            ssl.train_semi_supervised(
+                config, unlabelled, labelled, labels, tmp_path, seed=seed, progress=False
+            )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("epochs", 0),
+        ("batch_size", 1.5),
+        ("dropout", 1.0),
+        ("lr", 0.0),
+        ("unsupervised_weight", -1.0),
+    ],
+)
+def test_config_validation(field, value):
+    with pytest.raises(ValueError, match=field):
+        ssl.SemiSupervisedConfig(**{field: value})
