@@ -420,11 +420,15 @@ def _run_in_chunks(model: keras.Model, images: np.ndarray, batch_size: int) -> n
     width = model.outputs[0].shape[-1]
     if not len(images):
         return np.zeros((0, width), dtype=np.float32)
-    # predict_on_batch: one compiled inference function, no progress-bar output.
-    chunks = [
-        np.asarray(model.predict_on_batch(images[start : start + batch_size]))
-        for start in range(0, len(images), batch_size)
-    ]
+    # predict_on_batch: one compiled inference function, no progress-bar output. It is
+    # traced once per input shape, so every chunk is zero-padded to batch_size: one trace
+    # per model, not one per caller's array size (and no retracing warnings).
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        chunk = images[start : start + batch_size]
+        padding = np.zeros((batch_size - len(chunk), *chunk.shape[1:]), chunk.dtype)
+        out = model.predict_on_batch(np.concatenate([chunk, padding]) if len(padding) else chunk)
+        chunks.append(np.asarray(out)[: len(chunk)])
     return np.concatenate(chunks).astype(np.float32, copy=False)
 
 

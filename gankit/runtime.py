@@ -9,7 +9,9 @@ warnings and errors still show.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 
 def quiet_tensorflow() -> None:
@@ -18,14 +20,25 @@ def quiet_tensorflow() -> None:
     Call it once, before anything else imports TensorFlow (later calls do nothing).
     Python exceptions are not affected: they propagate as usual.
     """
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    with native_stderr_silenced():
         import tensorflow as tf
 
         tf.config.list_logical_devices()
         tf.constant(0.0) + 1.0  # the first op probes for CUDA and logs if there is none
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 (where TensorFlow's C++ code logs) points at /dev/null inside.
+
+    For known-harmless C++ messages only; Python exceptions and warnings are unaffected
+    (Python's ``sys.stderr`` in a notebook is not descriptor 2).
+    """
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -21,6 +21,7 @@ from (seed, e), so a resumed run continues as if it had never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -34,6 +35,7 @@ import tensorflow as tf
 
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.report import atomic_write
+from gankit.runtime import native_stderr_silenced
 from gankit.train import check_images
 
 N_CLASSES = 10
@@ -211,14 +213,16 @@ def train_semi_supervised(
         logs, t0 = [], time.perf_counter()
         for i in _steps(n_steps, f"epoch {epoch}/{config.epochs}", progress):
             batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-            logs.append(
-                step(
+            # Grappler optimises the step's graph at its first call and logs a harmless
+            # C++ error when it declines to fuse D's conv + LeakyReLU gradient.
+            with native_stderr_silenced() if not logs else contextlib.nullcontext():
+                log = step(
                     tf.constant(unlabelled[batch]),
                     tf.constant(labelled[picks[i]]),
                     tf.constant(labels[picks[i]]),
                     tf.constant((epoch - 1) * n_steps + i, tf.int64),
-                ).numpy()
-            )
+                )
+            logs.append(log.numpy())
         seconds = time.perf_counter() - t0
         logs = np.stack(logs)
         if not np.all(np.isfinite(logs)):
@@ -265,10 +269,12 @@ def _compiled_step(config, generator, discriminator, g_opt, d_opt, seed: int):
     def step(unlabelled, labelled, labels, index):
         noise_d = tf.random.stateless_normal((batch, config.latent_dim), [seed, index])
         noise_g = tf.random.stateless_normal((batch, config.latent_dim), [seed + 1, index])
+        # One D call per update on the stacked batches (labelled, unlabelled, fake): also
+        # keeps Grappler's remapper from failing on several calls of the same layers.
         with tf.GradientTape() as tape:
-            labelled_logits, _ = discriminator(labelled, training=True)
-            real_logits, _ = discriminator(unlabelled, training=True)
-            fake_logits, _ = discriminator(generator(noise_d, training=True), training=True)
+            fakes = generator(noise_d, training=True)
+            logits, _ = discriminator(tf.concat([labelled, unlabelled, fakes], 0), training=True)
+            labelled_logits, real_logits, fake_logits = tf.split(logits, 3)
             supervised = tf.reduce_mean(
                 keras.losses.sparse_categorical_crossentropy(
                     labels, tf.cast(labelled_logits, tf.float32), from_logits=True
@@ -279,8 +285,9 @@ def _compiled_step(config, generator, discriminator, g_opt, d_opt, seed: int):
         variables = discriminator.trainable_variables
         d_opt.apply_gradients(zip(tape.gradient(d_loss, variables), variables, strict=True))
         with tf.GradientTape() as tape:
-            _, real_features = discriminator(unlabelled, training=True)
-            _, fake_features = discriminator(generator(noise_g, training=True), training=True)
+            fakes = generator(noise_g, training=True)
+            _, features = discriminator(tf.concat([unlabelled, fakes], 0), training=True)
+            real_features, fake_features = tf.split(features, 2)
             g_loss = feature_matching_loss(tf.stop_gradient(real_features), fake_features)
         variables = generator.trainable_variables
         g_opt.apply_gradients(zip(tape.gradient(g_loss, variables), variables, strict=True))

@@ -168,6 +168,18 @@ def test_predictions_do_not_depend_on_chunking_or_channel_axis(tiny_model):
     np.testing.assert_allclose(clf.predict_proba(tiny_model, images[..., 0]), whole, atol=1e-6)
 
 
+def test_predictions_are_padded_to_one_shape_and_match_an_eager_call():
+    model = clf.build_classifier(TINY)  # its own model: a fresh inference function
+    images = random_images(40)
+    for n in (3, 5, 40):  # chunks of 3, 5, and 32 + 8 images, all padded to 32
+        np.testing.assert_allclose(
+            clf.predict_proba(model, images[:n], batch_size=32),
+            np.asarray(model(images[:n], training=False)),
+            atol=1e-6,
+        )
+    assert model.predict_function.experimental_get_tracing_count() == 1
+
+
 def test_embedding_calls_leave_no_retracing_warnings(tiny_model, caplog):
     # Each call builds a throw-away embedding model; compiled per call, every one would be
     # a new trace of the same function and TensorFlow warns about that after a few.
