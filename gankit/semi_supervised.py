@@ -167,6 +167,7 @@ def train_semi_supervised(
 
     Raises:
       ValueError: bad images, labels or sizes, or a run_dir that holds another run.
+      FloatingPointError: a loss became NaN or infinite (the last good checkpoint stays).
     """
     unlabelled, labelled = check_images(unlabelled), check_images(labelled)
     labels = _check_labels(labels, len(labelled))
