@@ -35,6 +35,7 @@ continues exactly as if it had never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -53,6 +54,7 @@ from gankit.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
 from gankit.nets.conditioning import CLASS_HEAD_CONDITIONING
 from gankit.report import atomic_write
+from gankit.runtime import native_stderr_silenced
 from gankit.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
 
 STEP_COLUMNS = (
@@ -756,6 +758,7 @@ def train_gan(
         print(f"{run_dir.name}: resuming from epoch {start}/{cfg.epochs}")
 
     d_updates_column = STEP_COLUMNS.index("d_updates")
+    traced = False
     for epoch in range(start + 1, cfg.epochs + 1):
         order = np.random.default_rng([seed, epoch]).permutation(len(images))
         batches = order[: n_batches * cfg.batch_size].reshape(n_batches, cfg.batch_size)
@@ -767,13 +770,17 @@ def train_gan(
         used = 0  # real batches D has trained on this epoch
         while used + window <= n_batches:
             idx = batches[used : used + window]
-            rows.append(
-                steps.round_step(
+            # Grappler optimises the step's graph at its first call and logs a harmless
+            # C++ error when it declines to fuse a conv + LeakyReLU gradient (WGAN-GP's
+            # double backprop, dynamic balancing's loop): kept out of notebook outputs.
+            with native_stderr_silenced() if not traced else contextlib.nullcontext():
+                log = steps.round_step(
                     tf.constant(images[idx]),
                     tf.constant(labels[idx]),
                     tf.constant((epoch - 1) * max_rounds + len(rows), tf.int64),
-                ).numpy()
-            )
+                )
+            traced = True
+            rows.append(log.numpy())
             if not np.all(np.isfinite(rows[-1])):
                 if bar is not None:
                     bar.close()
