@@ -415,21 +415,17 @@ def as_model_input(images: Any) -> np.ndarray:
 
 def _run_in_chunks(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
     """``model`` on float32 (N, 28, 28, 1) images, ``batch_size`` at a time (inference)."""
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be > 0, got {batch_size}")
-    width = model.outputs[0].shape[-1]
-    if not len(images):
-        return np.zeros((0, width), dtype=np.float32)
+
     # predict_on_batch: one compiled inference function, no progress-bar output. It is
     # traced once per input shape, so every chunk is zero-padded to batch_size: one trace
     # per model, not one per caller's array size (and no retracing warnings).
-    chunks = []
-    for start in range(0, len(images), batch_size):
-        chunk = images[start : start + batch_size]
+    def padded(chunk):
         padding = np.zeros((batch_size - len(chunk), *chunk.shape[1:]), chunk.dtype)
         out = model.predict_on_batch(np.concatenate([chunk, padding]) if len(padding) else chunk)
-        chunks.append(np.asarray(out)[: len(chunk)])
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+        return [np.asarray(out)[: len(chunk)]]
+
+    (out,) = _in_chunks(padded, model, images, batch_size)
+    return out
 
 
 def predict_proba(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray:
@@ -485,13 +481,20 @@ def _eager_chunks(
     model on every call (seconds, and TensorFlow's retracing warnings), while the
     convolutions dominate the time anyway.
     """
+    return _in_chunks(
+        lambda chunk: keras.tree.flatten(model(chunk, training=False)), model, images, batch_size
+    )
+
+
+def _in_chunks(call, model: keras.Model, images: np.ndarray, batch_size: int):
+    """``call(chunk)`` (a list of arrays, one per output of ``model``) over ``images`` in
+    chunks of ``batch_size``, each output concatenated as float32 (N, width)."""
     if batch_size <= 0:
         raise ValueError(f"batch_size must be > 0, got {batch_size}")
     if not len(images):
         return tuple(np.zeros((0, out.shape[-1]), np.float32) for out in model.outputs)
     chunks = [
-        keras.tree.flatten(model(images[start : start + batch_size], training=False))
-        for start in range(0, len(images), batch_size)
+        call(images[start : start + batch_size]) for start in range(0, len(images), batch_size)
     ]
     return tuple(
         np.concatenate([np.asarray(c[i]) for c in chunks]).astype(np.float32, copy=False)

@@ -150,13 +150,13 @@ _CGAN_FEWSHOT10 = {
 }
 
 # The further thoughts: the projection CGAN (the default without its class head) with a
-# class loss for G, same budget. ACGAN (Odena
-# et al. 2017): D sees the image only and has a second, 10-class head; G minimises that
-# head's cross-entropy on its fakes. The head learns from real images only: trained on the
-# fakes too (Odena et al.), it classified them at ~100% from the first epoch and stopped
-# pushing G (10 epochs: TARR 98.5%, IS 9.79, FID 33.9; real only: 99.7%, 9.92, 26.7). The
-# classifier-loss CGAN keeps the projection D and adds the frozen reference classifier's
-# cross-entropy to G's loss, at the same weight 1: the two differ in who classifies.
+# class loss for G, same budget. ACGAN (Odena et al. 2017): D sees the image only and has a
+# second, 10-class head; G minimises that head's cross-entropy on its fakes. The head learns
+# from real images only: trained on the fakes too (Odena et al.), it classified them at
+# ~100% from the first epoch and stopped pushing G (10 epochs: TARR 98.5%, IS 9.79, FID
+# 33.9; real only: 99.7%, 9.92, 26.7). The classifier-loss CGAN keeps the projection D and
+# adds the frozen reference classifier's cross-entropy to G's loss, at the same weight 1:
+# the two differ in who classifies.
 _ACGAN = {
     **_CGAN_PROJECTION,
     "discriminator.conditioning": "acgan",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def quiet_tensorflow() -> None:
@@ -43,3 +44,21 @@ def native_stderr_silenced() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def first_call_silenced(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` (a compiled training step) with its first call under
+    `native_stderr_silenced`: Grappler optimises the graph then, and logs a harmless C++
+    error when it declines to fuse a conv + LeakyReLU gradient (WGAN-GP's double backprop,
+    dynamic balancing's loop, the semi-supervised D); it would land in notebook outputs."""
+    called = False
+
+    def call(*args, **kwargs):
+        nonlocal called
+        if called:
+            return step(*args, **kwargs)
+        called = True
+        with native_stderr_silenced():
+            return step(*args, **kwargs)
+
+    return call

@@ -21,7 +21,6 @@ from (seed, e), so a resumed run continues as if it had never stopped.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -35,8 +34,9 @@ import tensorflow as tf
 
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.report import atomic_write
-from gankit.runtime import native_stderr_silenced
-from gankit.train import check_images
+from gankit.runtime import first_call_silenced
+from gankit.sampling import check_labels
+from gankit.train import check_images, rng_state_variables
 
 N_CLASSES = 10
 
@@ -167,6 +167,7 @@ def train_semi_supervised(
 
     Raises:
       ValueError: bad images, labels or sizes, or a run_dir that holds another run.
+      TypeError: labels that are not integers.
       FloatingPointError: a loss became NaN or infinite (the last good checkpoint stays).
     """
     unlabelled, labelled = check_images(unlabelled), check_images(labelled)
@@ -182,18 +183,16 @@ def train_semi_supervised(
     discriminator = build_semi_supervised_discriminator(config)
     g_opt = keras.optimizers.Adam(config.lr, beta_1=config.beta1)
     d_opt = keras.optimizers.Adam(config.lr, beta_1=config.beta1)
-    step = _compiled_step(config, generator, discriminator, g_opt, d_opt, seed)
+    step = first_call_silenced(_compiled_step(config, generator, discriminator, g_opt, d_opt, seed))
 
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    # Dropout's RNG state lives in seed-generator variables a model checkpoint misses.
-    rng_states = [v for v in discriminator.non_trainable_variables if "seed_generator" in v.path]
     ckpt = tf.train.Checkpoint(
         generator=generator,
         discriminator=discriminator,
         g_optimizer=g_opt,
         d_optimizer=d_opt,
         epoch=epoch_var,
-        rng_states=rng_states,
+        rng_states=rng_state_variables(discriminator),
     )
     manager = tf.train.CheckpointManager(ckpt, run_dir / "checkpoints", max_to_keep=2)
     if manager.latest_checkpoint:
@@ -214,16 +213,14 @@ def train_semi_supervised(
         logs, t0 = [], time.perf_counter()
         for i in _steps(n_steps, f"epoch {epoch}/{config.epochs}", progress):
             batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-            # Grappler optimises the step's graph at its first call and logs a harmless
-            # C++ error when it declines to fuse D's conv + LeakyReLU gradient.
-            with native_stderr_silenced() if not logs else contextlib.nullcontext():
-                log = step(
+            logs.append(
+                step(
                     tf.constant(unlabelled[batch]),
                     tf.constant(labelled[picks[i]]),
                     tf.constant(labels[picks[i]]),
                     tf.constant((epoch - 1) * n_steps + i, tf.int64),
-                )
-            logs.append(log.numpy())
+                ).numpy()
+            )
         seconds = time.perf_counter() - t0
         logs = np.stack(logs)
         if not np.all(np.isfinite(logs)):
@@ -307,16 +304,11 @@ def _probability_model(discriminator: keras.Model) -> keras.Model:
 
 
 def _check_labels(labels, n: int) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            f"labels must be int of shape ({n},), one per labelled image; got "
-            f"{labels.dtype} {labels.shape}"
-        )
+    labels = check_labels(labels, n)
     missing = sorted(set(range(N_CLASSES)) - set(labels.tolist()))
-    if labels.min() < 0 or labels.max() >= N_CLASSES or missing:
-        raise ValueError(f"labels must be in 0..9 with every class present; missing {missing}")
-    return labels.astype(np.int32)
+    if missing:
+        raise ValueError(f"labels must have every class 0-9 present; missing {missing}")
+    return labels
 
 
 def _prepare_run_dir(run_dir: Path, config: SemiSupervisedConfig, seed: int) -> None:

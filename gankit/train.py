@@ -35,7 +35,6 @@ continues exactly as if it had never stopped.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -54,7 +53,7 @@ from gankit.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
 from gankit.nets.conditioning import CLASS_HEAD_CONDITIONING
 from gankit.report import atomic_write
-from gankit.runtime import native_stderr_silenced
+from gankit.runtime import first_call_silenced
 from gankit.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
 
 STEP_COLUMNS = (
@@ -718,21 +717,13 @@ def train_gan(
         classifier=classifier,
     )
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    # Keras 3 keeps dropout's RNG state in seed-generator variables that the model's own
-    # checkpoint dependencies miss; list them explicitly so resume is exact.
-    rng_states = [
-        v
-        for m in (generator, discriminator)
-        for v in m.non_trainable_variables
-        if "seed_generator_state" in v.path
-    ]
     ckpt = tf.train.Checkpoint(
         generator=generator,
         discriminator=discriminator,
         g_optimizer=steps.g_opt,
         d_optimizer=steps.d_opt,
         epoch=epoch_var,
-        rng_states=rng_states,
+        rng_states=rng_state_variables(generator, discriminator),
         **({} if steps.ema is None else {"ema_generator": steps.ema}),
     )
     # With an EMA, samples, metrics and the saved generator use the averaged weights.
@@ -758,7 +749,7 @@ def train_gan(
         print(f"{run_dir.name}: resuming from epoch {start}/{cfg.epochs}")
 
     d_updates_column = STEP_COLUMNS.index("d_updates")
-    traced = False
+    round_step = first_call_silenced(steps.round_step)
     for epoch in range(start + 1, cfg.epochs + 1):
         order = np.random.default_rng([seed, epoch]).permutation(len(images))
         batches = order[: n_batches * cfg.batch_size].reshape(n_batches, cfg.batch_size)
@@ -770,17 +761,13 @@ def train_gan(
         used = 0  # real batches D has trained on this epoch
         while used + window <= n_batches:
             idx = batches[used : used + window]
-            # Grappler optimises the step's graph at its first call and logs a harmless
-            # C++ error when it declines to fuse a conv + LeakyReLU gradient (WGAN-GP's
-            # double backprop, dynamic balancing's loop): kept out of notebook outputs.
-            with native_stderr_silenced() if not traced else contextlib.nullcontext():
-                log = steps.round_step(
+            rows.append(
+                round_step(
                     tf.constant(images[idx]),
                     tf.constant(labels[idx]),
                     tf.constant((epoch - 1) * max_rounds + len(rows), tf.int64),
-                )
-            traced = True
-            rows.append(log.numpy())
+                ).numpy()
+            )
             if not np.all(np.isfinite(rows[-1])):
                 if bar is not None:
                     bar.close()
@@ -828,6 +815,15 @@ def train_gan(
         stopped,
         float(history["seconds"].sum()) if len(history) else 0.0,
     )
+
+
+def rng_state_variables(*models: keras.Model) -> list:
+    """The seed-generator variables of ``models`` (dropout, Gaussian noise): Keras 3 keeps
+    those layers' RNG state there, and a model's own checkpoint dependencies miss them, so
+    a checkpoint lists them explicitly for an exact resume."""
+    return [
+        v for m in models for v in m.non_trainable_variables if "seed_generator_state" in v.path
+    ]
 
 
 def load_generator(run_dir: str | os.PathLike) -> keras.Model:

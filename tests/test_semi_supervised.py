@@ -107,9 +107,8 @@ def test_a_finished_run_is_reloaded_not_retrained(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        ({"labels": np.arange(20) % 9}, "every class present"),
-        ({"labels": np.arange(19) % 10}, "one per labelled image"),
-        ({"labels": (np.arange(20) % 10).astype(float)}, "must be int"),
+        ({"labels": np.arange(20) % 9}, "every class 0-9 present"),
+        ({"labels": np.arange(19) % 10}, "must have shape"),
         ({"unlabelled": np.zeros((8, 28, 28, 1), np.float32)}, "cannot fill a batch"),
         ({"labelled": np.full((20, 28, 28, 1), 2.0, np.float32)}, r"\[-1, 1\]"),
     ],
@@ -119,6 +118,14 @@ def test_bad_inputs_are_refused(tmp_path, change, match):
     args = {"unlabelled": unlabelled, "labelled": labelled, "labels": labels, **change}
     with pytest.raises(ValueError, match=match):
         ssl.train_semi_supervised(TINY, run_dir=tmp_path, progress=False, **args)
+
+
+def test_labels_that_are_not_integers_are_refused(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    with pytest.raises(TypeError, match="must be integers"):
+        ssl.train_semi_supervised(
+            TINY, unlabelled, labelled, labels.astype(float), tmp_path, progress=False
+        )
 
 
 def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
