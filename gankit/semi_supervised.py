@@ -183,6 +183,10 @@ def train_semi_supervised(
     discriminator = build_semi_supervised_discriminator(config)
     g_opt = keras.optimizers.Adam(config.lr, beta_1=config.beta1)
     d_opt = keras.optimizers.Adam(config.lr, beta_1=config.beta1)
+    # Built before a restore, so a finished run's optimiser slots are restored too (not
+    # left pending, which TensorFlow reports as unrestored values when the run is reloaded).
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
     step = first_call_silenced(_compiled_step(config, generator, discriminator, g_opt, d_opt, seed))
 
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
