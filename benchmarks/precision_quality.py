@@ -16,10 +16,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pandas as pd
 
-from gankit import data, evaluation, paths, presets
-from gankit.classifier import load_or_train_classifier
+from gankit import paths, presets
 from gankit.config import with_overrides
-from gankit.train import train_gan
+from gankit.data import mnist as data
+from gankit.evaluate import suite as evaluation
+from gankit.evaluate.classifier import load_or_train_classifier
+from gankit.train.loop import train_gan
 
 
 def main() -> None:

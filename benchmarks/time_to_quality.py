@@ -31,12 +31,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gankit import metrics
-from gankit.classifier import load_or_train_classifier, predict_proba
-from gankit.data import load_mnist, scale_images
+from gankit.data.mnist import load_mnist, scale_images
+from gankit.evaluate import metrics
+from gankit.evaluate.classifier import load_or_train_classifier, predict_proba
+from gankit.nets.sampling import balanced_labels, generate
 from gankit.presets import get_preset
-from gankit.sampling import balanced_labels, generate
-from gankit.train import train_gan
+from gankit.train.loop import train_gan
 
 THRESHOLDS = (0.95, 0.98, 0.99)
 EVAL_LABELS = balanced_labels(2000)

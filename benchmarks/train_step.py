@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from gankit.config import GANConfig, with_overrides
-from gankit.data import load_mnist, scale_images
-from gankit.train import train_gan
+from gankit.data.mnist import load_mnist, scale_images
+from gankit.train.loop import train_gan
 
 BATCH = 256
 TUTORIAL = with_overrides(

@@ -15,8 +15,8 @@ Commands:
 
 CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
 file such as the config.json of a run directory. Run "python -m gankit COMMAND --help" for
-the options and an example of each. The logic lives in gankit.experiment, gankit.sweep,
-gankit.registry and gankit.experiment_report; this module only reads arguments.
+the options and an example of each. The logic lives in gankit.experiments.run, gankit.experiments.sweep,
+gankit.experiments.registry and gankit.experiments.sweep_report; this module only reads arguments.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def _figures(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from gankit.data import main as data_main
+    from gankit.data.mnist import main as data_main
 
     return data_main() or 0
 
@@ -189,7 +189,7 @@ def _base_config(args: argparse.Namespace):
 
 
 def _run_function(args: argparse.Namespace, *, parallel: bool):
-    from gankit.experiment import TrainAndEvaluate
+    from gankit.experiments.run import TrainAndEvaluate
 
     threads = args.threads_per_run if hasattr(args, "threads_per_run") else None
     return TrainAndEvaluate(
@@ -220,8 +220,8 @@ def _print_outcome(outcome, done: int, total: int) -> None:
 def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | None) -> int:
     import contextlib
 
-    from gankit.registry import REGISTRY_NAME
-    from gankit.sweep import cluster_backend, run_sweep
+    from gankit.experiments.registry import REGISTRY_NAME
+    from gankit.experiments.sweep import cluster_backend, run_sweep
 
     root = Path(args.root) if args.root else _default_root(args.quick)
     registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
@@ -252,7 +252,7 @@ def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | N
 
 def _train(args: argparse.Namespace) -> int:
     from gankit.config import to_dict
-    from gankit.sweep import RunSpec
+    from gankit.experiments.sweep import RunSpec
 
     config = _base_config(args)
     if args.print_config:
@@ -275,7 +275,7 @@ def _load_runs(text: str) -> Any:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from gankit.sweep import expand_grid, expand_list, parse_grid_item, run_id
+    from gankit.experiments.sweep import expand_grid, expand_list, parse_grid_item, run_id
 
     if bool(args.grid) == bool(args.runs):
         raise ValueError("give either --grid KEY=V1,V2 (repeatable) or --runs FILE")
@@ -297,7 +297,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from gankit.experiment import evaluate_run_dir
+    from gankit.experiments.run import evaluate_run_dir
     from gankit.report import to_markdown
 
     metrics = evaluate_run_dir(args.run_dir, seed=args.seed, n=args.n, quick=args.quick)
@@ -307,8 +307,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from gankit.experiment_report import format_summary, summarise, write_sweep_report
-    from gankit.registry import REGISTRY_NAME, load_registry
+    from gankit.experiments.registry import REGISTRY_NAME, load_registry
+    from gankit.experiments.sweep_report import format_summary, summarise, write_sweep_report
     from gankit.report import to_markdown
 
     root = Path(args.root) if args.root else _default_root(args.quick)

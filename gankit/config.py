@@ -136,7 +136,7 @@ class TrainConfig:
     saved generator then use the average, which is smoother than the last step. 0: off."""
     classifier_loss_weight: float = 0.0
     """Conditional GANs: G's loss gains this weight times the cross-entropy of a frozen
-    pretrained classifier (`gankit.classifier`) between its prediction on each generated
+    pretrained classifier (`gankit.evaluate.classifier`) between its prediction on each generated
     image and the label asked for, so that samples keep their class. 0: off. Not with an
     'acgan' discriminator (which has its own class head)."""
     acgan_fake_class_weight: float = 1.0

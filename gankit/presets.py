@@ -136,7 +136,7 @@ _CGAN_MLP = {
 }
 
 # Q3's fair comparison: the default CGAN trained only on the 10 real images per class a
-# few-shot classifier gets (train it with gankit.retrain_study.train_fewshot_generator,
+# few-shot classifier gets (train it with gankit.studies.retrain_study.train_fewshot_generator,
 # which passes that stratified subset, repeated 20 times per epoch; n_train stays None).
 # Batch 32 so 100 images still give many steps; bfloat16 for speed; 15 epochs = 300 passes,
 # ~930 steps, about a minute on 2 cores. Measured (seed 0's subset, projection D before the

@@ -1,4 +1,4 @@
-"""Tests for gankit.analysis_plots: the PCA and embedding figures build, read and save."""
+"""Tests for gankit.plots.analysis: the PCA and embedding figures build, read and save."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from gankit import analysis_plots as ap
-from gankit.plots import save_figure
+from gankit.plots import analysis as ap
+from gankit.plots.curves import save_figure
 
 
 def _images(n: int, seed: int = 0) -> np.ndarray:

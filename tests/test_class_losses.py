@@ -11,12 +11,12 @@ import pytest
 import tensorflow as tf
 from tiny_gan import TINY_GAN
 
-from gankit import losses
-from gankit.classifier import MEDIOCRE, build_classifier
 from gankit.config import GANConfig, config_hash, with_overrides
+from gankit.evaluate.classifier import MEDIOCRE, build_classifier
 from gankit.nets import build_discriminator, build_gan, build_mlp_discriminator
 from gankit.presets import get_preset
-from gankit.train import STEP_COLUMNS, GANSteps, frozen_logits, train_gan
+from gankit.train import losses
+from gankit.train.loop import STEP_COLUMNS, GANSteps, frozen_logits, train_gan
 
 IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).astype("float32")
 LABELS = (np.arange(128) % 10).astype(np.int32)
@@ -285,11 +285,11 @@ def test_training_with_the_classifier_loss_never_updates_the_classifier(tmp_path
 
 
 def test_the_reference_classifier_is_loaded_when_none_is_given(tmp_path, monkeypatch):
-    import gankit.classifier
+    import gankit.evaluate.classifier
 
     clf, calls = _classifier(), []
     monkeypatch.setattr(
-        gankit.classifier, "load_or_train_classifier", lambda **kw: calls.append(kw) or clf
+        gankit.evaluate.classifier, "load_or_train_classifier", lambda **kw: calls.append(kw) or clf
     )
     cfg = with_overrides(CGAN, {"train.classifier_loss_weight": 1.0})
     _train(cfg, tmp_path / "run")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gankit.class_plots import plot_captioned_images, plot_confusion_matrix, plot_per_class_rates
+from gankit.plots.classes import plot_captioned_images, plot_confusion_matrix, plot_per_class_rates
 
 
 def test_confusion_matrix_cells_are_row_percentages():

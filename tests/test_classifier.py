@@ -1,4 +1,4 @@
-"""Tests of gankit.classifier: model shape, inference checks, training, the model cache.
+"""Tests of gankit.evaluate.classifier: model shape, inference checks, training, the model cache.
 
 Everything trains tiny models on small or random data; only the sanity test reads MNIST.
 """
@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from gankit import classifier as clf
+from gankit.evaluate import classifier as clf
 
 # A few hundred parameters: builds and trains one epoch on random data in about a second.
 TINY = clf.ClassifierConfig(
@@ -193,7 +193,7 @@ def test_embedding_calls_leave_no_retracing_warnings(tiny_model, caplog):
 
 
 def test_uint8_images_are_scaled_like_scale_images(tiny_model):
-    from gankit.data import scale_images
+    from gankit.data.mnist import scale_images
 
     pixels = np.random.default_rng(1).integers(0, 256, (20, 28, 28), dtype=np.uint8)
     np.testing.assert_allclose(
@@ -370,7 +370,7 @@ def test_train_reports_info_fields():
 
 
 def test_tiny_model_learns_real_mnist():
-    from gankit.data import MnistUnavailableError, load_mnist
+    from gankit.data.mnist import MnistUnavailableError, load_mnist
 
     try:
         (x_train, y_train), (x_test, y_test) = load_mnist(verbose=False)

@@ -7,11 +7,11 @@ import sys
 import nbformat
 import pytest
 
-import gankit.experiment
+import gankit.experiments.run
 from gankit.cli import inject_parameters, main
 from gankit.config_files import load_config, parse_overrides, save_config
+from gankit.experiments.registry import load_registry
 from gankit.presets import get_preset
-from gankit.registry import load_registry
 
 
 @pytest.mark.parametrize("command", ["train", "sweep", "evaluate", "report", "figures", "data"])
@@ -96,8 +96,8 @@ def fake_runs(monkeypatch):
             raise RuntimeError("out of memory")
         return {"fid": 10.0 * config.train.g_lr * 1e3 + seed, "inception_score": 3.0}
 
-    monkeypatch.setattr(gankit.experiment.TrainAndEvaluate, "__call__", fake_call)
-    monkeypatch.setattr(gankit.experiment.TrainAndEvaluate, "prepare", lambda self: None)
+    monkeypatch.setattr(gankit.experiments.run.TrainAndEvaluate, "__call__", fake_call)
+    monkeypatch.setattr(gankit.experiments.run.TrainAndEvaluate, "prepare", lambda self: None)
     return calls
 
 
@@ -168,7 +168,7 @@ def test_evaluate_prints_and_writes_the_metrics(tmp_path, monkeypatch, capsys):
         seen.update(run_dir=run_dir, seed=seed, n=n, quick=quick)
         return {"generated": {"fid": 12.5}, "real test": {"fid": 1.5}}
 
-    monkeypatch.setattr(gankit.experiment, "evaluate_run_dir", fake_evaluate_run_dir)
+    monkeypatch.setattr(gankit.experiments.run, "evaluate_run_dir", fake_evaluate_run_dir)
     monkeypatch.delenv("GANKIT_QUICK", raising=False)  # `make test` sets it; full is the default
     assert main(["evaluate", str(tmp_path), "--seed", "4", "--n", "500"]) == 0
     assert seen == {"run_dir": str(tmp_path), "seed": 4, "n": 500, "quick": False}

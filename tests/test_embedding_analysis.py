@@ -1,11 +1,11 @@
-"""Tests for gankit.embedding_analysis: 2-D projections, confidence, real/synthetic subsets."""
+"""Tests for gankit.studies.embeddings: 2-D projections, confidence, real/synthetic subsets."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gankit import embedding_analysis as ea
+from gankit.studies import embeddings as ea
 
 
 def _clusters(n_per_cluster: int = 20, n_clusters: int = 5, dim: int = 16, seed: int = 0):

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from gankit.classifier import ClassifierConfig, build_classifier
-from gankit.evaluation import (
+from gankit.evaluate.classifier import ClassifierConfig, build_classifier
+from gankit.evaluate.suite import (
     classify_samples,
     draw_samples,
     duplicate_threshold,
@@ -13,7 +13,7 @@ from gankit.evaluation import (
     evaluate_unconditional,
     pixel_statistics,
 )
-from gankit.sampling import generate, sample_noise
+from gankit.nets.sampling import generate, sample_noise
 
 RNG = np.random.default_rng(0)
 REAL = np.tanh(RNG.standard_normal((400, 28, 28, 1)) * 2).astype("float32")
@@ -122,7 +122,7 @@ def _images(flat):
 
 
 def test_real_row_tarr_is_the_classifier_accuracy_and_identical_sets_score_zero():
-    from gankit.classifier import accuracy
+    from gankit.evaluate.classifier import accuracy
 
     clf = template_classifier()
     labels = CLASSES.copy()

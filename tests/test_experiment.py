@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from gankit.config import with_overrides
-from gankit.experiment import TrainAndEvaluate, evaluate_run_dir
+from gankit.experiments.run import TrainAndEvaluate, evaluate_run_dir
+from gankit.experiments.sweep import RunSpec, run_status, run_sweep
 from gankit.presets import get_preset
-from gankit.sweep import RunSpec, run_status, run_sweep
 
 
 def fake_mnist():
@@ -20,8 +20,8 @@ def fake_mnist():
 
 @pytest.fixture
 def fake_evaluation(monkeypatch):
-    import gankit.classifier
-    import gankit.evaluation
+    import gankit.evaluate.classifier
+    import gankit.evaluate.suite
 
     calls = []
 
@@ -31,13 +31,15 @@ def fake_evaluation(monkeypatch):
         images = np.asarray(generator(np.zeros((4, generator.inputs[0].shape[-1]))))
         return {"generated": {"fid": float(np.abs(images).mean())}, "real test": {"fid": 0.0}}
 
-    monkeypatch.setattr(gankit.evaluation, "evaluate", evaluate, raising=False)
-    monkeypatch.setattr(gankit.classifier, "load_or_train_classifier", lambda *a, **k: None)
+    monkeypatch.setattr(gankit.evaluate.suite, "evaluate", evaluate, raising=False)
+    monkeypatch.setattr(
+        gankit.evaluate.classifier, "load_or_train_classifier", lambda *a, **k: None
+    )
     return calls
 
 
 def test_train_and_evaluate_resumes_an_interrupted_training(tmp_path, fake_evaluation, capsys):
-    from gankit.train import train_gan
+    from gankit.train.loop import train_gan
 
     config = with_overrides(
         get_preset("dcgan_tuned", quick=True),

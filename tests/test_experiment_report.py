@@ -6,7 +6,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from gankit.config import GANConfig, with_overrides
-from gankit.experiment_report import (
+from gankit.experiments.registry import append_row, load_registry, make_row
+from gankit.experiments.sweep import run_id
+from gankit.experiments.sweep_report import (
     decimals_for,
     format_summary,
     plot_metric_vs_param,
@@ -14,8 +16,6 @@ from gankit.experiment_report import (
     varying_params,
     write_sweep_report,
 )
-from gankit.registry import append_row, load_registry, make_row
-from gankit.sweep import run_id
 
 LRS, BATCHES, SEEDS = (1e-4, 1e-3), (64, 128), (0, 1, 2)
 ENV = {"gankit_version": "test", "tensorflow_version": "test"}

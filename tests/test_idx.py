@@ -1,4 +1,4 @@
-"""Tests for gankit.idx: the IDX file format (parse, encode, hash)."""
+"""Tests for gankit.data.idx: the IDX file format (parse, encode, hash)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from gankit import idx
+from gankit.data import idx
 
 
 def _hand_made_idx() -> tuple[bytes, np.ndarray]:

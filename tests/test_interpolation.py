@@ -5,7 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from gankit.interpolation import (
+from gankit.nets import build_generator, build_mlp_generator
+from gankit.studies.interpolation import (
     class_code_generator,
     class_interpolation,
     latent_interpolation,
@@ -13,7 +14,6 @@ from gankit.interpolation import (
     pixel_interpolation,
     slerp,
 )
-from gankit.nets import build_generator, build_mlp_generator
 
 RNG = np.random.default_rng(0)
 Z0, Z1 = RNG.standard_normal((2, 16)).astype("float32")

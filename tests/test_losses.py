@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gankit import losses
+from gankit.train import losses
 
 REAL = tf.constant([[1.0], [3.0], [2.0]])
 FAKE = tf.constant([[-1.0], [0.5], [0.0]])

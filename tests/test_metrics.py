@@ -1,4 +1,4 @@
-"""Tests for gankit.metrics and gankit.diversity: known answers, NumPy references, validation."""
+"""Tests for gankit.evaluate.metrics and gankit.evaluate.diversity: known answers, NumPy references, validation."""
 
 import itertools
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from gankit import diversity, metrics
+from gankit.evaluate import diversity, metrics
 
 
 def _rng(seed=0):

@@ -1,12 +1,12 @@
-"""Tests for gankit.pca: sampling shapes, reconstructions, the choice of k, validation."""
+"""Tests for gankit.studies.pca: sampling shapes, reconstructions, the choice of k, validation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gankit import pca
-from gankit.data import load_mnist, scale_images
+from gankit.data.mnist import load_mnist, scale_images
+from gankit.studies import pca
 
 N_TRAIN = 3000
 

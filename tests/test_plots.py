@@ -1,4 +1,4 @@
-"""Tests for gankit.plots: report figures and saving them. Headless (Agg)."""
+"""Tests for gankit.plots.curves: report figures and saving them. Headless (Agg)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from PIL import Image
 
-from gankit import grids, plots
+from gankit.plots import curves as plots
+from gankit.plots import grids
 
 
 def _float_digits(n: int, size: int = 28, seed: int = 0) -> np.ndarray:

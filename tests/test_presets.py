@@ -14,7 +14,7 @@ from gankit.presets import (
     get_preset,
     preset_names,
 )
-from gankit.train import validate_train_config
+from gankit.train.loop import validate_train_config
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -87,7 +87,7 @@ def test_the_fewshot_cgan_is_the_default_cgan_with_a_few_shot_budget():
 
 @pytest.mark.parametrize("study", list(VARIANT_STUDIES))
 def test_variant_studies_are_valid_and_share_one_budget_per_base(study):
-    from gankit.train import validate_config
+    from gankit.train.loop import validate_config
 
     full, quick = gan_variants(study, quick=False), gan_variants(study, quick=True)
     assert list(full) == list(VARIANT_STUDIES[study])

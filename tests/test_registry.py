@@ -10,7 +10,7 @@ import pytest
 
 import gankit
 from gankit.config import GANConfig, config_hash, with_overrides
-from gankit.registry import (
+from gankit.experiments.registry import (
     RegistryWarning,
     append_row,
     flatten_row,
@@ -89,7 +89,7 @@ def test_concurrent_appends_from_processes_never_interleave(tmp_path):
     path = tmp_path / "results.jsonl"
     script = (
         "import sys\n"
-        "from gankit.registry import append_row\n"
+        "from gankit.experiments.registry import append_row\n"
         "for i in range(50):\n"
         "    append_row(sys.argv[1], {'run_id': f'{sys.argv[2]}-{i}', 'status': 'ok',\n"
         "                             'pad': 'x' * 5000})\n"

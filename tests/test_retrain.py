@@ -1,4 +1,4 @@
-"""Tests of gankit.retrain: configs, every strategy on tiny data, no test-set leakage.
+"""Tests of gankit.studies.retrain: configs, every strategy on tiny data, no test-set leakage.
 (The resumable study and the tables are tested in test_retrain_study.py.)
 
 Training runs use a classifier of a few hundred weights for a few steps on 20 real MNIST
@@ -15,10 +15,10 @@ import keras
 import numpy as np
 import pytest
 
-from gankit import retrain
-from gankit import retrain_sets as rs
-from gankit.classifier import ClassifierConfig
-from gankit.data import load_mnist, scale_images, stratified_indices
+from gankit.data.mnist import load_mnist, scale_images, stratified_indices
+from gankit.evaluate.classifier import ClassifierConfig
+from gankit.studies import retrain
+from gankit.studies import retrain_sets as rs
 
 TINY_CLASSIFIER = ClassifierConfig(
     conv_widths=(4, 8), embedding_dim=8, dropout=0.1, batch_size=32, translate_pixels=0

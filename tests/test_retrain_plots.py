@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 
-from gankit.retrain_plots import plot_accuracy_vs_real, plot_gain_vs_synthetic
+from gankit.plots.retrain import plot_accuracy_vs_real, plot_gain_vs_synthetic
 
 
 def fake_results():

@@ -1,4 +1,4 @@
-"""Tests of gankit.retrain_sets: real splits, synthetic pools, elite filter, augmentation.
+"""Tests of gankit.studies.retrain_sets: real splits, synthetic pools, elite filter, augmentation.
 
 All on small arrays; no classifier is trained here (see test_retrain.py for that).
 """
@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from gankit import retrain_sets as rs
+from gankit.studies import retrain_sets as rs
 
 
 def labels_with_counts(counts, seed=0):

@@ -1,4 +1,4 @@
-"""Tests of gankit.retrain_study: the resumable study, the results file, the mean ± std
+"""Tests of gankit.studies.retrain_study: the resumable study, the results file, the mean ± std
 tables, paired gains, and the fair generator's training set.
 
 Bookkeeping tests replace `run_cell` with a stub that returns a row without training;
@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gankit import retrain, retrain_study
-from gankit.classifier import ClassifierConfig
-from gankit.data import load_mnist, stratified_indices
-from gankit.registry import RegistryWarning
-from gankit.retrain_sets import split_real
+from gankit.data.mnist import load_mnist, stratified_indices
+from gankit.evaluate.classifier import ClassifierConfig
+from gankit.experiments.registry import RegistryWarning
+from gankit.studies import retrain, retrain_study
+from gankit.studies.retrain_sets import split_real
 
 TINY = retrain.RetrainConfig(
     n_real=3, steps=4, finetune_steps=2, eval_every=2, patience=1, val_per_class=2,
@@ -141,7 +141,8 @@ def test_describe_names_what_differs():
 
 
 def test_the_fair_generator_sees_exactly_the_runs_real_training_images(tmp_path, monkeypatch):
-    from gankit import presets, train
+    from gankit import presets
+    from gankit.train import loop as train
 
     seen = {}
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from gankit.run_lock import LOCK_NAME, RunLock, RunLockedError, is_stale, read_owner
+from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError, is_stale, read_owner
 
 
 def test_lock_file_names_its_owner_and_is_removed_on_exit(tmp_path):
@@ -60,7 +60,7 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from gankit.run_lock import RunLock; "
+            "import sys, time; from gankit.experiments.locks import RunLock; "
             f"RunLock({str(tmp_path)!r}).acquire(); print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

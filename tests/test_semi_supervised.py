@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from gankit import semi_supervised as ssl
+from gankit.train import semi_supervised as ssl
 
 TINY = ssl.SemiSupervisedConfig(
     epochs=2, batch_size=16, latent_dim=8, g_filters=4, d_filters=4, dropout=0.3, input_noise=0.1

@@ -4,7 +4,7 @@ the distance is 0 for identical sets and grows with a checkerboard added."""
 import numpy as np
 import pytest
 
-from gankit.spectrum import mean_power_spectrum, radial_profile, spectrum_distance
+from gankit.studies.spectrum import mean_power_spectrum, radial_profile, spectrum_distance
 
 YY, XX = np.indices((28, 28))
 CHECKERBOARD = np.where((YY + XX) % 2 == 0, 1.0, -1.0)

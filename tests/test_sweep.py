@@ -8,11 +8,9 @@ import textwrap
 import pytest
 
 from gankit.config import config_hash, with_overrides
-from gankit.paths import run_dir_for
-from gankit.presets import get_preset
-from gankit.registry import load_registry, read_rows
-from gankit.run_lock import LOCK_NAME, RunLock
-from gankit.sweep import (
+from gankit.experiments.locks import LOCK_NAME, RunLock
+from gankit.experiments.registry import load_registry, read_rows
+from gankit.experiments.sweep import (
     RunResult,
     expand_grid,
     expand_list,
@@ -20,6 +18,8 @@ from gankit.sweep import (
     run_status,
     run_sweep,
 )
+from gankit.paths import run_dir_for
+from gankit.presets import get_preset
 
 BASE = with_overrides(
     get_preset("dcgan_tuned", quick=True),
@@ -159,7 +159,7 @@ def test_sweep_resumes_after_the_process_is_killed_mid_run(tmp_path):
             import os, signal
             from gankit.config import with_overrides
             from gankit.presets import get_preset
-            from gankit.sweep import expand_list, run_sweep
+            from gankit.experiments.sweep import expand_list, run_sweep
 
             def run(config, seed, run_dir):
                 (run_dir / "work.txt").write_text("started")
@@ -243,7 +243,7 @@ def test_the_same_sweep_runs_on_a_dask_cluster(tmp_path):
     # Optional engine (not a dependency): checks the documented multi-machine path on a
     # local Dask cluster when `dask[distributed]` is installed.
     pytest.importorskip("distributed")
-    from gankit.sweep import cluster_backend
+    from gankit.experiments.sweep import cluster_backend
 
     specs = _specs(seeds=[0])
     with cluster_backend("dask"):

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 from tiny_gan import TINY_GAN
 
-import gankit.losses
+import gankit.train.losses
 from gankit.config import GANConfig, with_overrides
-from gankit.train import (
+from gankit.train.loop import (
     STEP_COLUMNS,
     GANSteps,
     HoldThenLinearDecay,
@@ -98,12 +98,12 @@ def test_step_is_compiled_once(tmp_path):
 
 def test_label_smoothing_raises_the_real_loss_floor():
     logits = tf.fill((4, 1), 20.0)
-    real, fake = gankit.losses.discriminator_targets(
+    real, fake = gankit.train.losses.discriminator_targets(
         4, real_label=0.9, flip_probability=0.0, seed=tf.constant([0, 0], tf.int64)
     )
-    loss_real, _ = gankit.losses.discriminator_loss_terms(logits, -logits, real, fake)
+    loss_real, _ = gankit.train.losses.discriminator_loss_terms(logits, -logits, real, fake)
     assert float(loss_real) > 1.9  # a confident D is now punished: 0.1 * 20 = 2
-    flipped, _ = gankit.losses.discriminator_targets(
+    flipped, _ = gankit.train.losses.discriminator_targets(
         1000, real_label=1.0, flip_probability=0.2, seed=tf.constant([0, 1], tf.int64)
     )
     assert 0.15 < 1 - float(tf.reduce_mean(flipped)) < 0.25
@@ -148,7 +148,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_checkpoint(tmp_path, 
     cfg3 = with_overrides(cfg, {"train.epochs": 3})
     (tmp_path / "run" / "config.json").write_text(json.dumps(saved))
     monkeypatch.setattr(
-        gankit.losses, "generator_loss", lambda logits, kind: tf.reduce_mean(logits) * np.nan
+        gankit.train.losses, "generator_loss", lambda logits, kind: tf.reduce_mean(logits) * np.nan
     )
     with pytest.raises(TrainingDivergedError, match=r"NaN or inf at epoch 2.*ckpt-1"):
         _train(cfg3, tmp_path / "run")
@@ -416,7 +416,9 @@ def test_penalty_points_lie_between_real_and_fake_with_uniform_weights(monkeypat
 
     seen = []
     monkeypatch.setattr(
-        gankit.losses, "gradient_penalty", lambda critic, x: seen.append(x) or tf.constant(0.0)
+        gankit.train.losses,
+        "gradient_penalty",
+        lambda critic, x: seen.append(x) or tf.constant(0.0),
     )
     g, d = build_gan(WGAN_GP)
     steps = GANSteps(g, d, WGAN_GP.train, seed=0)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from gankit import variant_plots
-from gankit.plots import save_figure
-from gankit.spectrum import mean_power_spectrum
+from gankit.plots import variants as variant_plots
+from gankit.plots.curves import save_figure
+from gankit.studies.spectrum import mean_power_spectrum
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.uniform(-1, 1, (8, 28, 28, 1))

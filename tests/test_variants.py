@@ -11,10 +11,9 @@ import pytest
 from tiny_gan import TINY_GAN
 
 from gankit.config import GANConfig, with_overrides
-from gankit.evaluation import ReferenceSet
-from gankit.sampling import balanced_labels
-from gankit.train import TrainResult
-from gankit.variants import (
+from gankit.evaluate.suite import ReferenceSet
+from gankit.nets.sampling import balanced_labels
+from gankit.studies.variants import (
     QualityMeter,
     VariantRun,
     VariantRunner,
@@ -26,6 +25,7 @@ from gankit.variants import (
     stability_summary,
     studies_table,
 )
+from gankit.train.loop import TrainResult
 
 RNG = np.random.default_rng(0)
 TEMPLATES = np.tanh(RNG.standard_normal((10, 784)) * 2).astype("float32")

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from gankit.config import is_quick
-from gankit.data import resolve_data_dir
+from gankit.data.mnist import resolve_data_dir
 
 N_CLASSES = 10
 IMAGE_SHAPE = (28, 28, 1)
@@ -307,7 +307,7 @@ def train_classifier(
         config: architecture and training settings.
         seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         data: ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays from
-            ``gankit.data.load_mnist`` (loaded if None). Tests pass subsets.
+            ``gankit.data.mnist.load_mnist`` (loaded if None). Tests pass subsets.
         verbose: Keras fit verbosity (True: progress bar, 2: a line per epoch, False: quiet).
 
     Returns:
@@ -323,7 +323,7 @@ def train_classifier(
     """
     check_config(config)
     if data is None:
-        from gankit.data import load_mnist
+        from gankit.data.mnist import load_mnist
 
         data = load_mnist(verbose=bool(verbose))
     (x_train, y_train), (x_test, y_test) = data
@@ -395,20 +395,20 @@ def as_model_input(images: Any) -> np.ndarray:
             f"expected images of shape (N, 28, 28) or (N, 28, 28, 1), got {images.shape}"
         )
     if images.dtype == np.uint8:
-        from gankit.data import scale_images
+        from gankit.data.mnist import scale_images
 
         return scale_images(images)
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(
             f"expected uint8 pixels or floats in [-1, 1], got dtype {images.dtype}; "
-            "scale with gankit.data.scale_images"
+            "scale with gankit.data.mnist.scale_images"
         )
     if np.isnan(images).any():
         raise ValueError("images contain NaN (a diverged generator?)")
     if images.size and (images.min() < -1.0 or images.max() > 1.0):
         raise ValueError(
             f"float images must be in [-1, 1], got values in [{images.min():g}, "
-            f"{images.max():g}]; scale with gankit.data.scale_images"
+            f"{images.max():g}]; scale with gankit.data.mnist.scale_images"
         )
     return images.astype(np.float32, copy=False).reshape(-1, *IMAGE_SHAPE)
 
@@ -434,7 +434,7 @@ def predict_proba(model: keras.Model, images: Any, batch_size: int = 1000) -> np
     Args:
         model: a classifier from `build_classifier` / `load_or_train_classifier`.
         images: float in [-1, 1] of shape (N, 28, 28) or (N, 28, 28, 1), or uint8 pixels
-            (scaled with ``gankit.data.scale_images``); numpy arrays or eager tensors.
+            (scaled with ``gankit.data.mnist.scale_images``); numpy arrays or eager tensors.
         batch_size: images per forward pass (memory vs call overhead).
 
     Raises:

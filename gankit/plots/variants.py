@@ -1,4 +1,4 @@
-"""Figures for the GAN variants (issue 6), in the house style of ``gankit.plots``.
+"""Figures for the GAN variants (issue 6), in the house style of ``gankit.plots.curves``.
 
 - `plot_power_spectra`: mean log power spectra side by side (real vs each upsampling
   scheme), with a second row of differences from the reference set: checkerboard
@@ -9,8 +9,8 @@
   sample-quality metric (FID, IS) on a second y axis, one panel per metric.
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot; save with
-``gankit.plots.save_figure(fig, "figures/q5_spectra")``. Spectra come from
-`gankit.spectrum.mean_power_spectrum`.
+``gankit.plots.curves.save_figure(fig, "figures/q5_spectra")``. Spectra come from
+`gankit.studies.spectrum.mean_power_spectrum`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from gankit.plots import (
+from gankit.plots.curves import (
     _RUN_COLORS,
     COLORS,
     COLUMN_WIDTH_IN,
@@ -34,7 +34,7 @@ from gankit.plots import (
     _styled,
     plot_image_grid,
 )
-from gankit.spectrum import radial_profile
+from gankit.studies.spectrum import radial_profile
 
 __all__ = [
     "plot_interpolation_strips",
@@ -66,7 +66,7 @@ def plot_power_spectra(
       spectra: name -> centred (H, W) spectrum, e.g. ``{"real": ..., "transpose": ...}``.
       reference: a key of ``spectra``: a second row shows each other spectrum minus it
         (red: more power than the reference), titled with the mean absolute difference
-        (`gankit.spectrum.spectrum_distance`). None: no second row.
+        (`gankit.studies.spectrum.spectrum_distance`). None: no second row.
 
     Raises:
       ValueError: for an empty mapping, spectra of different shapes, or an unknown
@@ -182,7 +182,7 @@ def plot_wasserstein_vs_quality(
     the critic's number tracks quality.
 
     Args:
-      history: the epoch history of `gankit.train.train_gan` (DataFrame, dict of lists
+      history: the epoch history of `gankit.train.loop.train_gan` (DataFrame, dict of lists
         or list of dicts) with ``epoch``, ``wasserstein`` and the metric columns (from
         ``epoch_metrics``).
       metrics: column name(s), e.g. ``("fid", "is")``.

@@ -2,8 +2,8 @@
 class (a line per strategy), and the accuracy gain over real-only training against the
 amount of synthetic images (a line per real-set size).
 
-Same house style as `gankit.plots`; every function returns a matplotlib ``Figure``. They
-take the per-run results (`gankit.retrain_study.load_results`, one row per run and seed)
+Same house style as `gankit.plots.curves`; every function returns a matplotlib ``Figure``. They
+take the per-run results (`gankit.studies.retrain_study.load_results`, one row per run and seed)
 and draw the mean over seeds with a band of ± one standard deviation.
 """
 
@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from gankit.plots import (
+from gankit.plots.curves import (
     _RUN_COLORS,
     _RUN_LINESTYLES,
     COLORS,
@@ -156,7 +156,7 @@ def plot_gain_vs_synthetic(
 
     Args:
         gains: one row per run with its ``gain`` (a fraction), as from
-            `gankit.retrain_study.paired_gain` of one strategy.
+            `gankit.studies.retrain_study.paired_gain` of one strategy.
 
     Raises:
         ValueError: empty gains or a missing column.

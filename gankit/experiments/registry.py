@@ -33,6 +33,7 @@ import numpy as np
 
 from gankit import __version__
 from gankit.config import GANConfig, config_hash, to_dict
+from gankit.paths import project_root
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,7 +76,7 @@ def _package_version(name: str) -> str | None:
 
 def _git_commit() -> str | None:
     """The checkout's commit (with ``-dirty`` if files changed), or None outside git."""
-    root = Path(__file__).resolve().parent.parent
+    root = project_root()
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
@@ -155,7 +156,7 @@ def make_row(
 
     Args:
       metrics: ``{row: {metric: value}}``, e.g. ``{"generated": {"fid": 80.1}, "real test":
-        {...}}`` as `gankit.evaluation` returns it.
+        {...}}`` as `gankit.evaluate.suite` returns it.
       status: 'ok' or 'failed' (then ``error`` says why).
       environment: versions and host; default `environment_info()` of this process.
       label, overrides: how the sweep named and made this config; the overrides are kept

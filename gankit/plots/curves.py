@@ -3,7 +3,7 @@
 Figures are matplotlib ``Figure`` objects (``plot_*``), saved with ``save_figure`` as
 PNG + PDF. Every ``plot_*`` function draws inside ``house_style()`` (IEEE column sizes,
 8-9 pt fonts, no top/right spines, constrained layout, one colour per quantity). Sample
-grids as plain PNG/GIF files, written during training, are in ``gankit.grids``.
+grids as plain PNG/GIF files, written during training, are in ``gankit.plots.grids``.
 
 Figures are built with ``matplotlib.figure.Figure`` directly, not pyplot: nothing is
 registered globally, so they work headless and never pile up in long runs. In a notebook,
@@ -35,7 +35,7 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 from PIL import Image
 
-from gankit.grids import check_positive_int, image_grid, images_to_uint8
+from gankit.plots.grids import check_positive_int, image_grid, images_to_uint8
 from gankit.report import atomic_write
 
 __all__ = [
@@ -204,7 +204,7 @@ def plot_image_grid(
     """Figure of a sample grid, one column wide (or drawn into ``ax``).
 
     Args:
-        images: see ``gankit.grids.images_to_uint8``.
+        images: see ``gankit.plots.grids.images_to_uint8``.
         ncol: tiles per row; default ``ceil(sqrt(N))``, or ``N // len(row_labels)``.
         title: axes title.
         row_labels: one label per row, shown down the left side; for per-class grids pass
@@ -304,7 +304,7 @@ def plot_epoch_grids(
     """Sample grids at several epochs side by side, epoch as each panel's title.
 
     Args:
-        grids: ``{epoch: images}`` (arrays as for ``gankit.grids.image_grid``, or PNG
+        grids: ``{epoch: images}`` (arrays as for ``gankit.plots.grids.image_grid``, or PNG
             paths), or a list of PNG grid files whose names end in the epoch
             (``epoch_005.png``).
         ncol: tiles per row inside each grid made from arrays.

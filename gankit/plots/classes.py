@@ -1,7 +1,7 @@
 """Figures for class-conditional samples: the confusion matrix of asked vs seen class,
 per-class success rates, and captioned samples (e.g. the misclassified ones).
 
-Same house style as `gankit.plots`; every function returns a matplotlib ``Figure``.
+Same house style as `gankit.plots.curves`; every function returns a matplotlib ``Figure``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from gankit.grids import images_to_uint8
-from gankit.plots import COLUMN_WIDTH_IN, FULL_WIDTH_IN, _new_figure, _styled
+from gankit.plots.curves import COLUMN_WIDTH_IN, FULL_WIDTH_IN, _new_figure, _styled
+from gankit.plots.grids import images_to_uint8
 
 N_CLASSES = 10
 
@@ -41,7 +41,7 @@ def plot_confusion_matrix(
     A logarithmic colour scale makes rare confusions visible next to a ~99% diagonal.
 
     Args:
-        confusion: (C, C) counts, e.g. ``gankit.metrics.tarr(...)["confusion"]``.
+        confusion: (C, C) counts, e.g. ``gankit.evaluate.metrics.tarr(...)["confusion"]``.
 
     Raises:
         ValueError: not a square matrix of non-negative counts.

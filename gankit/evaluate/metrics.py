@@ -3,7 +3,7 @@
 Everything here works on NumPy arrays produced elsewhere (the MNIST classifier's softmax
 output ``probs`` (N, C), its penultimate-layer ``embeddings`` (N, D), integer labels (N,));
 no TensorFlow is imported. Pixel-space diversity and memorisation checks live in
-``gankit.diversity``.
+``gankit.evaluate.diversity``.
 
 Every public function validates its inputs and raises ``ValueError`` naming the offending
 argument and what to do about it; NaNs and infinities never pass silently. Functions that
@@ -167,7 +167,7 @@ def _subsample(x: np.ndarray, max_samples: int | None, rng: np.random.Generator)
 
 
 # --------------------------------------------------------------------------------------
-# Distance kernels shared with gankit.diversity
+# Distance kernels shared with gankit.evaluate.diversity
 # --------------------------------------------------------------------------------------
 def _row_sq_norms(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", x, x)

@@ -2,9 +2,9 @@
 metrics next to the run.
 
 `TrainAndEvaluate` is the default run function of ``gankit train`` and ``gankit sweep``
-(see `gankit.sweep.run_sweep`, which handles run directories, resume, locks and the
-registry): `gankit.train.train_gan` on the verified MNIST cache (`load_scaled_mnist`),
-then `evaluate_generator` (the metric suite of `gankit.evaluation.evaluate`), written by
+(see `gankit.experiments.sweep.run_sweep`, which handles run directories, resume, locks and the
+registry): `gankit.train.loop.train_gan` on the verified MNIST cache (`load_scaled_mnist`),
+then `evaluate_generator` (the metric suite of `gankit.evaluate.suite.evaluate`), written by
 `write_metrics` as ``run_dir/metrics.json`` and ``run_dir/metrics.{csv,md,tex}``.
 `evaluate_run_dir` does the evaluation alone for a finished run (``gankit evaluate``).
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from gankit.config import GANConfig
+from gankit.experiments.sweep import RunResult
 from gankit.report import atomic_write
-from gankit.sweep import RunResult
 
 METRICS_STEM = "metrics"
 """``run_dir/metrics.json`` and the table ``run_dir/metrics.{csv,md,tex}``."""
@@ -33,7 +33,7 @@ Arrays = tuple[tuple[Any, Any], tuple[Any, Any]]
 def load_scaled_mnist() -> Arrays:
     """``((x_train, y_train), (x_test, y_test))`` from the verified MNIST cache, images as
     float32 (N, 28, 28) in [-1, 1], labels uint8 (N,)."""
-    from gankit.data import load_mnist, scale_images
+    from gankit.data.mnist import load_mnist, scale_images
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
     return (scale_images(x_train), y_train), (scale_images(x_test), y_test)
@@ -47,7 +47,7 @@ def default_eval_n(quick: bool) -> int:
 def evaluate_generator(
     generator: Any, data: Arrays, *, quick: bool, n: int, seed: int
 ) -> dict[str, dict[str, float]]:
-    """`gankit.evaluation.evaluate` (the whole metric suite, conditional or not) for
+    """`gankit.evaluate.suite.evaluate` (the whole metric suite, conditional or not) for
     ``generator`` and for real test images, as ``{"generated": {...}, "real test": {...}}``.
 
     ``data`` is ``((x_train, y_train), (x_test, y_test))`` as from `load_scaled_mnist`:
@@ -55,8 +55,8 @@ def evaluate_generator(
     The measuring instrument is the reference classifier (its quick variant if ``quick``;
     trained once and cached).
     """
-    from gankit import evaluation
-    from gankit.classifier import REFERENCE, load_or_train_classifier
+    from gankit.evaluate import suite as evaluation
+    from gankit.evaluate.classifier import REFERENCE, load_or_train_classifier
 
     (x_train, _), (x_test, y_test) = data
     classifier = load_or_train_classifier(REFERENCE.quick() if quick else REFERENCE, verbose=False)
@@ -80,7 +80,7 @@ def write_metrics(
 ) -> dict[str, Path]:
     """Writes ``metrics`` next to a run: ``metrics.json`` and a table ``metrics.{csv,md,tex}``
     with one row per evaluated image set. Returns the paths by suffix."""
-    from gankit.registry import plain_json
+    from gankit.experiments.registry import plain_json
     from gankit.report import write_table
 
     run_dir = Path(run_dir)
@@ -114,7 +114,7 @@ def evaluate_run_dir(
     Raises:
       FileNotFoundError: the run has not finished (no generator.keras).
     """
-    from gankit.train import load_generator
+    from gankit.train.loop import load_generator
 
     generator = load_generator(run_dir)
     n = n or default_eval_n(quick)
@@ -136,7 +136,7 @@ def _limit_threads(threads: int | None) -> None:
 
 @dataclass(frozen=True)
 class TrainAndEvaluate:
-    """The run function of ``gankit train`` and ``gankit sweep``: `gankit.train.train_gan`
+    """The run function of ``gankit train`` and ``gankit sweep``: `gankit.train.loop.train_gan`
     on MNIST (with its labels for a conditional config), then `evaluate_generator`.
 
     Picklable, so joblib can send it to worker processes. Metrics: the evaluation's rows
@@ -161,7 +161,7 @@ class TrainAndEvaluate:
             from gankit.runtime import quiet_tensorflow
 
             quiet_tensorflow()
-            from gankit.classifier import REFERENCE, load_or_train_classifier
+            from gankit.evaluate.classifier import REFERENCE, load_or_train_classifier
 
             load_or_train_classifier(REFERENCE.quick() if self.quick else REFERENCE)
 
@@ -172,7 +172,7 @@ class TrainAndEvaluate:
         _limit_threads(self.threads)
         import keras
 
-        from gankit.train import train_gan
+        from gankit.train.loop import train_gan
 
         arrays = self.data()
         (x_train, y_train), _ = arrays

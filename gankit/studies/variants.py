@@ -3,7 +3,7 @@
 - `QualityMeter`: the reference classifier and a real reference set. ``per_epoch(G)`` is
   FID and IS (and TARR for a conditional G) on a few samples, for
   ``train_gan(epoch_metrics=...)``; ``suite(G)`` is the whole metric suite of
-  `gankit.evaluation.suite` on more samples.
+  `gankit.evaluate.suite.suite` on more samples.
 - `VariantRunner`: trains (or reloads) and evaluates configs, each run directory once,
   so a baseline shared by several studies is trained and measured one time.
 - `config_differences`: what the configs of a study change, as a table.
@@ -14,7 +14,7 @@
 - `estimate_vs_quality`: does the critic's Wasserstein estimate track sample quality
   over the epochs (rank correlation with FID and IS)?
 - `interpolation_strips` / `class_strips`: the latent (lerp, slerp), pixel and class
-  walks of `gankit.interpolation`, ready for `gankit.variant_plots.plot_interpolation_strips`.
+  walks of `gankit.studies.interpolation`, ready for `gankit.plots.variants.plot_interpolation_strips`.
 
 The studies and their configs are in `gankit.presets` (`VARIANT_STUDIES`, `gan_variants`).
 """
@@ -30,10 +30,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from gankit import evaluation, interpolation, metrics
 from gankit.config import GANConfig, to_dict
-from gankit.sampling import latent_dim_of, sample_noise
-from gankit.train import TrainResult, train_gan
+from gankit.evaluate import metrics
+from gankit.evaluate import suite as evaluation
+from gankit.nets.sampling import latent_dim_of, sample_noise
+from gankit.studies import interpolation
+from gankit.train.loop import TrainResult, train_gan
 
 TABLE_METRICS = (
     "inception_score",
@@ -72,7 +74,7 @@ class QualityMeter:
     def per_epoch(self, generator: keras.Model) -> dict[str, float]:
         """``fid`` and ``inception_score`` (10 splits) of ``epoch_n`` samples, and ``tarr``
         for a conditional generator: cheap enough to log after every epoch."""
-        from gankit.classifier import predict_and_embed
+        from gankit.evaluate.classifier import predict_and_embed
 
         samples = evaluation.draw_samples(generator, self.epoch_n, seed=self.seed + 1)
         probs, emb = predict_and_embed(self.classifier, samples.images)
@@ -85,7 +87,7 @@ class QualityMeter:
         return out
 
     def suite(self, generator: keras.Model) -> dict[str, float]:
-        """`gankit.evaluation.suite` of ``suite_n`` samples (class-balanced if conditional)."""
+        """`gankit.evaluate.suite.suite` of ``suite_n`` samples (class-balanced if conditional)."""
         samples = evaluation.draw_samples(generator, self.suite_n, seed=self.seed)
         return evaluation.suite(
             samples.images, samples.labels, self.classifier, self.reference, seed=self.seed
@@ -118,7 +120,7 @@ class VariantRun:
 class VariantRunner:
     """Trains and evaluates configs on one data set, each run directory once.
 
-    ``run(configs)`` trains every config with `gankit.train.train_gan` in
+    ``run(configs)`` trains every config with `gankit.train.loop.train_gan` in
     ``run_dir_for(config, seed)`` (a finished run is reloaded, an interrupted one resumed),
     passing ``labels`` to conditional configs only, then calls ``evaluate`` on its
     generator. A config met again (the baseline of several studies) reuses both.
@@ -344,7 +346,7 @@ def class_strips(
     generator: keras.Model, class_a: int, class_b: int, *, seed: int = 0, steps: int = 10
 ) -> dict[str, np.ndarray]:
     """One noise vector (from ``seed``) drawn as ``class_a`` turning into ``class_b``:
-    ``{"label code": ..., "pixel": ...}`` (`gankit.interpolation.class_interpolation`)."""
+    ``{"label code": ..., "pixel": ...}`` (`gankit.studies.interpolation.class_interpolation`)."""
     (z,) = sample_noise(1, latent_dim_of(generator), seed)
     return {
         "label code": interpolation.class_interpolation(

@@ -34,7 +34,7 @@ sampling does.
 
 Usage::
 
-    x = gankit.data.scale_images(x_train)                   # float32 in [-1, 1]
+    x = gankit.data.mnist.scale_images(x_train)                   # float32 in [-1, 1]
     pca = fit_pca_generator(x, explained_variance=0.9)      # k chosen for 90 % variance
     images = pca.sample(10_000, seed=0)                     # (10000, 28, 28, 1)
     per_digit = fit_pca_generator(x, y_train, per_class=True, n_components=50)
@@ -81,7 +81,7 @@ def _check_images(images, name: str = "images", min_samples: int = 1) -> np.ndar
     if not np.issubdtype(arr.dtype, np.floating):
         raise TypeError(
             f"{name} must be float in [-1, 1], got dtype {arr.dtype}; "
-            "scale uint8 pixels with gankit.data.scale_images"
+            "scale uint8 pixels with gankit.data.mnist.scale_images"
         )
     if len(arr) < min_samples:
         raise ValueError(f"{name} has {len(arr)} images; at least {min_samples} are needed")
@@ -90,7 +90,7 @@ def _check_images(images, name: str = "images", min_samples: int = 1) -> np.ndar
     if arr.size and (arr.min() < -1.0 or arr.max() > 1.0):
         raise ValueError(
             f"{name} must lie in [-1, 1], got [{arr.min():.3g}, {arr.max():.3g}]; "
-            "scale uint8 pixels with gankit.data.scale_images"
+            "scale uint8 pixels with gankit.data.mnist.scale_images"
         )
     return arr.reshape(len(arr), N_PIXELS).astype(np.float32, copy=False)
 
@@ -463,7 +463,7 @@ def fit_pca_generator(
     """Fit a PCA generative model to ``images`` (see the module docstring for the kinds).
 
     Args:
-        images: float in [-1, 1] (``gankit.data.scale_images``), shape (N, 28, 28) or
+        images: float in [-1, 1] (``gankit.data.mnist.scale_images``), shape (N, 28, 28) or
             (N, 28, 28, 1).
         labels: int (N,) digits 0-9; required with ``per_class``, not allowed without.
         n_components: k, the number of principal axes; at most min(N, 784), and with

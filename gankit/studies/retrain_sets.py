@@ -1,6 +1,6 @@
 """Q3 training sets: real subsets, synthetic draws, the elite filter and augmentation.
 
-The pieces `gankit.retrain` puts together for one retraining run:
+The pieces `gankit.studies.retrain` puts together for one retraining run:
 
 - `split_real`: a seeded, stratified split of the 60k MNIST *training* images into a
   validation set (``val_per_class`` of each class) and a training subset of ``n_real``
@@ -26,8 +26,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from gankit.classifier import IMAGE_SHAPE, N_CLASSES, as_model_input, predict_proba
-from gankit.sampling import generate, is_conditional
+from gankit.evaluate.classifier import IMAGE_SHAPE, N_CLASSES, as_model_input, predict_proba
+from gankit.nets.sampling import generate, is_conditional
 
 SYNTH_FULL_PER_CLASS = 6000
 """What ``n_synth="100%"`` means: as many synthetic images as real training images
@@ -275,10 +275,10 @@ def select_elite(
     reference: keras.Model, images: np.ndarray, labels: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(kept images, kept labels, kept fraction)`` by `elite_mask` on ``reference``'s
-    probabilities (a classifier trained on real data, e.g. `gankit.classifier.REFERENCE`).
+    probabilities (a classifier trained on real data, e.g. `gankit.evaluate.classifier.REFERENCE`).
 
     Raises:
-        ValueError: as `elite_mask` or `gankit.classifier.predict_proba`.
+        ValueError: as `elite_mask` or `gankit.evaluate.classifier.predict_proba`.
     """
     keep = elite_mask(predict_proba(reference, images), labels, threshold)
     fraction = float(keep.mean()) if len(keep) else 0.0

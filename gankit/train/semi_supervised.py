@@ -13,7 +13,7 @@ real digits well enough to tell them from G's near-misses, which the class head 
 with very few labels.
 
 `train_semi_supervised(config, unlabelled, labelled, labels, run_dir, seed=...)` trains it
-with the same run-directory contract as `gankit.train.train_gan`: per-epoch history,
+with the same run-directory contract as `gankit.train.loop.train_gan`: per-epoch history,
 checkpoints of both networks, both optimisers and the dropout RNG state, and an exact
 resume. Noise is stateless (seed pair (seed, step)) and the data order of epoch e comes
 from (seed, e), so a resumed run continues as if it had never stopped.
@@ -33,10 +33,10 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit.nets.dcgan import build_discriminator, build_generator
+from gankit.nets.sampling import check_labels
 from gankit.report import atomic_write
 from gankit.runtime import first_call_silenced
-from gankit.sampling import check_labels
-from gankit.train import check_images, rng_state_variables
+from gankit.train.loop import check_images, rng_state_variables
 
 N_CLASSES = 10
 
@@ -259,7 +259,7 @@ labelled batch (before the step's update)."""
 
 def accuracy(classifier: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of ``images`` (float32 in [-1, 1]) whose most probable class is ``labels``."""
-    from gankit.classifier import predict_proba
+    from gankit.evaluate.classifier import predict_proba
 
     return float(np.mean(predict_proba(classifier, images).argmax(1) == np.asarray(labels)))
 

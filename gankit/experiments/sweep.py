@@ -9,12 +9,12 @@ runs), and appends one row per run to the registry ``root/results.jsonl``.
 Every run goes through `execute_run`, which makes a sweep safe to stop and restart:
 
 - a run whose ``run.json`` says ``ok`` is finished and skipped;
-- any other run is (re)started: `gankit.train.train_gan` resumes from the last epoch's
+- any other run is (re)started: `gankit.train.loop.train_gan` resumes from the last epoch's
   checkpoint, so an interrupted run loses at most one epoch;
 - an exception inside a run is recorded (``error.txt`` with the traceback, ``run.json``
   and a registry row with status ``failed``) and the sweep goes on; by default the next
   sweep retries it;
-- a run directory is written by one process at a time (`gankit.run_lock.RunLock`); a run
+- a run directory is written by one process at a time (`gankit.experiments.locks.RunLock`); a run
   locked by another live sweep is reported as ``busy`` and left alone.
 
 Runs are independent, so they are dispatched through joblib: ``n_jobs=1`` runs them one
@@ -23,7 +23,7 @@ after the other in this process, ``n_jobs=2`` in two loky worker processes, and 
 The registry is written only by the process that calls `run_sweep`.
 
 What a run does is the run function's business: the default one, train on MNIST and
-evaluate, is `gankit.experiment.TrainAndEvaluate`.
+evaluate, is `gankit.experiments.run.TrainAndEvaluate`.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from typing import Any
 
 from gankit.config import GANConfig, config_hash
 from gankit.config_files import apply_overrides, parse_value
-from gankit.registry import REGISTRY_NAME, append_row, make_row, read_rows
+from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError
+from gankit.experiments.registry import REGISTRY_NAME, append_row, make_row, read_rows
 from gankit.report import atomic_write
-from gankit.run_lock import LOCK_NAME, RunLock, RunLockedError
 
 RUN_RECORD = "run.json"
 """Written last, atomically: its presence with status 'ok' is what "finished" means."""
@@ -391,7 +391,7 @@ def run_sweep(
 
     Args:
       run_fn: ``run_fn(config, seed, run_dir)`` (see `execute_run`), e.g. a
-        `gankit.experiment.TrainAndEvaluate`. It must be picklable for ``n_jobs > 1``; if
+        `gankit.experiments.run.TrainAndEvaluate`. It must be picklable for ``n_jobs > 1``; if
         it has a ``prepare()`` method, that is called once here first (e.g. to fetch data).
       root: folder of the run directories.
       registry: the results file; default ``root/results.jsonl``.

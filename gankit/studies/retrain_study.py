@@ -1,6 +1,6 @@
 """Q3 studies: many retraining runs, their results file, and the numbers of the report.
 
-`run_study` runs configs x seeds (each run is `gankit.retrain.run_cell`), appending one
+`run_study` runs configs x seeds (each run is `gankit.studies.retrain.run_cell`), appending one
 JSON line per finished run to a results file and skipping the runs already there, so a
 study that is stopped resumes where it was. `load_results` reads the file back, one row
 per run. The tables of the report are "mean ± std over seeds" (`mean_std_table`) of the
@@ -34,17 +34,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gankit.experiments.registry import RegistryWarning, append_row, read_rows
 from gankit.paths import display_path
-from gankit.registry import RegistryWarning, append_row, read_rows
 from gankit.report import MISSING, atomic_write, format_mean_std
-from gankit.retrain import (
+from gankit.studies.retrain import (
     RetrainConfig,
     check_retrain_config,
     run_cell,
     run_key,
     synth_per_class,
 )
-from gankit.retrain_sets import SYNTH_FULL_PER_CLASS, SyntheticPool, per_class_count, split_real
+from gankit.studies.retrain_sets import (
+    SYNTH_FULL_PER_CLASS,
+    SyntheticPool,
+    per_class_count,
+    split_real,
+)
 
 STRATEGY_LABELS: Mapping[str, str] = {
     "real": "real only",
@@ -55,7 +60,7 @@ STRATEGY_LABELS: Mapping[str, str] = {
     "real_then_elite": "real, then elite synthetic",
     "synth": "synthetic only",
 }
-"""Short names of `gankit.retrain.STRATEGIES` for tables and legends (see `readable`)."""
+"""Short names of `gankit.studies.retrain.STRATEGIES` for tables and legends (see `readable`)."""
 
 NO_SOURCE = "none"
 """What `readable` shows as the source of runs that use no synthetic images."""
@@ -82,12 +87,12 @@ def run_study(
     Runs go seed by seed (all cells of seed 0 first), so a stopped study already has whole
     tables at fewer seeds, and each seed's synthetic images are drawn once. Each finished
     run is appended at once to the JSON-lines file ``results_path`` (one atomic line, see
-    `gankit.registry.append_row`); a run already there (same `gankit.retrain.run_key`) is
+    `gankit.experiments.registry.append_row`); a run already there (same `gankit.studies.retrain.run_key`) is
     skipped. An exception stops the study; what finished is kept.
 
     Args:
         configs, seeds: the grid; duplicates are run once.
-        data, synthetic, reference: as `gankit.retrain.run_cell`.
+        data, synthetic, reference: as `gankit.studies.retrain.run_cell`.
         progress: a tqdm bar over the runs to do.
         verbose: print one line per finished run.
 
@@ -95,7 +100,7 @@ def run_study(
         `load_results` restricted to this grid: one row per (config, seed).
 
     Raises:
-        ValueError, TypeError: an invalid config or seed, or as `gankit.retrain.run_cell`.
+        ValueError, TypeError: an invalid config or seed, or as `gankit.studies.retrain.run_cell`.
     """
     configs, seeds = list(configs), [int(s) for s in seeds]
     if not configs or not seeds:
@@ -111,7 +116,7 @@ def run_study(
         print(f"retrain: {n_done} of {len(grid)} runs already in {where}")
     _check_needs([config for _, config in todo], synthetic, reference)
     if todo and data is None:
-        from gankit.data import load_mnist
+        from gankit.data.mnist import load_mnist
 
         data = load_mnist(verbose=False)
     # One draw per seed, the size of the largest cell of the whole grid, so that a
@@ -177,7 +182,7 @@ def describe(config: RetrainConfig) -> str:
 def load_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The finished runs in the results file, one row per run (the latest if repeated).
 
-    Besides the fields of each row (see `gankit.retrain.run_cell`) there are two columns
+    Besides the fields of each row (see `gankit.studies.retrain.run_cell`) there are two columns
     for plots: ``real_per_class`` (real training images per class the run had, the mean
     over classes for a percentage) and ``synth_per_class`` (synthetic images per class
     asked for, before any elite filter).
@@ -213,7 +218,7 @@ def train_fewshot_generator(
     """Trains the conditional GAN of ``config`` on the real training images of the
     retraining runs seeded ``seed`` with ``n_real`` per class, and nothing else.
 
-    The images are `gankit.retrain_sets.split_real`'s training subset for ``seed``: the
+    The images are `gankit.studies.retrain_sets.split_real`'s training subset for ``seed``: the
     same ones the classifiers of that seed train on, without their validation images. So
     classifiers fed with this GAN's images have seen no other real image, directly or
     through the GAN (the fair comparison with real-only training).
@@ -224,23 +229,23 @@ def train_fewshot_generator(
 
     Args:
         config: a conditional `gankit.config.GANConfig` (e.g. preset "cgan_fewshot10").
-        data: ``((x_train, y_train), _)`` uint8, as `gankit.data.load_mnist` returns.
-        n_real, val_per_class, seed: as the `gankit.retrain.RetrainConfig` runs it is for.
+        data: ``((x_train, y_train), _)`` uint8, as `gankit.data.mnist.load_mnist` returns.
+        n_real, val_per_class, seed: as the `gankit.studies.retrain.RetrainConfig` runs it is for.
         repeats: passes over the subset per epoch (>= 1).
         run_dir: default `gankit.paths.run_dir_for` ``(config, seed)``. A run dir
             records its subset (``real_subset.json``) and is resumed only for the same one.
         progress: progress bars.
 
     Returns:
-        `gankit.train.TrainResult` (a finished run is loaded, not trained again).
+        `gankit.train.loop.TrainResult` (a finished run is loaded, not trained again).
 
     Raises:
         ValueError: an unconditional config, ``n_train`` set, ``repeats`` < 1, or a run
             dir that holds another subset.
     """
     from gankit import paths
-    from gankit.data import scale_images
-    from gankit.train import train_gan
+    from gankit.data.mnist import scale_images
+    from gankit.train.loop import train_gan
 
     if not config.conditional:
         raise ValueError("the fair generator must be conditional (it is asked for classes)")

@@ -1,5 +1,5 @@
 """Figures for the PCA baseline and the embedding study, in the house style of
-``gankit.plots`` (same fonts, sizes, colours and ``save_figure``).
+``gankit.plots.curves`` (same fonts, sizes, colours and ``save_figure``).
 
 - `plot_embedding_2d`: real and synthetic embeddings in 2-D, colour = digit, marker =
   real (o) or synthetic (x).
@@ -10,7 +10,7 @@
 - `plot_sample_grids`: sample grids of several models side by side (PCA vs GANs by eye).
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot and uses no
-global state; save with ``gankit.plots.save_figure(fig, "figures/q4_tsne")``.
+global state; save with ``gankit.plots.curves.save_figure(fig, "figures/q4_tsne")``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
-from gankit.grids import image_grid, images_to_uint8
-from gankit.plots import (
+from gankit.plots.curves import (
     _RUN_COLORS,
     COLORS,
     COLUMN_WIDTH_IN,
@@ -37,6 +36,7 @@ from gankit.plots import (
     _styled,
     plot_image_grid,
 )
+from gankit.plots.grids import image_grid, images_to_uint8
 
 __all__ = [
     "DIGIT_COLORS",
@@ -91,7 +91,7 @@ def _confidences(values: ArrayLike, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
         raise ValueError(
-            f"{name} must be confidences in [0, 1] (gankit.embedding_analysis.confidence)"
+            f"{name} must be confidences in [0, 1] (gankit.studies.embeddings.confidence)"
         )
     return arr
 
@@ -117,7 +117,7 @@ def plot_embedding_2d(
     """Scatter of 2-D embeddings: colour = digit, o = real, x = synthetic.
 
     Args:
-        points: (N, 2), e.g. ``gankit.embedding_analysis.project_2d`` output.
+        points: (N, 2), e.g. ``gankit.studies.embeddings.project_2d`` output.
         digits: int (N,) digit 0-9 of each point.
         is_synthetic: bool (N,), True for generated images.
         title: axes title.
@@ -190,7 +190,7 @@ def plot_confidence_histograms(
 
     Args:
         conf_real, conf_synthetic: (N,) and (M,) confidences in [0, 1]
-            (``gankit.embedding_analysis.confidence``).
+            (``gankit.studies.embeddings.confidence``).
         title: figure title (e.g. which classifier).
         bins: number of bins.
         log_y: logarithmic counts, to see the few low-confidence images next to the

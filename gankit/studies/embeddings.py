@@ -1,10 +1,10 @@
 """Where do synthetic digits sit among real ones? 2-D maps of classifier embeddings and
 the classifier's confidence, for the coursework's "further thoughts".
 
-The recipe (plots in ``gankit.analysis_plots``)::
+The recipe (plots in ``gankit.plots.analysis``)::
 
     subset = sample_real_and_synthetic(x_test, y_test, fake, fake_labels, n=100, seed=0)
-    emb = gankit.classifier.embed(clf, subset.images)       # penultimate layer, (200, 128)
+    emb = gankit.evaluate.classifier.embed(clf, subset.images)       # penultimate layer, (200, 128)
     points = project_2d(emb, "tsne", seed=0)                # (200, 2)
     conf_real, conf_fake = subset.split(confidence(predict_proba(clf, subset.images)))
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gankit.diversity import validate_images
-from gankit.metrics import validate_embeddings, validate_labels, validate_probs
+from gankit.evaluate.diversity import validate_images
+from gankit.evaluate.metrics import validate_embeddings, validate_labels, validate_probs
 
 METHODS = ("tsne", "pca")
 TSNE_INITS = ("pca", "random")
@@ -58,7 +58,7 @@ def project_2d(
     """Project embeddings (N, D) to 2-D points (N, 2), float64.
 
     Args:
-        embeddings: (N, D) floats, e.g. ``gankit.classifier.embed`` output; D >= 2.
+        embeddings: (N, D) floats, e.g. ``gankit.evaluate.classifier.embed`` output; D >= 2.
         method: "tsne" (scikit-learn's Barnes-Hut t-SNE, automatic learning rate, 1000
             iterations) keeps neighbourhoods, not distances: cluster sizes and gaps
             between clusters mean little. "pca" (the two axes of largest variance, each
@@ -140,7 +140,7 @@ def confidence(probs) -> np.ndarray:
 
     Raises:
         ValueError: not a valid (N, C) probability matrix (see
-            ``gankit.metrics.validate_probs``), or empty.
+            ``gankit.evaluate.metrics.validate_probs``), or empty.
     """
     return validate_probs(probs, "probs", min_samples=1).max(axis=1)
 

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from gankit.nets.conditioning import ConditionalBatchNormalization
 from gankit.nets.layers import PrependReference
-from gankit.sampling import N_CLASSES, is_conditional, latent_dim_of
+from gankit.nets.sampling import N_CLASSES, is_conditional, latent_dim_of
 
 LATENT_METHODS = ("lerp", "slerp")
 CLASS_METHODS = ("code", "pixel")

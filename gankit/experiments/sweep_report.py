@@ -1,6 +1,6 @@
 """From the results registry to the report: tables over seeds and metric-vs-parameter plots.
 
-The registry (`gankit.registry.load_registry`) has one row per run; a sweep varies some
+The registry (`gankit.experiments.registry.load_registry`) has one row per run; a sweep varies some
 config fields and repeats each config over seeds. This module groups runs by the fields
 that vary, reports each metric as mean ± standard deviation over the seeds (sample std,
 ddof = 1; one seed shows the mean alone) and draws the metric against a parameter with
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from gankit.plots import COLUMN_WIDTH_IN, house_style
+from gankit.plots.curves import COLUMN_WIDTH_IN, house_style
 from gankit.report import atomic_write, format_mean_std, write_table
 
 DEFAULT_METRICS = ("tarr", "inception_score", "fid", "kid", "classes_covered")
@@ -40,7 +40,7 @@ def _check_frame(df: pd.DataFrame) -> pd.DataFrame:
         if column not in df.columns:
             raise ValueError(
                 f"the registry table has no {column!r} column; load it with "
-                "gankit.registry.load_registry"
+                "gankit.experiments.registry.load_registry"
             )
     return df
 
@@ -314,7 +314,7 @@ def write_sweep_report(
     Raises:
       ValueError: an unknown column, or no runs.
     """
-    from gankit.plots import save_figure
+    from gankit.plots.curves import save_figure
 
     out_dir = Path(out_dir)
     by = _group_keys(_check_frame(df), by)

@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 
-from gankit.metrics import _nearest_neighbours, _row_sq_norms, validate_embeddings
+from gankit.evaluate.metrics import _nearest_neighbours, _row_sq_norms, validate_embeddings
 
 # Float images may overshoot [-1, 1] by rounding only; beyond 1.5 they are surely [0, 255].
 _RANGE_ATOL = 1e-3
-_SCALE_HINT = "scale with gankit.data.scale_images (x/127.5-1)"
+_SCALE_HINT = "scale with gankit.data.mnist.scale_images (x/127.5-1)"
 
 
 def validate_images(images, name: str = "images", min_samples: int = 1) -> np.ndarray:

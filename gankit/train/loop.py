@@ -16,7 +16,7 @@ and leaves a run directory::
     run_dir/progress.gif       those grids as an animation
     run_dir/generator.keras    the final generator (its EMA with ``ema_decay`` > 0)
 
-The losses are those of `gankit.losses` ('nonsaturating', 'minimax', 'hinge', and the
+The losses are those of `gankit.train.losses` ('nonsaturating', 'minimax', 'hinge', and the
 Wasserstein GANs 'wgan' with weight clipping and 'wgan-gp' with the gradient penalty). A
 round does ``d_steps`` D and ``g_steps`` G updates, or with ``balance='dynamic'`` as many
 as the loss thresholds ask for (see `GANSteps`).
@@ -47,14 +47,14 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit import losses
 from gankit.config import GANConfig, TrainConfig, from_dict, to_dict
-from gankit.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
 from gankit.nets.conditioning import CLASS_HEAD_CONDITIONING
+from gankit.nets.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
+from gankit.plots.grids import make_gif, save_image_grid
 from gankit.report import atomic_write
 from gankit.runtime import first_call_silenced
-from gankit.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
+from gankit.train import losses
 
 STEP_COLUMNS = (
     "d_loss_real",
@@ -244,14 +244,14 @@ def check_images(images: np.ndarray) -> np.ndarray:
     """Returns ``images`` as float32 (N, 28, 28, 1) after checking shape and range [-1, 1].
 
     Raises:
-      TypeError: for integer images (scale them with gankit.data.scale_images first).
+      TypeError: for integer images (scale them with gankit.data.mnist.scale_images first).
       ValueError: for another shape, values outside [-1, 1], or NaNs.
     """
     images = np.asarray(images)
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(
             f"images must be float in [-1, 1], got {images.dtype}: "
-            "scale uint8 MNIST with gankit.data.scale_images"
+            "scale uint8 MNIST with gankit.data.mnist.scale_images"
         )
     if images.ndim == 3:
         images = images[..., None]
@@ -259,7 +259,7 @@ def check_images(images: np.ndarray) -> np.ndarray:
         raise ValueError(f"images must have shape (N, 28, 28[, 1]), got {images.shape}")
     if not np.all(np.isfinite(images)) or images.min() < -1.0 or images.max() > 1.0:
         raise ValueError(
-            "images must be finite and in [-1, 1]: scale uint8 MNIST with gankit.data.scale_images"
+            "images must be finite and in [-1, 1]: scale uint8 MNIST with gankit.data.mnist.scale_images"
         )
     return images.astype(np.float32, copy=False)
 
@@ -608,7 +608,7 @@ class GANSteps:
 
 
 def frozen_logits(classifier: keras.Model) -> Callable:
-    """``images -> logits`` (batch, 10) of a `gankit.classifier` model in inference mode:
+    """``images -> logits`` (batch, 10) of a `gankit.evaluate.classifier` model in inference mode:
     its "embedding" features times the "probs" layer's weights, before the softmax. (The
     log of the softmax output would have no gradient where a probability underflows or is
     clipped: exactly the fakes of the wrong class that need it most.)
@@ -616,7 +616,7 @@ def frozen_logits(classifier: keras.Model) -> Callable:
     Raises:
       ValueError: if ``classifier`` has no "embedding" and "probs" layers.
     """
-    from gankit.classifier import EMBEDDING_LAYER, PROBS_LAYER
+    from gankit.evaluate.classifier import EMBEDDING_LAYER, PROBS_LAYER
 
     features = keras.Model(classifier.inputs, classifier.get_layer(EMBEDDING_LAYER).output)
     head = classifier.get_layer(PROBS_LAYER)
@@ -651,7 +651,7 @@ def train_gan(
     """Trains the GAN of ``config`` on ``images`` and returns models, history and run dir.
 
     Args:
-      images: float32 (N, 28, 28[, 1]) in [-1, 1] (see gankit.data.scale_images); the first
+      images: float32 (N, 28, 28[, 1]) in [-1, 1] (see gankit.data.mnist.scale_images); the first
         ``config.train.n_train`` are used if that is set.
       labels: int (N,) classes 0-9 of ``images``; required for a conditional GAN
         (``config.conditional``), not allowed otherwise.
@@ -663,7 +663,7 @@ def train_gan(
         epoch's history row (and can be monitored for early stopping).
       callbacks: called as ``callback(epoch, row)`` after each epoch's checkpoint is written.
       classifier: the frozen classifier of ``train.classifier_loss_weight`` > 0 (a
-        `gankit.classifier` model); default `gankit.classifier.load_or_train_classifier()`
+        `gankit.evaluate.classifier` model); default `gankit.evaluate.classifier.load_or_train_classifier()`
         (the cached reference classifier). Unused when the weight is 0. It is not part of
         the config or its hash: resume a run with the same classifier.
 
@@ -705,7 +705,7 @@ def train_gan(
     # Round indices (which key the noise) of epoch e start at (e - 1) * this bound.
     max_rounds = n_batches if dynamic else rounds
     if cfg.classifier_loss_weight > 0 and classifier is None:
-        from gankit.classifier import load_or_train_classifier
+        from gankit.evaluate.classifier import load_or_train_classifier
 
         classifier = load_or_train_classifier(verbose=False)
     steps = GANSteps(
