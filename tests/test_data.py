@@ -520,7 +520,7 @@ def test_main_without_argv_ignores_sys_argv(real_mnist_dir, monkeypatch, capsys)
 def test_module_runs_as_script(real_mnist_dir):
     env = {**os.environ, data.DATA_DIR_ENV: str(real_mnist_dir)}
     result = subprocess.run(
-        [sys.executable, "-m", "gankit.data.mnist"],
+        [sys.executable, "-m", "gankit.data"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -105,3 +105,17 @@ def generate(
             inputs = [inputs, labels[i : i + batch_size]]
         out.append(np.asarray(generator(inputs, training=False)))
     return np.concatenate(out).astype(np.float32)
+
+
+def digit_rows(generator: keras.Model, per_class: int = 10, *, seed: int = 0) -> np.ndarray:
+    """``per_class`` samples of each digit from a conditional ``generator``, in rows of one
+    digit (0 first): float32 (10 * per_class, 28, 28, 1), for a grid with ``ncol=per_class``.
+
+    Raises:
+      ValueError: if per_class < 1 or the generator is unconditional.
+    """
+    if per_class < 1:
+        raise ValueError(f"per_class must be >= 1, got {per_class}")
+    if not is_conditional(generator):
+        raise ValueError("digit_rows needs a conditional generator (inputs: noise, label)")
+    return generate(generator, labels=np.repeat(np.arange(N_CLASSES), per_class), seed=seed)

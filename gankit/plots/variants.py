@@ -1,4 +1,4 @@
-"""Figures for the GAN variants (issue 6), in the house style of ``gankit.plots.curves``.
+"""Figures for the GAN variants, in the house style of ``gankit.plots``.
 
 - `plot_power_spectra`: mean log power spectra side by side (real vs each upsampling
   scheme), with a second row of differences from the reference set: checkerboard

@@ -70,10 +70,9 @@ def project_2d(
             (N - 1) / 3 for small N (see `effective_perplexity`).
         init: t-SNE's starting layout, "pca" (stabler global layout, Kobak & Berens 2019)
             or "random" (use several seeds to see how much the map varies).
-        threads: CPU threads (OpenMP and BLAS; None: all). 1 by default: on the shared
-            2-core machine, with the cores busy (load average 5-8), threads that spin
-            while waiting made t-SNE far slower than one thread: 2000 points 38-45 s
-            vs 5-8 s; 200 points 0.3-35 s vs 0.5-0.7 s.
+        threads: CPU threads (OpenMP and BLAS; None: all). 1 by default: on a small
+            machine whose cores are busy, threads that spin while waiting make t-SNE
+            several times slower than one thread.
 
     Raises:
         ValueError: bad embeddings (not 2-D, NaN, D < 2), too few points (2 for "pca", 4

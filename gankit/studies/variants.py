@@ -1,4 +1,4 @@
-"""Running the variant studies of issue 6: train each config once, measure it, tabulate.
+"""Running the variant studies: train each config once, measure it, tabulate.
 
 - `QualityMeter`: the reference classifier and a real reference set. ``per_epoch(G)`` is
   FID and IS (and TARR for a conditional G) on a few samples, for
