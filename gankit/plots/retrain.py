@@ -156,7 +156,7 @@ def plot_gain_vs_synthetic(
 
     Args:
         gains: one row per run with its ``gain`` (a fraction), as from
-            `gankit.studies.retrain_study.paired_gain` of one strategy.
+            `gankit.studies.retrain_tables.paired_gain` of one strategy.
 
     Raises:
         ValueError: empty gains or a missing column.
