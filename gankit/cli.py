@@ -15,122 +15,28 @@ Commands:
 
 CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
 file such as the config.json of a run directory. Run "python -m gankit COMMAND --help" for
-the options and an example of each. The logic lives in gankit.experiments.run, gankit.experiments.sweep,
-gankit.experiments.registry and gankit.experiments.sweep_report; this module only reads arguments.
+the options and an example of each. The logic lives in gankit.experiments (run, sweep,
+sweep_grid, registry, sweep_report, notebooks); this module only reads arguments.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from gankit.paths import project_root
 
-_INJECTED_TAG = "injected-parameters"
-
 
 # --------------------------------------------------------------------------------------
-# Notebooks
+# Notebooks and data
 # --------------------------------------------------------------------------------------
-def inject_parameters(nb, parameters: dict[str, Any] | None):
-    """Papermill-style: removes cells injected by an earlier run and, if ``parameters``
-    is given, adds a cell tagged 'injected-parameters' that assigns them, right after the
-    cell tagged 'parameters' (else after the first code cell that assigns one of them).
-
-    Raises:
-      ValueError: no cell to inject after.
-    """
-    import nbformat
-
-    nb.cells = [c for c in nb.cells if _INJECTED_TAG not in c.metadata.get("tags", [])]
-    if not parameters:
-        return nb
-    index = next(
-        (i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), None
-    )
-    if index is None:
-        pattern = re.compile(rf"^({'|'.join(map(re.escape, parameters))})\s*=", flags=re.MULTILINE)
-        index = next(
-            (
-                i
-                for i, c in enumerate(nb.cells)
-                if c.cell_type == "code" and pattern.search(c.source)
-            ),
-            None,
-        )
-    if index is None:
-        raise ValueError(
-            f"no cell assigns {sorted(parameters)}: tag the notebook's parameters cell "
-            "'parameters' so the values can be injected after it"
-        )
-    source = "# Parameters injected by `gankit figures -p`\n" + "".join(
-        f"{name} = {value!r}\n" for name, value in parameters.items()
-    )
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [_INJECTED_TAG]})
-    nb.cells.insert(index + 1, cell)
-    return nb
-
-
-def run_notebook(
-    path: Path,
-    *,
-    quick: bool,
-    timeout: int | None = None,
-    parameters: dict[str, Any] | None = None,
-) -> float:
-    """Executes the notebook at ``path`` in place (outputs kept, volatile metadata stripped).
-
-    ``parameters`` (e.g. ``{"SEED": 1}``) are injected as by papermill (`inject_parameters`).
-    Returns the wall-clock seconds it took. Raises nbclient's CellExecutionError if a cell
-    fails; the partially executed notebook is then not written.
-    """
-    import nbclient
-    import nbformat
-
-    nb = inject_parameters(nbformat.read(path, as_version=4), parameters)
-    saved = {k: os.environ.get(k) for k in ("GANKIT_QUICK", "GANKIT_PROGRESS")}
-    os.environ["GANKIT_QUICK"] = "1" if quick else "0"
-    # Nobody watches a headless run: progress bars would only leave "0%" widgets behind.
-    os.environ["GANKIT_PROGRESS"] = "0"
-    try:
-        t0 = time.perf_counter()
-        client = nbclient.NotebookClient(
-            nb,
-            timeout=timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute()
-        seconds = time.perf_counter() - t0
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    nbformat.write(strip_volatile_metadata(nb), path)
-    return seconds
-
-
-def strip_volatile_metadata(nb):
-    """Drops what changes on every run but the outputs: execution timestamps in cell
-    metadata and the kernel's version details, so re-running only changes real results."""
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec",)}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
-
 def _figures(args: argparse.Namespace) -> int:
     from gankit.config_files import parse_value
+    from gankit.experiments.notebooks import run_notebook
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(
         (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")
@@ -168,26 +74,6 @@ def _default_root(quick: bool) -> Path:
     return base / "quick" if quick else base
 
 
-def _base_config(args: argparse.Namespace):
-    """The config named by ``args.config`` (preset or JSON file) with the overrides."""
-    from gankit import presets
-    from gankit.config_files import apply_overrides, load_config, parse_overrides
-
-    source = args.config
-    if source.endswith(".json") or Path(source).is_file():
-        config = load_config(source)
-    elif source in presets.preset_names():
-        config = presets.get_preset(source, quick=args.quick)
-    else:
-        close = difflib.get_close_matches(source, presets.preset_names(), n=1)
-        hint = f" Did you mean {close[0]}?" if close else ""
-        raise ValueError(
-            f"{source!r} is neither a preset nor a config file.{hint} Presets: "
-            f"{', '.join(presets.preset_names())}"
-        )
-    return apply_overrides(config, parse_overrides(args.overrides))
-
-
 def _run_function(args: argparse.Namespace, *, parallel: bool):
     from gankit.experiments.run import TrainAndEvaluate
 
@@ -199,22 +85,6 @@ def _run_function(args: argparse.Namespace, *, parallel: bool):
         progress=not parallel and sys.stderr.isatty(),
         threads=threads,
     )
-
-
-def _print_outcome(outcome, done: int, total: int) -> None:
-    metrics = (outcome.row or {}).get("metrics", {}).get("generated", {})
-    shown = "  ".join(
-        f"{short} {metrics[key]:.3g}"
-        for key, short in (
-            ("inception_score", "IS"),
-            ("fid", "FID"),
-            ("classes_covered", "classes"),
-        )
-        if metrics.get(key) is not None
-    )
-    detail = outcome.error if outcome.status in ("failed", "busy") else shown
-    head = f"[{done}/{total}] {outcome.status:<7} {outcome.run_id}"
-    print(f"{head}  {outcome.seconds:6.0f} s  {detail}", flush=True)
 
 
 def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | None) -> int:
@@ -241,7 +111,9 @@ def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | N
             backend=None if cluster else backend,
             retry_failed=not getattr(args, "skip_failed", False),
             tag=args.tag,
-            on_outcome=_print_outcome,
+            on_outcome=lambda outcome, done, total: print(
+                outcome.progress_line(done, total), flush=True
+            ),
         )
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed", "busy")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
@@ -252,9 +124,10 @@ def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | N
 
 def _train(args: argparse.Namespace) -> int:
     from gankit.config import to_dict
-    from gankit.experiments.sweep import RunSpec
+    from gankit.experiments.run import config_from_source
+    from gankit.experiments.sweep_grid import RunSpec
 
-    config = _base_config(args)
+    config = config_from_source(args.config, args.overrides, quick=args.quick)
     if args.print_config:
         print(json.dumps(to_dict(config), indent=2, sort_keys=True))
         return 0
@@ -262,29 +135,24 @@ def _train(args: argparse.Namespace) -> int:
     return _run_specs(args, [spec], n_jobs=1, backend=None)
 
 
-def _load_runs(text: str) -> Any:
-    """A list of override dicts or {label: overrides}, from a JSON file or inline JSON."""
-    path = Path(text)
-    try:
-        return json.loads(path.read_text() if path.is_file() else text)
-    except ValueError as err:
-        raise ValueError(
-            f"--runs {text!r} is neither a JSON file nor inline JSON ({err}); e.g. "
-            '--runs \'{"lr 1e-3": {"train.g_lr": 0.001}}\''
-        ) from err
-
-
 def _sweep(args: argparse.Namespace) -> int:
-    from gankit.experiments.sweep import expand_grid, expand_list, parse_grid_item, run_id
+    from gankit.experiments.run import config_from_source
+    from gankit.experiments.sweep_grid import (
+        expand_grid,
+        expand_list,
+        load_runs,
+        parse_grid_item,
+        run_id,
+    )
 
     if bool(args.grid) == bool(args.runs):
         raise ValueError("give either --grid KEY=V1,V2 (repeatable) or --runs FILE")
-    base = _base_config(args)
+    base = config_from_source(args.config, args.overrides, quick=args.quick)
     if args.grid:
         grid = dict(parse_grid_item(item) for item in args.grid)
         specs = expand_grid(base, grid, args.seeds)
     else:
-        specs = expand_list(base, _load_runs(args.runs), args.seeds)
+        specs = expand_list(base, load_runs(args.runs), args.seeds)
     if args.dry_run:
         root = Path(args.root) if args.root else _default_root(args.quick)
         for spec in specs:
@@ -384,10 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gankit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_train_and_sweep(sub)
+    _add_evaluate_and_report(sub)
+    _add_figures_and_data(sub)
+    return parser
+
+
+def _add_train_and_sweep(sub) -> None:
     from gankit.presets import preset_names  # light: config dataclasses only
 
     presets_note = "\nPresets: " + ", ".join(preset_names())
-
     train = _add_command(
         sub,
         "train",
@@ -444,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--skip-failed", action="store_true", help="do not retry failed runs")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs, run nothing")
 
+
+def _add_evaluate_and_report(sub) -> None:
     evaluate = _add_command(
         sub,
         "evaluate",
@@ -479,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--stem", default="sweep", help="file name stem (default: sweep)")
     _add_mode(report)
 
+
+def _add_figures_and_data(sub) -> None:
     fig = _add_command(
         sub,
         "figures",
@@ -510,7 +388,6 @@ def build_parser() -> argparse.ArgumentParser:
         "python -m gankit data",
         _data,
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

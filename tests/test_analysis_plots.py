@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from gankit.plots import analysis as ap
-from gankit.plots.curves import save_figure
+from gankit.plots.style import save_figure
 
 
 def _images(n: int, seed: int = 0) -> np.ndarray:

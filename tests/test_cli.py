@@ -8,8 +8,9 @@ import nbformat
 import pytest
 
 import gankit.experiments.run
-from gankit.cli import inject_parameters, main
+from gankit.cli import main
 from gankit.config_files import load_config, parse_overrides, save_config
+from gankit.experiments.notebooks import inject_parameters
 from gankit.experiments.registry import load_registry
 from gankit.presets import get_preset
 

@@ -7,7 +7,8 @@ import pytest
 
 from gankit.config import with_overrides
 from gankit.experiments.run import TrainAndEvaluate, evaluate_run_dir
-from gankit.experiments.sweep import RunSpec, run_status, run_sweep
+from gankit.experiments.sweep import run_status, run_sweep
+from gankit.experiments.sweep_grid import RunSpec
 from gankit.presets import get_preset
 
 

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from gankit.config import GANConfig, with_overrides
 from gankit.experiments.registry import append_row, load_registry, make_row
-from gankit.experiments.sweep import run_id
+from gankit.experiments.sweep_grid import run_id
 from gankit.experiments.sweep_report import (
     decimals_for,
     format_summary,

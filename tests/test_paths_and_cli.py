@@ -5,8 +5,8 @@ import sys
 
 import nbformat
 
-from gankit.cli import run_notebook
 from gankit.config import GANConfig, with_overrides
+from gankit.experiments.notebooks import run_notebook
 from gankit.paths import display_path, figures_dir, project_root, run_dir_for, runs_dir
 
 

@@ -1,4 +1,5 @@
-"""Tests for gankit.studies.pca: sampling shapes, reconstructions, the choice of k, validation."""
+"""Tests for gankit.studies.pca and pca_basis: the fitted axes, sampling shapes,
+reconstructions, the choice of k, validation."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from gankit.data.mnist import load_mnist, scale_images
-from gankit.studies import pca
+from gankit.studies import pca, pca_basis
 
 N_TRAIN = 3000
 
@@ -101,10 +102,10 @@ def test_coefficient_gaussian_recovers_a_known_covariance():
     cov = np.array([[2.0, 0.8, 0.0], [0.8, 1.0, -0.3], [0.0, -0.3, 0.5]])
     rng = np.random.default_rng(0)
     coefficients = rng.multivariate_normal([1.0, -2.0, 0.5], cov, size=20_000)
-    full = pca.fit_coefficient_gaussian(coefficients, "full")
+    full = pca_basis.fit_coefficient_gaussian(coefficients, "full")
     np.testing.assert_allclose(full.covariance, cov, atol=0.05)
     np.testing.assert_allclose(full.mean, [1.0, -2.0, 0.5], atol=0.05)
-    diagonal = pca.fit_coefficient_gaussian(coefficients, "diagonal")
+    diagonal = pca_basis.fit_coefficient_gaussian(coefficients, "diagonal")
     np.testing.assert_allclose(diagonal.covariance, np.diag(np.diag(cov)), atol=0.05)
     drawn = full.draw(rng.standard_normal((20_000, 3)))
     np.testing.assert_allclose(np.cov(drawn, rowvar=False), cov, atol=0.06)
@@ -139,6 +140,37 @@ def test_reconstruct_shapes(mnist, models):
     assert models["unconditional"].reconstruct(x).dtype == np.float32
     # the shared basis needs no labels
     assert models["shared-full"].reconstruct(x, 5).shape == (4, 28, 28, 1)
+
+
+def test_basis_matches_numpy_eigh_of_the_covariance():
+    """scikit-learn's axes and variances are numpy's eigh of the covariance, with each
+    axis' largest-magnitude pixel positive (the sign rule samples depend on)."""
+    rng = np.random.default_rng(3)
+    # 20 directions with well separated variances, plus a little noise in every pixel
+    scales = np.geomspace(0.3, 0.02, 20)
+    directions = np.linalg.qr(rng.standard_normal((784, 20)))[0].T
+    flat = rng.standard_normal((1500, 20)) * scales @ directions
+    flat = np.clip(flat + 0.002 * rng.standard_normal((1500, 784)) - 0.2, -1, 1)
+    images = flat.reshape(-1, 28, 28).astype(np.float32)
+    basis = pca.fit_pca_basis(images)
+
+    x = images.reshape(len(images), -1).astype(np.float64)
+    eigenvalues, vectors = np.linalg.eigh(np.cov(x, rowvar=False, ddof=1))
+    variances, axes = eigenvalues[::-1], vectors[:, ::-1].T
+    signs = np.sign(axes[np.arange(784), np.abs(axes).argmax(axis=1)])
+    axes = axes * signs[:, None]
+    np.testing.assert_allclose(basis.mean, x.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(basis.variances, np.clip(variances, 0, None), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(basis.axes[:20], axes[:20], atol=1e-7)
+
+
+def test_basis_of_few_images_has_one_axis_per_image():
+    rng = np.random.default_rng(4)
+    images = rng.uniform(-1, 1, (5, 28, 28)).astype(np.float32)
+    basis = pca.fit_pca_basis(images)
+    assert basis.axes.shape == (5, 784) and basis.variances.shape == (784,)
+    assert basis.max_components == 5
+    assert np.all(basis.variances[4:] < 1e-12)  # rank 4: five images about their mean
 
 
 def test_basis_is_orthonormal_sorted_and_sign_fixed(models):

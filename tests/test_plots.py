@@ -1,4 +1,4 @@
-"""Tests for gankit.plots.curves: report figures and saving them. Headless (Agg)."""
+"""Tests for the report figures of gankit.plots (style, samples, curves, bars). Headless (Agg)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from PIL import Image
 
-from gankit.plots import curves as plots
-from gankit.plots import grids
+from gankit.plots import bars, curves, grids, samples, style
 
 
 def _float_digits(n: int, size: int = 28, seed: int = 0) -> np.ndarray:
@@ -44,7 +43,7 @@ def _per_step_history(steps: int = 200, steps_per_epoch: int = 40) -> pd.DataFra
 
 
 def _assert_saves(fig: Figure, stem) -> None:
-    paths = plots.save_figure(fig, stem)
+    paths = style.save_figure(fig, stem)
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     for p in paths:
         assert p.exists() and p.stat().st_size > 0
@@ -54,35 +53,35 @@ def _assert_saves(fig: Figure, stem) -> None:
 # Figures
 # --------------------------------------------------------------------------------------
 def test_plot_image_grid_with_row_labels(tmp_path):
-    fig = plots.plot_image_grid(_float_digits(30), row_labels=range(10), title="per class")
+    fig = samples.plot_image_grid(_float_digits(30), row_labels=range(10), title="per class")
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 1
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [str(d) for d in range(10)]
     assert ax.get_title() == "per class"
-    assert fig.get_figwidth() == pytest.approx(plots.COLUMN_WIDTH_IN)
+    assert fig.get_figwidth() == pytest.approx(style.COLUMN_WIDTH_IN)
     _assert_saves(fig, tmp_path / "grid")
 
 
 def test_plot_image_grid_draws_into_a_given_axes():
     fig = Figure()
     ax1, ax2 = fig.subplots(1, 2)
-    assert plots.plot_image_grid(_float_digits(4), ax=ax2) is fig
+    assert samples.plot_image_grid(_float_digits(4), ax=ax2) is fig
     assert len(ax2.images) == 1 and len(ax1.images) == 0
 
 
 def test_plot_image_grid_row_labels_must_match_rows():
     with pytest.raises(ValueError, match="split evenly"):
-        plots.plot_image_grid(_float_digits(7), row_labels=range(2))
+        samples.plot_image_grid(_float_digits(7), row_labels=range(2))
     with pytest.raises(ValueError, match="row_labels is empty"):
-        plots.plot_image_grid(_float_digits(6), row_labels=[])
+        samples.plot_image_grid(_float_digits(6), row_labels=[])
     with pytest.raises(ValueError, match="3 rows"):
-        plots.plot_image_grid(_float_digits(6), ncol=2, row_labels=range(2))
+        samples.plot_image_grid(_float_digits(6), ncol=2, row_labels=range(2))
 
 
 def test_plot_history_per_step_fractional_epochs(tmp_path):
     history = _per_step_history()
-    fig = plots.plot_history(history, title="DCGAN", smooth=10)
+    fig = curves.plot_history(history, title="DCGAN", smooth=10)
     assert isinstance(fig, Figure)
     loss_ax, acc_ax = fig.axes
     assert acc_ax.get_xlabel() == "epoch"
@@ -106,7 +105,7 @@ def test_plot_history_per_step_fractional_epochs(tmp_path):
 
 def test_plot_history_with_missing_columns_skips_them():
     per_epoch = {"epoch": [1, 2, 3], "g_loss": [1.0, 0.9, 0.8], "d_loss": [1.3, 1.2, 1.1]}
-    fig = plots.plot_history(per_epoch)
+    fig = curves.plot_history(per_epoch)
     assert len(fig.axes) == 1  # no accuracy columns: no accuracy panel
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["D (total)", "G"]
@@ -116,7 +115,7 @@ def test_plot_history_with_missing_columns_skips_them():
 def test_plot_history_accepts_a_keras_history_object():
     # Like what keras.Model.fit returns: per-epoch lists in .history, no epoch column.
     history = SimpleNamespace(history={"d_loss": [1.3, 1.2, 1.1], "g_loss": [0.7, 0.8, 0.9]})
-    (ax,) = plots.plot_history(history).axes
+    (ax,) = curves.plot_history(history).axes
     assert ax.get_xlabel() == "epoch"
     assert ax.lines[0].get_xdata().tolist() == [1, 2, 3]
     assert all(float(t).is_integer() for t in ax.get_xticks())
@@ -124,7 +123,7 @@ def test_plot_history_accepts_a_keras_history_object():
 
 def test_plot_history_uses_step_when_epoch_repeats():
     history = {"epoch": [0, 0, 1, 1], "step": [10, 20, 30, 40], "d_acc_fake": [0.1, 0.2, 0.3, 0.4]}
-    fig = plots.plot_history(history)
+    fig = curves.plot_history(history)
     (ax,) = fig.axes
     assert ax.get_xlabel() == "step"
     assert ax.lines[0].get_xdata().tolist() == [10, 20, 30, 40]
@@ -132,24 +131,24 @@ def test_plot_history_uses_step_when_epoch_repeats():
 
 def test_plot_history_skips_gaps_in_sparse_columns():
     history = {"step": [1, 2, 3, 4], "g_loss": [1.0, np.nan, 0.8, np.nan]}
-    (ax,) = plots.plot_history(history).axes
+    (ax,) = curves.plot_history(history).axes
     assert ax.lines[0].get_xdata().tolist() == [1, 3]
 
 
 def test_plot_history_rejects_unknown_columns_and_bad_input():
     with pytest.raises(ValueError, match="none of the columns"):
-        plots.plot_history({"epoch": [1], "loss": [0.1]})
+        curves.plot_history({"epoch": [1], "loss": [0.1]})
     with pytest.raises(ValueError, match="same length"):
-        plots.plot_history({"epoch": [1, 2], "g_loss": [0.1]})
+        curves.plot_history({"epoch": [1, 2], "g_loss": [0.1]})
     with pytest.raises(TypeError, match="DataFrame"):
-        plots.plot_history(42)
+        curves.plot_history(42)
     with pytest.raises(ValueError, match="smooth"):
-        plots.plot_history({"g_loss": [1.0]}, smooth=0)
+        curves.plot_history({"g_loss": [1.0]}, smooth=0)
 
 
 def test_plot_histories_one_line_per_run(tmp_path):
     runs = {"lr=1e-4": _per_step_history(), "lr=2e-4": _per_step_history(100)}
-    fig = plots.plot_histories(runs, "d_acc_fake", title="D accuracy on fake")
+    fig = curves.plot_histories(runs, "d_acc_fake", title="D accuracy on fake")
     (ax,) = fig.axes
     assert [t.get_text() for t in fig.legends[0].get_texts()] == list(runs)
     assert ax.get_ylabel() == "D accuracy (fake)"
@@ -159,18 +158,18 @@ def test_plot_histories_one_line_per_run(tmp_path):
 def test_plot_histories_warns_about_and_skips_runs_without_the_column():
     runs = {"a": {"epoch": [1, 2], "g_loss": [1.0, 0.5]}, "b": {"epoch": [1, 2], "d_loss": [1, 1]}}
     with pytest.warns(UserWarning, match="'b' has no column 'g_loss'"):
-        fig = plots.plot_histories(runs, "g_loss")
+        fig = curves.plot_histories(runs, "g_loss")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a"]
     with pytest.raises(ValueError, match="no run has"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plots.plot_histories(runs, "d_acc_real")
+        curves.plot_histories(runs, "d_acc_real")
 
 
 def test_plot_epoch_grids_from_arrays(tmp_path):
     grids = {10: _float_digits(16, seed=2), 1: _float_digits(16, seed=1), 5: _float_digits(16)}
-    fig = plots.plot_epoch_grids(grids, title="samples")
+    fig = samples.plot_epoch_grids(grids, title="samples")
     assert [ax.get_title() for ax in fig.axes] == ["epoch 1", "epoch 5", "epoch 10"]
-    assert fig.get_figwidth() == pytest.approx(plots.FULL_WIDTH_IN)
+    assert fig.get_figwidth() == pytest.approx(style.FULL_WIDTH_IN)
     _assert_saves(fig, tmp_path / "epochs")
 
 
@@ -179,16 +178,16 @@ def test_plot_epoch_grids_from_pngs_sorts_by_epoch_number(tmp_path):
         grids.save_image_grid(_float_digits(4, seed=e), tmp_path / f"epoch_{e}.png")
         for e in (10, 2)
     ]
-    fig = plots.plot_epoch_grids(pngs, panels_per_row=1)
+    fig = samples.plot_epoch_grids(pngs, panels_per_row=1)
     assert [ax.get_title() for ax in fig.axes] == ["epoch 2", "epoch 10"]
-    assert fig.get_figwidth() == pytest.approx(plots.COLUMN_WIDTH_IN)
+    assert fig.get_figwidth() == pytest.approx(style.COLUMN_WIDTH_IN)
 
 
 def test_plot_metric_bars_with_error_bars(tmp_path):
     table = pd.DataFrame(
         {"run": ["dcgan", "cgan", "cgan+ls"], "fid": [30.0, 25.0, np.nan], "std": [1, 2, np.nan]}
     )
-    fig = plots.plot_metric_bars(table, "fid", err_col="std", title="FID")
+    fig = bars.plot_metric_bars(table, "fid", err_col="std", title="FID")
     (ax,) = fig.axes
     assert len(ax.patches) == 3
     assert [t.get_text() for t in ax.get_yticklabels()] == ["dcgan", "cgan", "cgan+ls"]
@@ -201,7 +200,7 @@ def test_plot_metric_bars_with_error_bars(tmp_path):
 
 def test_plot_metric_bars_labels_negative_and_large_values():
     table = {"run": ["a", "b"], "delta": [-0.25, 1234.5]}
-    (ax,) = plots.plot_metric_bars(table, "delta").axes
+    (ax,) = bars.plot_metric_bars(table, "delta").axes
     assert [t.get_text() for t in ax.texts] == ["-0.25", "1234"]
     low, high = ax.get_xlim()
     assert low < -0.25 and high > 1234.5
@@ -209,10 +208,10 @@ def test_plot_metric_bars_labels_negative_and_large_values():
 
 def test_plot_metric_bars_accepts_records_and_checks_columns():
     records = [{"name": "a", "is": 2.0}, {"name": "b", "is": 3.0}]
-    fig = plots.plot_metric_bars(records, "is", label_col="name")
+    fig = bars.plot_metric_bars(records, "is", label_col="name")
     assert len(fig.axes[0].patches) == 2
     with pytest.raises(ValueError, match="no column 'fid'"):
-        plots.plot_metric_bars(records, "fid", label_col="name")
+        bars.plot_metric_bars(records, "fid", label_col="name")
 
 
 # --------------------------------------------------------------------------------------
@@ -220,12 +219,12 @@ def test_plot_metric_bars_accepts_records_and_checks_columns():
 # --------------------------------------------------------------------------------------
 def test_house_style_does_not_leak_into_global_rcparams():
     before = dict(matplotlib.rcParams)
-    plots.plot_history({"g_loss": [1.0, 0.5]})
+    curves.plot_history({"g_loss": [1.0, 0.5]})
     assert dict(matplotlib.rcParams) == before
 
 
 def test_figures_use_house_style():
-    fig = plots.plot_history({"epoch": [1, 2], "g_loss": [1.0, 0.5]})
+    fig = curves.plot_history({"epoch": [1, 2], "g_loss": [1.0, 0.5]})
     ax = fig.axes[0]
     assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
     assert ax.xaxis.label.get_fontsize() == 8
@@ -234,10 +233,10 @@ def test_figures_use_house_style():
 
 def test_save_figure_pdf_is_truetype_dated_never_and_reproducible(tmp_path):
     def make() -> Figure:
-        return plots.plot_history({"epoch": [1, 2, 3], "g_loss": [1.0, 0.5, 0.7]})
+        return curves.plot_history({"epoch": [1, 2, 3], "g_loss": [1.0, 0.5, 0.7]})
 
-    a = plots.save_figure(make(), tmp_path / "a", formats=("pdf",))[0]
-    b = plots.save_figure(make(), tmp_path / "b", formats=["pdf"])[0]
+    a = style.save_figure(make(), tmp_path / "a", formats=("pdf",))[0]
+    b = style.save_figure(make(), tmp_path / "b", formats=["pdf"])[0]
     data = a.read_bytes()
     assert data.startswith(b"%PDF")
     assert b"/CreationDate" not in data
@@ -246,26 +245,26 @@ def test_save_figure_pdf_is_truetype_dated_never_and_reproducible(tmp_path):
 
 
 def test_save_figure_paths_and_errors(tmp_path):
-    fig = plots.plot_history({"g_loss": [1.0, 0.5]})
-    paths = plots.save_figure(fig, tmp_path / "new" / "run_lr0.5", dpi=50, close=True)
+    fig = curves.plot_history({"g_loss": [1.0, 0.5]})
+    paths = style.save_figure(fig, tmp_path / "new" / "run_lr0.5", dpi=50, close=True)
     assert [p.name for p in paths] == ["run_lr0.5.png", "run_lr0.5.pdf"]
     with Image.open(paths[0]) as im:
         assert im.size == (round(fig.get_figwidth() * 50), round(fig.get_figheight() * 50))
     with pytest.raises(ValueError, match="suffix"):
-        plots.save_figure(fig, tmp_path / "x.png")
+        style.save_figure(fig, tmp_path / "x.png")
     with pytest.raises(ValueError, match="unknown format"):
-        plots.save_figure(fig, tmp_path / "x", formats=("docx",))
+        style.save_figure(fig, tmp_path / "x", formats=("docx",))
 
 
 def test_plot_class_fractions_groups_bars_per_class(tmp_path):
     fractions = {"real": np.full(10, 0.1), "collapsed": np.eye(10)[3]}
-    fig = plots.plot_class_fractions(fractions, title="coverage")
+    fig = bars.plot_class_fractions(fractions, title="coverage")
     ax = fig.axes[0]
     assert len(ax.patches) == 20
     heights = sorted(p.get_height() for p in ax.patches)
     assert heights[-1] == pytest.approx(1.0) and heights[0] == 0.0
-    assert len(plots.save_figure(fig, tmp_path / "cov")) == 2
+    assert len(style.save_figure(fig, tmp_path / "cov")) == 2
     with pytest.raises(ValueError, match="same length"):
-        plots.plot_class_fractions({"a": np.ones(10) / 10, "b": np.ones(5) / 5})
+        bars.plot_class_fractions({"a": np.ones(10) / 10, "b": np.ones(5) / 5})
     with pytest.raises(ValueError, match="empty"):
-        plots.plot_class_fractions({})
+        bars.plot_class_fractions({})

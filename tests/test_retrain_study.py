@@ -1,5 +1,5 @@
-"""Tests of gankit.studies.retrain_study: the resumable study, the results file, the mean ± std
-tables, paired gains, and the fair generator's training set.
+"""Tests of gankit.studies.retrain_study and retrain_tables: the resumable study, the results
+file, the mean ± std tables, paired gains, and the fair generator's training set.
 
 Bookkeeping tests replace `run_cell` with a stub that returns a row without training;
 one study trains a classifier of a few hundred weights for a few steps.
@@ -17,7 +17,7 @@ import pytest
 from gankit.data.mnist import load_mnist, stratified_indices
 from gankit.evaluate.classifier import ClassifierConfig
 from gankit.experiments.registry import RegistryWarning
-from gankit.studies import retrain, retrain_study
+from gankit.studies import retrain, retrain_study, retrain_tables
 from gankit.studies.retrain_sets import split_real
 
 TINY = retrain.RetrainConfig(
@@ -195,37 +195,37 @@ def results_frame():
 
 
 def test_aggregate_gives_mean_std_and_seed_count_per_group():
-    stats = retrain_study.aggregate(results_frame(), ["n_real", "strategy"])
+    stats = retrain_tables.aggregate(results_frame(), ["n_real", "strategy"])
     first = stats.iloc[0]
     assert (first["n_real"], first["strategy"], first["n"]) == (10, "real", 3)
     assert first["mean"] == pytest.approx(0.7) and first["std"] == pytest.approx(0.01)
     with pytest.raises(ValueError, match="nope"):
-        retrain_study.aggregate(results_frame(), ["nope"])
+        retrain_tables.aggregate(results_frame(), ["nope"])
 
 
 def test_mean_std_table_in_percent_flags_thin_cells_and_marks_missing_ones():
-    table = retrain_study.mean_std_table(results_frame(), "n_real", "strategy")
+    table = retrain_tables.mean_std_table(results_frame(), "n_real", "strategy")
     assert list(table.columns) == ["n_real", "real", "mix"]
     assert table["n_real"].tolist() == [10, "10%", 1]  # order of first appearance
     assert table.loc[0, "real"] == "70.00 ± 1.00" and table.loc[0, "mix"] == "90.00 ± 1.00"
     assert table.loc[2, "real"] == "50.00 (n=1)"  # one seed: no std, and it says so
     assert table.loc[2, "mix"] == "–"
-    single = retrain_study.mean_std_table(results_frame(), "strategy", digits=1)
+    single = retrain_tables.mean_std_table(results_frame(), "strategy", digits=1)
     assert single.loc[1].tolist() == ["mix", "90.0 ± 0.9"]  # 6 runs pooled over n_real
 
 
 def test_mean_std_table_takes_an_order_and_several_index_columns():
-    table = retrain_study.mean_std_table(
+    table = retrain_tables.mean_std_table(
         results_frame(), "n_real", "n_synth", rows=[1, 10, 100], heads=[0, 100, 600]
     )
     assert list(table.columns) == ["n_real", "0", "100", "600"]
     assert table["n_real"].tolist() == [1, 10, 100]
     assert table.loc[1].tolist() == [10, "70.00 ± 1.00", "90.00 ± 1.00", "–"]
     assert table.loc[2, "0"] == "–"  # asked for, never run
-    multi = retrain_study.mean_std_table(results_frame(), ["strategy", "source"], "n_real")
+    multi = retrain_tables.mean_std_table(results_frame(), ["strategy", "source"], "n_real")
     assert list(multi.columns) == ["strategy", "source", "10", "10%", "1"]
     assert multi.loc[1, ["strategy", "source", "10%"]].tolist() == ["mix", "cgan", "90.00 ± 1.00"]
-    ordered = retrain_study.mean_std_table(
+    ordered = retrain_tables.mean_std_table(
         results_frame(), ["strategy", "source"], rows=[("mix", "cgan"), ("real", "cgan")]
     )
     assert ordered["strategy"].tolist() == ["mix", "real"]
@@ -233,36 +233,36 @@ def test_mean_std_table_takes_an_order_and_several_index_columns():
 
 def test_select_matches_values_and_lists_of_values_without_mixing_types():
     frame = results_frame()
-    assert len(retrain_study.select(frame, strategy="mix")) == 6
-    assert len(retrain_study.select(frame, strategy=["real", "mix"], n_real=[1, "10%"])) == 7
-    assert retrain_study.select(frame, n_real="10").empty  # "10" is not 10
+    assert len(retrain_tables.select(frame, strategy="mix")) == 6
+    assert len(retrain_tables.select(frame, strategy=["real", "mix"], n_real=[1, "10%"])) == 7
+    assert retrain_tables.select(frame, n_real="10").empty  # "10" is not 10
     frame["mix_ratio"] = [None] * 12 + [0.5]  # pandas stores the Nones as NaN
-    assert len(retrain_study.select(frame, mix_ratio=None)) == 12
-    assert len(retrain_study.select(frame, mix_ratio=[0.5])) == 1
+    assert len(retrain_tables.select(frame, mix_ratio=None)) == 12
+    assert len(retrain_tables.select(frame, mix_ratio=[0.5])) == 1
     with pytest.raises(ValueError, match="nope"):
-        retrain_study.select(frame, nope=1)
+        retrain_tables.select(frame, nope=1)
 
 
 def test_paired_gain_subtracts_the_real_only_run_of_the_same_seed_and_size():
     frame = results_frame()
     frame.loc[(frame["strategy"] == "mix") & (frame["seed"] == 2), "test_accuracy"] = 0.95
-    gains = retrain_study.paired_gain(frame, pair_on=("n_real", "seed"))
+    gains = retrain_tables.paired_gain(frame, pair_on=("n_real", "seed"))
     assert set(gains["strategy"]) == {"mix"} and len(gains) == 6
     assert gains["gain"].tolist() == pytest.approx([0.2, 0.2, 0.24] * 2)
     unpaired = frame[~((frame["strategy"] == "real") & (frame["seed"] == 0))]
-    assert len(retrain_study.paired_gain(unpaired, pair_on=("n_real", "seed"))) == 4
+    assert len(retrain_tables.paired_gain(unpaired, pair_on=("n_real", "seed"))) == 4
     with pytest.raises(ValueError, match="steps"):
-        retrain_study.paired_gain(frame)  # the default pairs on the step budget too
+        retrain_tables.paired_gain(frame)  # the default pairs on the step budget too
     with pytest.raises(ValueError, match="share"):
-        retrain_study.paired_gain(pd.concat([frame, frame]), pair_on=("n_real", "seed"))
+        retrain_tables.paired_gain(pd.concat([frame, frame]), pair_on=("n_real", "seed"))
 
 
 def study_labels(frame):
-    return retrain_study.readable(frame)["strategy"].tolist()
+    return retrain_tables.readable(frame)["strategy"].tolist()
 
 
 def test_readable_names_strategies_and_hides_the_source_of_real_only_runs():
-    shown = retrain_study.readable(results_frame(), {"cgan": "CGAN (60k)"})
+    shown = retrain_tables.readable(results_frame(), {"cgan": "CGAN (60k)"})
     assert shown.loc[0, ["strategy", "source"]].tolist() == ["real only", "none"]
     assert shown.loc[3, ["strategy", "source"]].tolist() == ["real + synthetic", "CGAN (60k)"]
     assert results_frame().loc[0, "strategy"] == "real"  # a copy
@@ -270,4 +270,4 @@ def test_readable_names_strategies_and_hides_the_source_of_real_only_runs():
     assert study_labels(ratios)[-3:] == [
         "real + synthetic", "real + synthetic (50% real)", "real only"
     ]  # fmt: skip
-    assert set(retrain_study.STRATEGY_LABELS) == set(retrain.STRATEGIES)
+    assert set(retrain_tables.STRATEGY_LABELS) == set(retrain.STRATEGIES)

@@ -10,14 +10,8 @@ import pytest
 from gankit.config import config_hash, with_overrides
 from gankit.experiments.locks import LOCK_NAME, RunLock
 from gankit.experiments.registry import load_registry, read_rows
-from gankit.experiments.sweep import (
-    RunResult,
-    expand_grid,
-    expand_list,
-    parse_grid_item,
-    run_status,
-    run_sweep,
-)
+from gankit.experiments.sweep import RunResult, run_status, run_sweep
+from gankit.experiments.sweep_grid import expand_grid, expand_list, parse_grid_item
 from gankit.paths import run_dir_for
 from gankit.presets import get_preset
 
@@ -159,7 +153,8 @@ def test_sweep_resumes_after_the_process_is_killed_mid_run(tmp_path):
             import os, signal
             from gankit.config import with_overrides
             from gankit.presets import get_preset
-            from gankit.experiments.sweep import expand_list, run_sweep
+            from gankit.experiments.sweep import run_sweep
+            from gankit.experiments.sweep_grid import expand_list
 
             def run(config, seed, run_dir):
                 (run_dir / "work.txt").write_text("started")

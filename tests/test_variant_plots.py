@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from gankit.plots import variants as variant_plots
-from gankit.plots.curves import save_figure
+from gankit.plots.style import save_figure
 from gankit.studies.spectrum import mean_power_spectrum
 
 RNG = np.random.default_rng(0)

@@ -1,1 +1,10 @@
-"""gankit.experiments."""
+"""Experiments run from the command line: single runs, sweeps, their records and reports.
+
+- ``run``: one run: a config from a preset or file, trained on MNIST, then evaluated.
+- ``sweep_grid``: what a sweep runs: run specs from a grid or list of overrides x seeds.
+- ``sweep``: running a sweep: resumable, locked, recorded runs, in parallel if asked.
+- ``locks``: one writer per run directory (a lock file).
+- ``registry``: the results registry: one JSON line per finished or failed run.
+- ``sweep_report``: registry -> tables over seeds and metric-vs-parameter plots.
+- ``notebooks``: executing the numbered notebooks headless, in place, with parameters.
+"""

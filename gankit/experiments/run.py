@@ -6,15 +6,17 @@ metrics next to the run.
 registry): `gankit.train.loop.train_gan` on the verified MNIST cache (`load_scaled_mnist`),
 then `evaluate_generator` (the metric suite of `gankit.evaluate.suite.evaluate`), written by
 `write_metrics` as ``run_dir/metrics.json`` and ``run_dir/metrics.{csv,md,tex}``.
-`evaluate_run_dir` does the evaluation alone for a finished run (``gankit evaluate``).
+`evaluate_run_dir` does the evaluation alone for a finished run (``gankit evaluate``);
+`config_from_source` reads the config a command names (a preset or a JSON file).
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,32 @@ def load_scaled_mnist() -> Arrays:
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
     return (scale_images(x_train), y_train), (scale_images(x_test), y_test)
+
+
+def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: bool) -> GANConfig:
+    """The config named by ``source`` (a preset name, or a JSON config file such as a run
+    directory's config.json) with the ``key=value`` ``overrides`` applied.
+
+    Raises:
+        ValueError: ``source`` is neither a preset nor a file (with the closest preset
+            name), or an override is malformed or names an unknown key.
+        TypeError: an override value has the wrong type for its field.
+    """
+    from gankit import presets
+    from gankit.config_files import apply_overrides, load_config, parse_overrides
+
+    if source.endswith(".json") or Path(source).is_file():
+        config = load_config(source)
+    elif source in presets.preset_names():
+        config = presets.get_preset(source, quick=quick)
+    else:
+        close = difflib.get_close_matches(source, presets.preset_names(), n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise ValueError(
+            f"{source!r} is neither a preset nor a config file.{hint} Presets: "
+            f"{', '.join(presets.preset_names())}"
+        )
+    return apply_overrides(config, parse_overrides(overrides))
 
 
 def default_eval_n(quick: bool) -> int:

@@ -1,7 +1,8 @@
 """Sweeps: many independent runs (configs x seeds), resumable, locked, recorded.
 
-A sweep is a list of `RunSpec` (a config and a seed), made by `expand_grid` (every
-combination of some overrides) or `expand_list` (named sets of overrides), times seeds.
+A sweep is a list of `RunSpec` (a config and a seed), made by
+`gankit.experiments.sweep_grid.expand_grid` (every combination of some overrides) or
+`expand_list` (named sets of overrides), times seeds.
 `run_sweep` runs them, each in its own directory ``root/<name>-<config hash>-s<seed>``
 (the same name as `gankit.paths.run_dir_for`, so a notebook and a sweep share finished
 runs), and appends one row per run to the registry ``root/results.jsonl``.
@@ -34,39 +35,21 @@ import json
 import os
 import time
 import traceback
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gankit.config import GANConfig, config_hash
-from gankit.config_files import apply_overrides, parse_value
+from gankit.config import GANConfig
 from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError
 from gankit.experiments.registry import REGISTRY_NAME, append_row, make_row, read_rows
+from gankit.experiments.sweep_grid import RunSpec
 from gankit.report import atomic_write
 
 RUN_RECORD = "run.json"
 """Written last, atomically: its presence with status 'ok' is what "finished" means."""
 ERROR_FILE = "error.txt"
 OUTCOMES = ("ok", "failed", "skipped", "busy")
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run of a sweep: a config, a seed and how the sweep described it."""
-
-    config: GANConfig
-    seed: int
-    label: str | None = None
-    """A short name for the table, e.g. 'train.g_lr=0.001 train.batch_size=64'."""
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    """The overrides that made ``config`` from the sweep's base config."""
-
-    @property
-    def run_id(self) -> str:
-        """``<name>-<config hash>-s<seed>``: the run directory's name."""
-        return run_id(self.config, self.seed)
 
 
 @dataclass
@@ -94,142 +77,25 @@ class RunOutcome:
     error: str | None = None
     seconds: float = 0.0
 
+    def progress_line(self, done: int, total: int) -> str:
+        """``[done/total] status run_id  seconds  detail``: the error of a run that failed
+        or was busy, else its IS, FID and classes covered (those it has)."""
+        metrics = (self.row or {}).get("metrics", {}).get("generated", {})
+        shown = "  ".join(
+            f"{short} {metrics[key]:.3g}"
+            for key, short in (
+                ("inception_score", "IS"),
+                ("fid", "FID"),
+                ("classes_covered", "classes"),
+            )
+            if metrics.get(key) is not None
+        )
+        detail = self.error if self.status in ("failed", "busy") else shown
+        head = f"[{done}/{total}] {self.status:<7} {self.run_id}"
+        return f"{head}  {self.seconds:6.0f} s  {detail}"
+
 
 RunFunction = Callable[[GANConfig, int, Path], "RunResult | Mapping[str, Any]"]
-
-
-def run_id(config: GANConfig, seed: int) -> str:
-    """The run directory name of ``config`` and ``seed``: ``<name>-<hash>-s<seed>``."""
-    return f"{config.name}-{config_hash(config)}-s{seed}"
-
-
-# --------------------------------------------------------------------------------------
-# Expanding a sweep
-# --------------------------------------------------------------------------------------
-def _check_seeds(seeds: Sequence[int]) -> list[int]:
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds is empty: pass at least one seed, e.g. seeds=[0, 1]")
-    for seed in seeds:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise TypeError(f"seeds must be ints >= 0, got {seed!r}")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds repeat: {seeds}")
-    return seeds
-
-
-def _label(overrides: Mapping[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in overrides.items()) or "base"
-
-
-def _unique(specs: list[RunSpec]) -> list[RunSpec]:
-    seen: dict[str, RunSpec] = {}
-    for spec in specs:
-        if spec.run_id in seen:
-            warnings.warn(
-                f"{spec.label!r} gives the same config as {seen[spec.run_id].label!r}; "
-                "it is run once",
-                stacklevel=3,
-            )
-            continue
-        seen[spec.run_id] = spec
-    return list(seen.values())
-
-
-def expand_grid(
-    base: GANConfig,
-    grid: Mapping[str, Sequence[Any]],
-    seeds: Sequence[int],
-    *,
-    fixed: Mapping[str, Any] | None = None,
-) -> list[RunSpec]:
-    """Every combination of the ``grid`` values, for each seed (seed-major order, so an
-    interrupted sweep has seen every config at least once with the first seed).
-
-    Args:
-      grid: ``{key: [values]}``. A key may name several fields separated by commas that
-        take the same value, e.g. ``{"train.g_lr,train.d_lr": [1e-4, 1e-3]}``.
-      fixed: overrides applied to every run before the grid's.
-
-    Raises:
-      ValueError: an empty grid axis, an unknown key, or bad seeds.
-      TypeError: a value of the wrong type for its field.
-    """
-    if not isinstance(grid, Mapping):
-        raise TypeError("grid must be a dict {key: [values]}")
-    for key, values in grid.items():
-        if isinstance(values, str) or not isinstance(values, Sequence) or not len(values):
-            raise ValueError(f"grid[{key!r}] must be a non-empty list of values, got {values!r}")
-    combos = [
-        {k.strip(): v for keys, v in zip(grid, values, strict=True) for k in keys.split(",")}
-        for values in itertools.product(*grid.values())
-    ]
-    return expand_list(base, combos, seeds, fixed=fixed)
-
-
-def expand_list(
-    base: GANConfig,
-    runs: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
-    seeds: Sequence[int],
-    *,
-    fixed: Mapping[str, Any] | None = None,
-) -> list[RunSpec]:
-    """One run per set of overrides in ``runs`` and per seed (seed-major order).
-
-    Args:
-      runs: a list of override dicts, or ``{label: overrides}`` (e.g.
-        `gankit.presets.DCGAN_VARIANTS`) to name each in the tables.
-      fixed: overrides applied to every run before its own.
-
-    Raises:
-      ValueError: no runs, an unknown key, or bad seeds.
-      TypeError: a value of the wrong type for its field.
-    """
-    if isinstance(runs, Mapping):
-        labelled = [(str(k), dict(v)) for k, v in runs.items()]
-    else:
-        labelled = [(None, dict(v)) for v in runs]
-    if not labelled:
-        raise ValueError("the sweep has no runs: give at least one set of overrides")
-    seeds = _check_seeds(seeds)
-    fixed_config = apply_overrides(base, dict(fixed or {}))
-    configs = [
-        (label or _label(overrides), overrides, apply_overrides(fixed_config, overrides))
-        for label, overrides in labelled
-    ]
-    specs = [
-        RunSpec(config, seed, label, overrides)
-        for seed in seeds
-        for label, overrides, config in configs
-    ]
-    return _unique(specs)
-
-
-def parse_grid_item(item: str) -> tuple[str, list[Any]]:
-    """A command-line grid axis, ``"train.g_lr,train.d_lr=1e-4,2e-4"`` or
-    ``'generator.hidden=[[256],[512]]'`` (a JSON list), as (key, values).
-
-    Raises:
-      ValueError: no ``=`` or no values.
-    """
-    key, sep, text = item.partition("=")
-    if not sep or not key.strip() or not text.strip():
-        raise ValueError(
-            f"grid axis {item!r} must look like key=v1,v2 (e.g. train.batch_size=64,128) "
-            "or key=[json list]"
-        )
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            values = json.loads(text)
-        except ValueError as err:
-            raise ValueError(f"grid axis {item!r}: the value list is not JSON ({err})") from err
-    else:
-        first_key = key.split(",")[0].strip()  # linked keys share a type
-        values = [parse_value(v.strip(), first_key) for v in text.split(",") if v.strip()]
-    if not values:
-        raise ValueError(f"grid axis {item!r} has no values")
-    return key.strip(), values
 
 
 # --------------------------------------------------------------------------------------
@@ -298,46 +164,54 @@ def execute_run(
         # A rerun starts unrecorded: if it is killed, it is "incomplete", not "failed".
         for name in (RUN_RECORD, ERROR_FILE):
             (run_dir / name).unlink(missing_ok=True)
-        row_args = {
-            "run_id": spec.run_id,
-            "label": spec.label,
-            "overrides": spec.overrides,
-            "tag": tag,
-            "run_dir": run_dir,
-        }
-        t0 = time.perf_counter()
-        try:
-            result = _as_result(run_fn(spec.config, spec.seed, run_dir))
-            seconds = time.perf_counter() - t0
-            row = make_row(
-                spec.config,
-                spec.seed,
-                status="ok",
-                metrics=result.metrics,
-                wall_seconds=seconds,
-                train_seconds=result.train_seconds,
-                extra=result.extra,
-                **row_args,
-            )
-        except Exception as err:  # also metrics JSON cannot hold: recorded, not raised
-            seconds = time.perf_counter() - t0
-            error = f"{type(err).__name__}: {err}"
-            with atomic_write(run_dir / ERROR_FILE) as f:
-                f.write(traceback.format_exc())
-            row = make_row(
-                spec.config,
-                spec.seed,
-                status="failed",
-                error=error,
-                wall_seconds=seconds,
-                **row_args,
-            )
-            _write_record(run_dir, row)
-            return RunOutcome(spec.run_id, "failed", run_dir, row, error, seconds)
-        _write_record(run_dir, row)
-        return RunOutcome(spec.run_id, "ok", run_dir, row, None, seconds)
+        return _run_and_record(spec, run_dir, run_fn, tag)
     finally:
         lock.release()
+
+
+def _run_and_record(
+    spec: RunSpec, run_dir: Path, run_fn: RunFunction, tag: str | None
+) -> RunOutcome:
+    """Calls ``run_fn`` for ``spec`` and writes its ``run.json`` (and ``error.txt`` if it
+    raised): the part of `execute_run` done under the lock."""
+    row_args = {
+        "run_id": spec.run_id,
+        "label": spec.label,
+        "overrides": spec.overrides,
+        "tag": tag,
+        "run_dir": run_dir,
+    }
+    t0 = time.perf_counter()
+    try:
+        result = _as_result(run_fn(spec.config, spec.seed, run_dir))
+        seconds = time.perf_counter() - t0
+        row = make_row(
+            spec.config,
+            spec.seed,
+            status="ok",
+            metrics=result.metrics,
+            wall_seconds=seconds,
+            train_seconds=result.train_seconds,
+            extra=result.extra,
+            **row_args,
+        )
+    except Exception as err:  # also metrics JSON cannot hold: recorded, not raised
+        seconds = time.perf_counter() - t0
+        error = f"{type(err).__name__}: {err}"
+        with atomic_write(run_dir / ERROR_FILE) as f:
+            f.write(traceback.format_exc())
+        row = make_row(
+            spec.config,
+            spec.seed,
+            status="failed",
+            error=error,
+            wall_seconds=seconds,
+            **row_args,
+        )
+        _write_record(run_dir, row)
+        return RunOutcome(spec.run_id, "failed", run_dir, row, error, seconds)
+    _write_record(run_dir, row)
+    return RunOutcome(spec.run_id, "ok", run_dir, row, None, seconds)
 
 
 def _write_record(run_dir: Path, row: Mapping[str, Any]) -> None:

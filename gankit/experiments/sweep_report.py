@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from gankit.plots.curves import COLUMN_WIDTH_IN, house_style
+from gankit.plots.style import COLUMN_WIDTH_IN, house_style
 from gankit.report import atomic_write, format_mean_std, write_table
 
 DEFAULT_METRICS = ("tarr", "inception_score", "fid", "kid", "classes_covered")
@@ -314,7 +314,7 @@ def write_sweep_report(
     Raises:
       ValueError: an unknown column, or no runs.
     """
-    from gankit.plots.curves import save_figure
+    from gankit.plots.style import save_figure
 
     out_dir = Path(out_dir)
     by = _group_keys(_check_frame(df), by)

@@ -1,5 +1,5 @@
 """Figures for the PCA baseline and the embedding study, in the house style of
-``gankit.plots.curves`` (same fonts, sizes, colours and ``save_figure``).
+``gankit.plots.style`` (same fonts, sizes, colours and ``save_figure``).
 
 - `plot_embedding_2d`: real and synthetic embeddings in 2-D, colour = digit, marker =
   real (o) or synthetic (x).
@@ -10,7 +10,7 @@
 - `plot_sample_grids`: sample grids of several models side by side (PCA vs GANs by eye).
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot and uses no
-global state; save with ``gankit.plots.curves.save_figure(fig, "figures/q4_tsne")``.
+global state; save with ``gankit.plots.style.save_figure(fig, "figures/q4_tsne")``.
 """
 
 from __future__ import annotations
@@ -25,18 +25,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
-from gankit.plots.curves import (
-    _RUN_COLORS,
+from gankit.plots.grids import image_grid, images_to_uint8
+from gankit.plots.samples import plot_image_grid, show_grid
+from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
     FULL_WIDTH_IN,
-    _new_figure,
-    _root_figure,
-    _show_grid,
-    _styled,
-    plot_image_grid,
+    RUN_COLORS,
+    new_figure,
+    root_figure,
+    styled,
 )
-from gankit.plots.grids import image_grid, images_to_uint8
 
 __all__ = [
     "DIGIT_COLORS",
@@ -104,7 +103,7 @@ def _marker_size(n: int) -> float:
     return 14.0 if n <= 400 else 5.0
 
 
-@_styled
+@styled
 def plot_embedding_2d(
     points: ArrayLike,
     digits: ArrayLike,
@@ -134,7 +133,7 @@ def plot_embedding_2d(
     digit = _per_point(digits, len(xy), "digits", "digit")
     fake = _per_point(is_synthetic, len(xy), "is_synthetic", "bool")
     if ax is None:
-        ax = _new_figure(COLUMN_WIDTH_IN, 3.3).add_subplot()
+        ax = new_figure(COLUMN_WIDTH_IN, 3.3).add_subplot()
     colors = np.asarray(DIGIT_COLORS)[digit]
     size = _marker_size(len(xy))
     # real first, synthetic on top: the x markers stay visible over the filled circles
@@ -154,7 +153,7 @@ def plot_embedding_2d(
     )
     if title:
         ax.set_title(title, pad=30)  # above the two legend rows
-    return _root_figure(ax)
+    return root_figure(ax)
 
 
 def _embedding_legend_handles() -> list[Line2D]:
@@ -172,7 +171,7 @@ def _embedding_legend_handles() -> list[Line2D]:
 # ---------------------------------------------------------------------------- confidence
 
 
-@_styled
+@styled
 def plot_confidence_histograms(
     conf_real: ArrayLike,
     conf_synthetic: ArrayLike,
@@ -205,7 +204,7 @@ def plot_confidence_histograms(
         raise ValueError(f"bins must be a positive int, got {bins!r}")
     low = min(1.0 / N_CLASSES, *(float(s.min()) for s in sets))
     edges = np.linspace(low, 1.0, bins + 1)
-    fig = _new_figure(COLUMN_WIDTH_IN, 2.0 + (0.2 if title else 0.0))
+    fig = new_figure(COLUMN_WIDTH_IN, 2.0 + (0.2 if title else 0.0))
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     for ax, values, label, color in zip(
         axes, sets, labels, (COLORS["real"], COLORS["fake"]), strict=True
@@ -280,7 +279,7 @@ def _variance_curves(ratio) -> dict[str, np.ndarray]:
     return curves
 
 
-@_styled
+@styled
 def plot_explained_variance(
     ratio,
     *,
@@ -302,9 +301,9 @@ def plot_explained_variance(
     curves = _variance_curves(ratio)
     if any(not 0 < m <= 1 for m in marks):
         raise ValueError(f"marks must be fractions in (0, 1], got {list(marks)}")
-    fig = _new_figure(COLUMN_WIDTH_IN, 2.2 + (0.25 if len(curves) > 1 else 0.0))
+    fig = new_figure(COLUMN_WIDTH_IN, 2.2 + (0.25 if len(curves) > 1 else 0.0))
     ax = fig.add_subplot()
-    palette = DIGIT_COLORS if len(curves) > len(_RUN_COLORS) else _RUN_COLORS
+    palette = DIGIT_COLORS if len(curves) > len(RUN_COLORS) else RUN_COLORS
     for i, (label, values) in enumerate(curves.items()):
         k = np.arange(1, len(values) + 1)
         color = palette[i % len(palette)] if len(curves) > 1 else COLORS["real"]
@@ -350,7 +349,7 @@ def _label_marks(ax: Axes, cumulative: np.ndarray, marks: Sequence[float]) -> No
 # --------------------------------------------------------------------------- samples
 
 
-@_styled
+@styled
 def plot_sample_grids(
     samples: Mapping[str, ArrayLike],
     *,
@@ -376,10 +375,10 @@ def plot_sample_grids(
     panels = [(str(name), image_grid(images, ncol=ncol)) for name, images in samples.items()]
     width = FULL_WIDTH_IN if len(panels) > 2 else COLUMN_WIDTH_IN
     height = max(width / len(panels) * g.shape[0] / g.shape[1] for _, g in panels)
-    fig = _new_figure(width, height + 0.2 + (0.25 if title else 0.0))
+    fig = new_figure(width, height + 0.2 + (0.25 if title else 0.0))
     for i, (name, grid) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
-        _show_grid(ax, grid)
+        show_grid(ax, grid)
         ax.set_title(name, fontsize=8)
     if title:
         fig.suptitle(title)

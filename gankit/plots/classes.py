@@ -1,7 +1,7 @@
 """Figures for class-conditional samples: the confusion matrix of asked vs seen class,
 per-class success rates, and captioned samples (e.g. the misclassified ones).
 
-Same house style as `gankit.plots.curves`; every function returns a matplotlib ``Figure``.
+Same house style as `gankit.plots.style`; every function returns a matplotlib ``Figure``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from gankit.plots.curves import COLUMN_WIDTH_IN, FULL_WIDTH_IN, _new_figure, _styled
 from gankit.plots.grids import images_to_uint8
+from gankit.plots.style import COLUMN_WIDTH_IN, FULL_WIDTH_IN, new_figure, styled
 
 N_CLASSES = 10
 
@@ -27,7 +27,7 @@ def _check_confusion(confusion: ArrayLike) -> np.ndarray:
     return m.astype(np.float64)
 
 
-@_styled
+@styled
 def plot_confusion_matrix(
     confusion: ArrayLike,
     *,
@@ -51,7 +51,7 @@ def plot_confusion_matrix(
     m = _check_confusion(confusion)
     rows = m.sum(axis=1, keepdims=True)
     pct = np.divide(100.0 * m, rows, out=np.zeros_like(m), where=rows > 0)
-    fig = _new_figure(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.92 + (0.2 if title else 0.0))
+    fig = new_figure(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.92 + (0.2 if title else 0.0))
     ax = fig.add_subplot()
     shown = np.where(pct > 0, pct, np.nan)
     image = ax.imshow(shown, cmap="Blues", norm=LogNorm(vmin=0.01, vmax=100))
@@ -73,7 +73,7 @@ def plot_confusion_matrix(
     return fig
 
 
-@_styled
+@styled
 def plot_per_class_rates(
     rates: Mapping[str, ArrayLike],
     *,
@@ -94,7 +94,7 @@ def plot_per_class_rates(
     for name, v in values.items():
         if v.shape != (N_CLASSES,):
             raise ValueError(f"{name!r} needs {N_CLASSES} per-class values, got {v.shape}")
-    fig = _new_figure(FULL_WIDTH_IN, 2.0 + (0.2 if title else 0.0))
+    fig = new_figure(FULL_WIDTH_IN, 2.0 + (0.2 if title else 0.0))
     ax = fig.add_subplot()
     width = 0.8 / len(values)
     x = np.arange(N_CLASSES)
@@ -113,7 +113,7 @@ def plot_per_class_rates(
     return fig
 
 
-@_styled
+@styled
 def plot_captioned_images(
     images: ArrayLike,
     captions: Sequence[str],
@@ -132,7 +132,7 @@ def plot_captioned_images(
     ncol = min(ncol, len(tiles))
     nrow = -(-len(tiles) // ncol)
     cell = FULL_WIDTH_IN / ncol
-    fig = _new_figure(FULL_WIDTH_IN, nrow * cell * 1.15 + (0.25 if title else 0.0))
+    fig = new_figure(FULL_WIDTH_IN, nrow * cell * 1.15 + (0.25 if title else 0.0))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")

@@ -2,8 +2,8 @@
 
 Used during training to write one grid of generated samples per epoch (``save_image_grid``)
 and to animate them afterwards (``make_gif``); ``image_grid`` gives the tiled uint8 array
-that ``gankit.plots.curves`` also shows in report figures. Numpy and PIL only, no matplotlib, so
-it is fast enough to run every epoch. Files are replaced atomically.
+that ``gankit.plots.samples`` also shows in report figures. Numpy and PIL only, no
+matplotlib, so it is fast enough to run every epoch. Files are replaced atomically.
 
 Images are arrays of shape ``(N, H, W)`` or ``(N, H, W, 1)``: either float in [-1, 1]
 (generator output, ``tanh``) or uint8 in [0, 255]; the dtype tells which.

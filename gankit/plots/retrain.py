@@ -2,9 +2,9 @@
 class (a line per strategy), and the accuracy gain over real-only training against the
 amount of synthetic images (a line per real-set size).
 
-Same house style as `gankit.plots.curves`; every function returns a matplotlib ``Figure``. They
-take the per-run results (`gankit.studies.retrain_study.load_results`, one row per run and seed)
-and draw the mean over seeds with a band of ± one standard deviation.
+Same house style as `gankit.plots.style`; every function returns a matplotlib ``Figure``.
+They take the per-run results (`gankit.studies.retrain_study.load_results`, one row per run
+and seed) and draw the mean over seeds with a band of ± one standard deviation.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from gankit.plots.curves import (
-    _RUN_COLORS,
-    _RUN_LINESTYLES,
+from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
-    _new_figure,
-    _styled,
+    RUN_COLORS,
+    RUN_LINESTYLES,
+    new_figure,
+    styled,
 )
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -59,8 +59,8 @@ def _line_stats(results: pd.DataFrame, line: str, x: str, value: str) -> list[tu
 
 def _draw_lines(ax: Axes, lines: list[tuple[Any, pd.DataFrame]], scale: float, labels) -> None:
     for i, (key, stats) in enumerate(lines):
-        color = _RUN_COLORS[i % len(_RUN_COLORS)]
-        linestyle = _RUN_LINESTYLES[(i // len(_RUN_COLORS)) % len(_RUN_LINESTYLES)]
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        linestyle = RUN_LINESTYLES[(i // len(RUN_COLORS)) % len(RUN_LINESTYLES)]
         mean, std = stats["mean"].to_numpy() * scale, stats["std"].to_numpy() * scale
         xs = stats["x"].to_numpy(dtype=np.float64)
         label = labels(key)
@@ -82,7 +82,7 @@ def _log_x(ax: Axes, xs: np.ndarray) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
-@_styled
+@styled
 def plot_accuracy_vs_real(
     results: pd.DataFrame,
     *,
@@ -106,7 +106,7 @@ def plot_accuracy_vs_real(
     _check_columns(results, [line, x, value])
     lines = _line_stats(results, line, x, value)
     n_labels = len(lines) + len(references or {})
-    fig = _new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * n_labels)
+    fig = new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * n_labels)
     ax = fig.add_subplot()
     _draw_lines(ax, lines, 100.0, str)
     for i, (label, accuracy) in enumerate((references or {}).items()):
@@ -141,7 +141,7 @@ def _gain_label(n_real: Any) -> str:
     return f"{n_real} real / class"
 
 
-@_styled
+@styled
 def plot_gain_vs_synthetic(
     gains: pd.DataFrame,
     *,
@@ -156,14 +156,14 @@ def plot_gain_vs_synthetic(
 
     Args:
         gains: one row per run with its ``gain`` (a fraction), as from
-            `gankit.studies.retrain_study.paired_gain` of one strategy.
+            `gankit.studies.retrain_tables.paired_gain` of one strategy.
 
     Raises:
         ValueError: empty gains or a missing column.
     """
     _check_columns(gains, [line, x, value])
     lines = _line_stats(gains, line, x, value)
-    fig = _new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * ((len(lines) + 1) // 2))
+    fig = new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * ((len(lines) + 1) // 2))
     ax = fig.add_subplot()
     ax.axhline(0.0, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
     _draw_lines(ax, lines, 100.0, _gain_label if line == "n_real" else str)

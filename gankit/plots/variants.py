@@ -1,4 +1,4 @@
-"""Figures for the GAN variants, in the house style of ``gankit.plots``.
+"""Figures for the GAN variants, in the house style of ``gankit.plots.style``.
 
 - `plot_power_spectra`: mean log power spectra side by side (real vs each upsampling
   scheme), with a second row of differences from the reference set: checkerboard
@@ -9,7 +9,7 @@
   sample-quality metric (FID, IS) on a second y axis, one panel per metric.
 
 Every function returns a ``matplotlib.figure.Figure`` built without pyplot; save with
-``gankit.plots.curves.save_figure(fig, "figures/q5_spectra")``. Spectra come from
+``gankit.plots.style.save_figure(fig, "figures/q5_spectra")``. Spectra come from
 `gankit.studies.spectrum.mean_power_spectrum`.
 """
 
@@ -22,17 +22,15 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from gankit.plots.curves import (
-    _RUN_COLORS,
+from gankit.plots.curves import history_frame, integer_ticks_if_whole, numeric_column
+from gankit.plots.samples import plot_image_grid
+from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
     FULL_WIDTH_IN,
-    _history_frame,
-    _integer_ticks_if_whole,
-    _new_figure,
-    _numeric_column,
-    _styled,
-    plot_image_grid,
+    RUN_COLORS,
+    new_figure,
+    styled,
 )
 from gankit.studies.spectrum import radial_profile
 
@@ -56,7 +54,7 @@ def _check_spectra(spectra: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
     return out
 
 
-@_styled
+@styled
 def plot_power_spectra(
     spectra: Mapping[str, ArrayLike], *, reference: str | None = "real", title: str | None = None
 ) -> Figure:
@@ -78,7 +76,7 @@ def plot_power_spectra(
     others = [k for k in spectra if k != reference] if reference is not None else []
     rows = 2 if others else 1
     n = len(spectra)
-    fig = _new_figure(FULL_WIDTH_IN, 1.45 * rows + (0.2 if title else 0.0))
+    fig = new_figure(FULL_WIDTH_IN, 1.45 * rows + (0.2 if title else 0.0))
     axes = fig.subplots(rows, n, squeeze=False)
     values = np.stack(list(spectra.values()))
     vmin, vmax = np.percentile(values, 1), values.max()
@@ -106,7 +104,7 @@ def plot_power_spectra(
     return fig
 
 
-@_styled
+@styled
 def plot_radial_profiles(spectra: Mapping[str, ArrayLike], *, title: str | None = None) -> Figure:
     """Radially averaged log power against spatial frequency (cycles per pixel).
 
@@ -118,11 +116,11 @@ def plot_radial_profiles(spectra: Mapping[str, ArrayLike], *, title: str | None 
     """
     spectra = _check_spectra(spectra)
     size = next(iter(spectra.values())).shape[0]
-    fig = _new_figure(COLUMN_WIDTH_IN, 2.2)
+    fig = new_figure(COLUMN_WIDTH_IN, 2.2)
     ax = fig.add_subplot()
     for i, (name, s) in enumerate(spectra.items()):
         profile = radial_profile(s)
-        color = COLORS["real"] if name == "real" else _RUN_COLORS[(i + 1) % len(_RUN_COLORS)]
+        color = COLORS["real"] if name == "real" else RUN_COLORS[(i + 1) % len(RUN_COLORS)]
         ax.plot(np.arange(len(profile)) / size, profile, color=color, label=name)
     ax.axvline(0.5, color=COLORS["chance"], linestyle=":", linewidth=0.8)
     ax.set_xlabel("spatial frequency (cycles/pixel)")
@@ -133,7 +131,7 @@ def plot_radial_profiles(spectra: Mapping[str, ArrayLike], *, title: str | None 
     return fig
 
 
-@_styled
+@styled
 def plot_interpolation_strips(
     strips: Mapping[str, ArrayLike], *, title: str | None = None, wide: bool = True
 ) -> Figure:
@@ -155,7 +153,7 @@ def plot_interpolation_strips(
     steps = lengths.pop()
     width = FULL_WIDTH_IN if wide else COLUMN_WIDTH_IN
     height = (width - 0.6) * len(arrays) / steps + (0.3 if title else 0.1)
-    fig = _new_figure(width, height)
+    fig = new_figure(width, height)
     ax = fig.add_subplot()
     images = np.concatenate([a.reshape(a.shape[:3]) for a in arrays])
     plot_image_grid(images, ncol=steps, row_labels=list(strips), ax=ax, title=title)
@@ -166,7 +164,7 @@ def _metric_label(column: str) -> str:
     return _METRIC_LABELS.get(column.lower(), column)
 
 
-@_styled
+@styled
 def plot_wasserstein_vs_quality(
     history: Any,
     metrics: str | Sequence[str] = ("fid",),
@@ -190,27 +188,27 @@ def plot_wasserstein_vs_quality(
     Raises:
       ValueError: if a column is missing. TypeError: for another history type.
     """
-    df = _history_frame(history)
+    df = history_frame(history)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     missing = [c for c in ["epoch", wasserstein, *metrics] if c not in df.columns]
     if not metrics or missing:
         raise ValueError(
             f"history lacks column(s) {missing or ['<a metric>']}; it has {list(df.columns)}"
         )
-    epoch = _numeric_column(df, "epoch")
-    w = _numeric_column(df, wasserstein)
-    fig = _new_figure(COLUMN_WIDTH_IN * min(len(metrics), 2), 2.2)
+    epoch = numeric_column(df, "epoch")
+    w = numeric_column(df, wasserstein)
+    fig = new_figure(COLUMN_WIDTH_IN * min(len(metrics), 2), 2.2)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, column in zip(axes, metrics, strict=True):
         left = ax.plot(epoch, w, color=COLORS["d"], marker="o", label="Wasserstein estimate")
         ax.set_xlabel("epoch")
         ax.set_ylabel("Wasserstein estimate", color=COLORS["d"])
-        _integer_ticks_if_whole(ax, epoch)
+        integer_ticks_if_whole(ax, epoch)
         twin = ax.twinx()
         twin.spines["right"].set_visible(True)
         twin.grid(False)
         label = _metric_label(column)
-        values = _numeric_column(df, column)
+        values = numeric_column(df, column)
         right = twin.plot(
             epoch, values, color=COLORS["fake"], marker="s", linestyle="--", label=label
         )

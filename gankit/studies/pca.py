@@ -25,12 +25,9 @@ model draws mostly unreadable blends of digits (inception score 2.6, FID 1000 at
 variance); per-class bases are the strongest PCA (IS 8.6, TARR 92 %, FID 326 at k = 10;
 real test images: 9.7, 99.3 %, 76). Fewer components give cleaner, less varied digits.
 
-Everything is NumPy: the basis comes from ``eigh`` of the D x D covariance (the 60k
-training images: 0.9 s, per class 1.4 s; an SVD of the 60k x 784 data matrix took 90 s).
-Fitting runs BLAS on one thread by default (``threads``): on the shared 2-core machine,
-with both cores busy, OpenBLAS' spinning threads made it 3-20x slower (per class: 9.9 s
-vs 1.4 s). Fitting is deterministic (each axis' sign is fixed), so it takes no seed;
-sampling does.
+The axes and Gaussians are in `gankit.studies.pca_basis` (scikit-learn fits the axes).
+Fitting runs BLAS on one thread by default (``threads``; see there why). Fitting is
+deterministic (each axis' sign is fixed), so it takes no seed; sampling does.
 
 Usage::
 
@@ -46,22 +43,24 @@ Usage::
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from gankit.studies.pca_basis import (
+    N_PIXELS,
+    CoefficientGaussian,
+    PCABasis,
+    basis_of_rows,
+    blas_threads,
+    check_fraction,
+    check_int,
+    fit_coefficient_gaussian,
+)
+
 IMAGE_SHAPE = (28, 28, 1)
-N_PIXELS = 28 * 28
 N_CLASSES = 10
 COVARIANCES = ("diagonal", "full")
-
-_CHUNK = 10_000  # images per block when accumulating the covariance (bounds the memory)
-# Relative jitter on the diagonal before the Cholesky factorisation: a coefficient with
-# (almost) zero variance, e.g. an axis beyond a small class's rank, would make it fail.
-_JITTER = 1e-9
-_SHARE_TOLERANCE = 1e-6  # explained-variance shares are accurate to float32 rounding
 
 
 # --------------------------------------------------------------------------- validation
@@ -113,133 +112,13 @@ def _check_labels(labels, n: int | None = None, name: str = "labels") -> np.ndar
     return arr.astype(np.int64)
 
 
-def _check_int(value, name: str, low: int, high: int) -> int:
-    """``value`` as int if it is an int in [low, high]; TypeError / ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return int(value)
-
-
-def _check_fraction(fraction) -> float:
-    """``fraction`` as float if it is a number in (0, 1]; TypeError / ValueError otherwise."""
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
-        raise TypeError(f"explained variance must be a number, got {type(fraction).__name__}")
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(
-            f"explained variance must be a fraction in (0, 1], got {fraction!r} (0.9 means 90 %)"
-        )
-    return float(fraction)
-
-
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int (for reproducibility), got {type(seed).__name__}")
     return int(seed)
 
 
-@contextmanager
-def _blas_threads(threads: int | None) -> Iterator[None]:
-    """BLAS/LAPACK limited to ``threads`` (None: no limit) inside the block.
-
-    Raises:
-        ValueError: threads is not None or an int >= 1.
-    """
-    if threads is not None and (
-        isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1
-    ):
-        raise ValueError(f"threads must be None or an int >= 1, got {threads!r}")
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-
-    with threadpool_limits(limits=threads):
-        yield
-
-
 # -------------------------------------------------------------------------------- basis
-
-
-@dataclass(frozen=True, eq=False)
-class PCABasis:
-    """Principal axes of a set of images, in pixel space (D = 784).
-
-    Attributes:
-        mean: (D,) float64 mean image (flattened).
-        axes: (D, D) float64, row i the i-th principal axis (unit length); rows sorted by
-            decreasing variance; each axis' largest-magnitude pixel is positive, so the
-            signs (and the samples drawn for a seed) do not depend on the LAPACK build.
-        variances: (D,) float64 variance of the images along each axis (the covariance
-            eigenvalues, ddof = 1), decreasing, >= 0.
-        n_images: how many images it was fitted on (rank <= n_images - 1).
-    """
-
-    mean: np.ndarray = field(repr=False)
-    axes: np.ndarray = field(repr=False)
-    variances: np.ndarray = field(repr=False)
-    n_images: int
-
-    @property
-    def explained_variance_ratio(self) -> np.ndarray:
-        """(D,) share of the total variance along each axis; sums to 1."""
-        total = self.variances.sum()
-        return self.variances / total if total > 0 else np.zeros_like(self.variances)
-
-    @property
-    def max_components(self) -> int:
-        """The largest usable k: min(n_images, D)."""
-        return min(self.n_images, N_PIXELS)
-
-    def components_for_variance(self, fraction: float) -> int:
-        """Smallest k whose first k axes explain at least ``fraction`` of the variance.
-
-        Raises:
-            TypeError / ValueError: ``fraction`` not a number in (0, 1].
-        """
-        fraction = _check_fraction(fraction)
-        cumulative = np.cumsum(self.explained_variance_ratio)
-        # the covariance is summed in float32 blocks: a share that should reach exactly
-        # `fraction` may fall short by ~1e-7, so "reaches" allows that much
-        k = int(np.searchsorted(cumulative, fraction - _SHARE_TOLERANCE)) + 1
-        return min(k, self.max_components)
-
-    def check_k(self, k, name: str = "n_components") -> int:
-        """``k`` as int if 1 <= k <= `max_components`; TypeError / ValueError otherwise."""
-        return _check_int(k, name, 1, self.max_components)
-
-    def project(self, flat: np.ndarray, k: int) -> np.ndarray:
-        """Coefficients (N, k) float64 of flattened images (N, D) on the first k axes."""
-        out = np.empty((len(flat), k))
-        for s in range(0, len(flat), _CHUNK):
-            out[s : s + _CHUNK] = (flat[s : s + _CHUNK] - self.mean) @ self.axes[:k].T
-        return out
-
-    def to_pixels(self, coefficients: np.ndarray) -> np.ndarray:
-        """Flattened images (N, D) float64 from coefficients (N, k): mean + c @ axes[:k]."""
-        return self.mean + coefficients @ self.axes[: coefficients.shape[1]]
-
-
-def _covariance(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (D,) and covariance (D, D), ddof = 1, of rows (N, D), in float64.
-
-    Accumulated over blocks: each block is centred in float64 and multiplied in float32
-    (3.5x faster than float64 on 60k images; the eigenvalues agree to 7 digits).
-    """
-    mean = flat.mean(axis=0, dtype=np.float64)
-    cov = np.zeros((flat.shape[1], flat.shape[1]))
-    for s in range(0, len(flat), _CHUNK):
-        block = (flat[s : s + _CHUNK] - mean).astype(np.float32)
-        cov += block.T @ block
-    return mean, cov / max(len(flat) - 1, 1)
-
-
-def _fit_basis_flat(flat: np.ndarray) -> PCABasis:
-    mean, cov = _covariance(flat)
-    variances, vectors = np.linalg.eigh(cov)  # ascending; columns are the axes
-    variances, axes = np.clip(variances[::-1], 0.0, None), vectors[:, ::-1].T
-    # Fix each axis' sign (as scikit-learn's svd_flip does): largest |pixel| positive.
-    signs = np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])
-    axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
-    return PCABasis(mean, np.ascontiguousarray(axes), variances, len(flat))
 
 
 def fit_pca_basis(images, *, threads: int | None = 1) -> PCABasis:
@@ -253,8 +132,8 @@ def fit_pca_basis(images, *, threads: int | None = 1) -> PCABasis:
         TypeError / ValueError: see `fit_pca_generator`.
     """
     flat = _check_images(images, min_samples=2)
-    with _blas_threads(threads):
-        return _fit_basis_flat(flat)
+    with blas_threads(threads):
+        return basis_of_rows(flat)
 
 
 def components_for_variance(images, fraction: float, *, threads: int | None = 1) -> int:
@@ -265,45 +144,8 @@ def components_for_variance(images, fraction: float, *, threads: int | None = 1)
     Raises:
         TypeError / ValueError: invalid images (see `fit_pca_generator`) or fraction.
     """
-    fraction = _check_fraction(fraction)
+    fraction = check_fraction(fraction)
     return fit_pca_basis(images, threads=threads).components_for_variance(fraction)
-
-
-# ------------------------------------------------------------------------- coefficients
-
-
-@dataclass(frozen=True, eq=False)
-class CoefficientGaussian:
-    """N(mean, factor @ factor.T) over k PCA coefficients.
-
-    Attributes:
-        mean: (k,) float64.
-        factor: (k, k) float64 lower-triangular; diagonal for a diagonal covariance.
-    """
-
-    mean: np.ndarray = field(repr=False)
-    factor: np.ndarray = field(repr=False)
-
-    @property
-    def covariance(self) -> np.ndarray:
-        """(k, k) covariance matrix."""
-        return self.factor @ self.factor.T
-
-    def draw(self, noise: np.ndarray) -> np.ndarray:
-        """Coefficients (N, k) from standard normal ``noise`` (N, k): mean + noise @ L^T."""
-        return self.mean + noise @ self.factor.T
-
-
-def fit_coefficient_gaussian(coefficients: np.ndarray, covariance: str) -> CoefficientGaussian:
-    """Mean and covariance (ddof = 1) of ``coefficients`` (N, k), N >= 2; ``covariance``
-    "diagonal" keeps only the variances, "full" the whole matrix (Cholesky factor)."""
-    mean = coefficients.mean(axis=0)
-    if covariance == "diagonal":
-        return CoefficientGaussian(mean, np.diag(coefficients.std(axis=0, ddof=1)))
-    k = coefficients.shape[1]
-    cov = np.cov(coefficients, rowvar=False, ddof=1).reshape(k, k)
-    jitter = _JITTER * max(float(np.trace(cov)) / k, 1e-12)
-    return CoefficientGaussian(mean, np.linalg.cholesky(cov + jitter * np.eye(k)))
 
 
 # ---------------------------------------------------------------------------- generator
@@ -381,7 +223,7 @@ class PCAGenerator:
         if n is None and labels is None:
             raise ValueError("give n (the number of images) or labels")
         if n is not None:
-            n = _check_int(n, "n", 1, np.iinfo(np.int64).max)
+            n = check_int(n, "n", 1, np.iinfo(np.int64).max)
         if labels is not None:
             labels = _check_labels(labels, n)
             n = len(labels)
@@ -486,7 +328,7 @@ def fit_pca_generator(
             than 2 images, n_components out of range, explained_variance outside (0, 1],
             an unknown covariance, shared_basis without per_class, or threads < 1.
     """
-    with _blas_threads(threads):
+    with blas_threads(threads):
         return _fit_generator(
             _check_images(images, min_samples=2),
             labels,
@@ -513,11 +355,11 @@ def _fit_generator(
     if shared_basis and not per_class:
         raise ValueError("shared_basis applies only with per_class=True")
     if n_components is None:
-        _check_fraction(explained_variance)
+        check_fraction(explained_variance)
     if not per_class:
         if labels is not None:
             raise ValueError("labels are used only with per_class=True; pass per_class=True")
-        basis = _fit_basis_flat(flat)
+        basis = basis_of_rows(flat)
         k = _choose_k([basis], n_components, explained_variance)
         gaussian = fit_coefficient_gaussian(basis.project(flat, k), covariance)
         return PCAGenerator((basis,), (gaussian,), k, covariance)
@@ -525,14 +367,14 @@ def _fit_generator(
         raise ValueError("per_class=True needs labels: the digit 0-9 of each image")
     by_digit = _split_by_digit(flat, _check_labels(labels, len(flat)))
     if n_components is not None:  # fail before the fitting work
-        _check_int(n_components, "n_components", 1, min(N_PIXELS, *map(len, by_digit)))
+        check_int(n_components, "n_components", 1, min(N_PIXELS, *map(len, by_digit)))
     if shared_basis:
-        bases = (_fit_basis_flat(flat),)
+        bases = (basis_of_rows(flat),)
         # no digit's Gaussian can have more axes than the digit has images
         k = _choose_k(bases, n_components, explained_variance, min(map(len, by_digit)))
         basis_of_digit = bases * N_CLASSES
     else:
-        bases = basis_of_digit = tuple(_fit_basis_flat(rows) for rows in by_digit)
+        bases = basis_of_digit = tuple(basis_of_rows(rows) for rows in by_digit)
         k = _choose_k(bases, n_components, explained_variance)
     gaussians = tuple(
         fit_coefficient_gaussian(basis.project(rows, k), covariance)
@@ -560,4 +402,4 @@ def _choose_k(bases, n_components, explained_variance: float, max_k: int | None 
     high = min(b.max_components for b in bases)
     if max_k is not None:
         high = min(high, max_k)
-    return _check_int(k, "n_components", 1, high)
+    return check_int(k, "n_components", 1, high)

@@ -1,0 +1,187 @@
+"""Report figures of generated images: one sample grid, or grids across epochs.
+
+Images are MNIST-like arrays of shape ``(N, H, W)`` or ``(N, H, W, 1)``: either float in
+[-1, 1] (generator output, ``tanh``) or uint8 in [0, 255]; the dtype tells which. Sample
+grids as plain PNG/GIF files, written during training, are in ``gankit.plots.grids``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+from PIL import Image
+
+from gankit.plots.grids import check_positive_int, image_grid, images_to_uint8
+from gankit.plots.style import COLUMN_WIDTH_IN, FULL_WIDTH_IN, new_figure, root_figure, styled
+
+__all__ = ["plot_epoch_grids", "plot_image_grid", "show_grid"]
+
+_PDF_IMAGE_MIN_PIXELS = 1200  # embed grids at least this wide/tall: sharp in any PDF viewer
+
+
+def show_grid(ax: Axes, grid: np.ndarray) -> None:
+    """Show a uint8 grid with axes in grid pixel units, no ticks, no frame."""
+    # interpolation="none" puts the pixels into the PDF as they are, but many viewers then
+    # smooth them when zooming; enlarging first (nearest) keeps the digits crisp everywhere.
+    factor = max(1, math.ceil(_PDF_IMAGE_MIN_PIXELS / max(grid.shape)))
+    sharp = np.repeat(np.repeat(grid, factor, axis=0), factor, axis=1)
+    h, w = grid.shape
+    extent = (-0.5, w - 0.5, h - 0.5, -0.5)  # keep coordinates in original pixels
+    ax.imshow(sharp, cmap="gray", vmin=0, vmax=255, interpolation="none", extent=extent)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+@styled
+def plot_image_grid(
+    images: ArrayLike,
+    *,
+    ncol: int | None = None,
+    title: str | None = None,
+    row_labels: Sequence[object] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Figure of a sample grid, one column wide (or drawn into ``ax``).
+
+    Args:
+        images: see ``gankit.plots.grids.images_to_uint8``.
+        ncol: tiles per row; default ``ceil(sqrt(N))``, or ``N // len(row_labels)``.
+        title: axes title.
+        row_labels: one label per row, shown down the left side; for per-class grids pass
+            images ordered class by class and ``row_labels=range(10)``.
+        ax: draw here instead of in a new figure.
+
+    Returns:
+        The figure that holds the axes.
+
+    Raises:
+        ValueError: ``row_labels`` does not match the number of rows.
+    """
+    tiles = images_to_uint8(images)
+    n, h = tiles.shape[:2]
+    if row_labels is not None:
+        row_labels = [str(label) for label in row_labels]
+        if not row_labels:
+            raise ValueError("row_labels is empty: pass one label per row, or None")
+        if ncol is None:
+            if n % len(row_labels):
+                raise ValueError(
+                    f"{n} images do not split evenly into {len(row_labels)} rows; pass ncol"
+                )
+            ncol = n // len(row_labels)
+    pad = 2
+    grid = image_grid(tiles, ncol=ncol, pad=pad)
+    if row_labels is not None:
+        nrow = (grid.shape[0] - pad) // (h + pad)
+        if len(row_labels) != nrow:
+            raise ValueError(
+                f"row_labels has {len(row_labels)} labels but the grid has {nrow} rows"
+            )
+    if ax is None:
+        label_margin = 0.2 if row_labels is not None else 0.0  # inches taken by the labels
+        image_width = COLUMN_WIDTH_IN - label_margin
+        height = image_width * grid.shape[0] / grid.shape[1] + (0.25 if title else 0.05)
+        fig = new_figure(COLUMN_WIDTH_IN, height)
+        ax = fig.add_subplot()
+    show_grid(ax, grid)
+    if row_labels is not None:
+        centres = [pad + i * (h + pad) + (h - 1) / 2 for i in range(len(row_labels))]
+        ax.set_yticks(centres, row_labels)
+        ax.tick_params(axis="y", length=0, pad=2)
+    if title:
+        ax.set_title(title)
+    return root_figure(ax)
+
+
+def _load_png_grey(path: str | os.PathLike[str]) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("L"))
+
+
+def _epoch_from_name(path: str | os.PathLike[str]) -> int | None:
+    """Last number in the file name: ``samples_epoch_012.png`` -> 12."""
+    numbers_in_name = re.findall(r"\d+", Path(path).stem)
+    return int(numbers_in_name[-1]) if numbers_in_name else None
+
+
+def _epoch_panels(
+    grids: Mapping[int, Any] | Sequence[str | os.PathLike[str]], ncol: int | None
+) -> list[tuple[str, np.ndarray]]:
+    """(title, uint8 grid) per panel, in epoch order."""
+    if isinstance(grids, Mapping):
+        items = sorted(grids.items(), key=lambda kv: kv[0])
+        panels = []
+        for epoch, value in items:
+            if isinstance(value, str | os.PathLike):
+                grid = _load_png_grey(value)
+            else:
+                grid = image_grid(value, ncol=ncol)
+            panels.append((f"epoch {epoch}", grid))
+        return panels
+    if isinstance(grids, str | os.PathLike) or not isinstance(grids, Sequence):
+        raise TypeError("grids must be a dict {epoch: images} or a list of PNG paths")
+    epochs = [_epoch_from_name(p) for p in grids]
+    order = list(range(len(grids)))
+    if all(e is not None for e in epochs):  # "epoch_10" must come after "epoch_2"
+        order.sort(key=lambda i: epochs[i])
+    return [
+        (
+            f"epoch {epochs[i]}" if epochs[i] is not None else Path(grids[i]).stem,
+            _load_png_grey(grids[i]),
+        )
+        for i in order
+    ]
+
+
+@styled
+def plot_epoch_grids(
+    grids: Mapping[int, Any] | Sequence[str | os.PathLike[str]],
+    *,
+    ncol: int | None = None,
+    panels_per_row: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Sample grids at several epochs side by side, epoch as each panel's title.
+
+    Args:
+        grids: ``{epoch: images}`` (arrays as for ``gankit.plots.grids.image_grid``, or PNG
+            paths), or a list of PNG grid files whose names end in the epoch
+            (``epoch_005.png``).
+        ncol: tiles per row inside each grid made from arrays.
+        panels_per_row: wrap after this many panels; default all in one row.
+        title: figure title.
+
+    Returns:
+        Figure with one axes per epoch; full page width when there are more than 2.
+    """
+    panels = _epoch_panels(grids, ncol)
+    if not panels:
+        raise ValueError("grids is empty: pass at least one epoch")
+    n = len(panels)
+    per_row = n
+    if panels_per_row is not None:
+        per_row = min(check_positive_int(panels_per_row, "panels_per_row"), n)
+    nrows = math.ceil(n / per_row)
+    width = FULL_WIDTH_IN if per_row > 2 else COLUMN_WIDTH_IN
+    h, w = panels[0][1].shape
+    panel_height = width / per_row * h / w
+    fig = new_figure(width, nrows * (panel_height + 0.16) + (0.25 if title else 0.05))
+    for i, (panel_title, grid) in enumerate(panels):
+        ax = fig.add_subplot(nrows, per_row, i + 1)
+        show_grid(ax, grid)
+        ax.set_title(panel_title, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
