@@ -130,7 +130,7 @@ def strip_volatile_metadata(nb):
 
 
 def _figures(args: argparse.Namespace) -> int:
-    from gankit.config_files import parse_value
+    from gankit.config import parse_value
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(
         (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")
@@ -171,7 +171,7 @@ def _default_root(quick: bool) -> Path:
 def _base_config(args: argparse.Namespace):
     """The config named by ``args.config`` (preset or JSON file) with the overrides."""
     from gankit import presets
-    from gankit.config_files import apply_overrides, load_config, parse_overrides
+    from gankit.config import load_config, parse_overrides, with_overrides
 
     source = args.config
     if source.endswith(".json") or Path(source).is_file():
@@ -185,7 +185,7 @@ def _base_config(args: argparse.Namespace):
             f"{source!r} is neither a preset nor a config file.{hint} Presets: "
             f"{', '.join(presets.preset_names())}"
         )
-    return apply_overrides(config, parse_overrides(args.overrides))
+    return with_overrides(config, parse_overrides(args.overrides))
 
 
 def _run_function(args: argparse.Namespace, *, parallel: bool):
