@@ -1,11 +1,12 @@
-"""Experiment configuration: what to build and how to train it.
+"""Experiment configuration: what to build and how to train it, checked in one place.
 
 - `schema`: the frozen dataclasses `GANConfig` (``generator``, ``discriminator``,
-  ``train`` sections) with working defaults and documented fields, `to_dict` (JSON) and
-  `config_hash` (names run directories).
+  ``train`` sections) with working defaults and documented fields, the words each text
+  field accepts, `to_dict` (JSON) and `config_hash` (names run directories).
 - `overrides`: the one way in from outside the code: `with_overrides(config,
   {"train.g_lr": 1e-3})`, `from_dict`, `load_config` (a JSON file), `parse_overrides`
   (command-line ``key=value`` text); each checks keys and value types the same way.
+- `rules`: `validate(config)`, every rule a config must meet before training.
 
 Presets by name are in `gankit.presets`.
 """
@@ -18,6 +19,7 @@ from gankit.config.overrides import (
     valid_keys,
     with_overrides,
 )
+from gankit.config.rules import validate
 from gankit.config.schema import (
     DiscriminatorConfig,
     GANConfig,
@@ -41,5 +43,6 @@ __all__ = [
     "parse_value",
     "to_dict",
     "valid_keys",
+    "validate",
     "with_overrides",
 ]

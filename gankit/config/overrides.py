@@ -37,7 +37,8 @@ def with_overrides(config: GANConfig, overrides: Mapping[str, Any]) -> GANConfig
     """``config`` with dotted keys replaced, e.g. {"train.g_lr": 1e-3, "name": "fast"}.
 
     Values are stored as their field declares (an int for a float field becomes a float,
-    a list for a tuple field a tuple).
+    a list for a tuple field a tuple). The result is not validated: see
+    `gankit.config.validate`.
 
     Raises:
       ValueError: for an unknown key, naming the closest valid ones.

@@ -1,8 +1,10 @@
 """The config schema: frozen dataclasses with working defaults, their JSON form and hash.
 
 A `GANConfig` says everything needed to build and train a GAN. This module defines its
-fields, each field's type (`field_types`, `checked_value`), its JSON-ready dict
-(`to_dict`) and the hash that names run directories (`config_hash`).
+fields, the words its text fields accept (``GAN_LOSSES``, ``NORMALIZATIONS``, ...; the
+builders and losses import them from here), each field's type (`field_types`,
+`checked_value`), its JSON-ready dict (`to_dict`) and the hash that names run directories
+(`config_hash`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,30 @@ from typing import Any
 def is_quick() -> bool:
     """True when ``GANKIT_QUICK=1``: same code paths, less data and fewer epochs."""
     return os.environ.get("GANKIT_QUICK", "0") == "1"
+
+
+KINDS = ("dcgan", "mlp")
+"""``generator.kind`` and ``discriminator.kind``: convolutional or dense layers."""
+NORMALIZATIONS = ("batch", "virtual", "none")
+UPSAMPLING = ("transpose", "nearest", "bilinear")
+ACTIVATIONS = ("relu", "leaky_relu")
+GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
+DISCRIMINATOR_CONDITIONING = (
+    "none",
+    "concat",
+    "embedding",
+    "projection",
+    "acgan",
+    "projection_acgan",
+)
+CLASS_HEAD_CONDITIONING = ("acgan", "projection_acgan")
+"""Discriminator conditionings with a class head (two outputs)."""
+GAN_LOSSES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
+WGAN_LOSSES = ("wgan", "wgan-gp")
+OPTIMIZERS = ("adam", "rmsprop")
+BALANCES = ("fixed", "dynamic")
+UPDATES = ("alternating", "simultaneous")
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
