@@ -35,7 +35,7 @@ from gankit.paths import project_root
 # Notebooks and data
 # --------------------------------------------------------------------------------------
 def _figures(args: argparse.Namespace) -> int:
-    from gankit.config_files import parse_value
+    from gankit.config import parse_value
     from gankit.experiments.notebooks import run_notebook
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(

@@ -1,15 +1,19 @@
-"""Config: JSON round trip, overrides with helpful errors, hashing."""
+"""Config: JSON round trip, overrides with helpful errors, hashing, validation."""
 
+import dataclasses
 import json
+import math
 
 import pytest
 
 from gankit.config import (
     GANConfig,
+    TrainConfig,
     config_hash,
     from_dict,
     is_quick,
     to_dict,
+    validate,
     with_overrides,
 )
 
@@ -33,11 +37,19 @@ def test_overrides_change_only_what_they_name():
 @pytest.mark.parametrize(
     ("overrides", "error", "match"),
     [
-        ({"train.lr": 1e-3}, ValueError, "unknown train field.*valid: .*g_lr"),
+        (
+            {"train.lr": 1e-3},
+            ValueError,
+            r"unknown config key 'train\.lr'\. Did you mean train\.g_lr",
+        ),
         ({"optimizer.lr": 1e-3}, ValueError, "unknown config key 'optimizer.lr'"),
         ({"train": 3}, ValueError, "section.field"),
-        ({"train.epochs": "ten"}, TypeError, "TrainConfig.epochs expects int"),
-        ({"train.g_lr": "fast"}, TypeError, "TrainConfig.g_lr expects float"),
+        ({"train.epochs": "ten"}, TypeError, r"train\.epochs expects int"),
+        ({"train.epochs": True}, TypeError, r"train\.epochs expects int, got True \(bool\)"),
+        ({"train.g_lr": "fast"}, TypeError, r"train\.g_lr expects float"),
+        ({"train.n_train": 1.5}, TypeError, r"train\.n_train expects None or int"),
+        ({"generator.hidden": [64, 1.5]}, TypeError, "list of ints"),
+        ({"name": ""}, TypeError, "non-empty string"),
     ],
 )
 def test_bad_overrides_explain_themselves(overrides, error, match):
@@ -48,8 +60,12 @@ def test_bad_overrides_explain_themselves(overrides, error, match):
 def test_from_dict_rejects_unknown_sections_and_fields():
     with pytest.raises(ValueError, match="unknown config sections"):
         from_dict({"model": {}})
-    with pytest.raises(ValueError, match="unknown generator field"):
+    with pytest.raises(ValueError, match=r"unknown config key 'generator\.width'"):
         from_dict({"generator": {"width": 3}})
+    with pytest.raises(TypeError, match="section 'train' must be a dict"):
+        from_dict({"train": 3})
+    with pytest.raises(TypeError, match=r"train\.epochs expects int"):
+        from_dict({"train": {"epochs": True}})
 
 
 def test_hash_ignores_name_but_not_values():
@@ -95,3 +111,99 @@ def test_a_config_saved_before_the_wgan_fields_loads_with_their_defaults():
     for key in ("optimizer", "weight_clip", "gp_weight", "balance", "max_consecutive"):
         del saved["train"][key]
     assert from_dict(saved) == GANConfig()
+
+
+# --------------------------------------------------------------------------------------
+# validate: every rule in one place
+# --------------------------------------------------------------------------------------
+def test_the_default_config_is_valid():
+    assert validate(GANConfig()) is None
+
+
+def _train(**changes) -> GANConfig:
+    return dataclasses.replace(GANConfig(), train=dataclasses.replace(TrainConfig(), **changes))
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("field", ["g_lr", "d_lr"])
+def test_non_finite_learning_rates_are_rejected(field, value):
+    with pytest.raises(ValueError, match=rf"train\.{field} must be a finite number"):
+        validate(_train(**{field: value}))
+    with pytest.raises(ValueError, match="finite"):
+        validate(with_overrides(GANConfig(), {f"train.{field}": value}))
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"epochs": True}, r"train\.epochs expects int, got True \(bool\)"),
+        ({"batch_size": 64.0}, r"train\.batch_size expects int"),
+        ({"loss": None}, r"train\.loss expects str"),
+    ],
+)
+def test_fields_of_the_wrong_type_are_rejected(changes, match):
+    with pytest.raises(TypeError, match=match):
+        validate(_train(**changes))
+
+
+def test_a_config_that_is_not_a_ganconfig_is_rejected():
+    with pytest.raises(TypeError, match="must be a GANConfig"):
+        validate(to_dict(GANConfig()))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"train.precision": "float16"}, "precision must be one of float32, mixed_bfloat16"),
+        ({"generator.conditioning": "concat"}, "must both be 'none'"),
+        ({"discriminator.conditioning": "projection"}, "must both be 'none'"),
+        ({"generator.kind": "rnn"}, r"generator\.kind must be 'dcgan' or 'mlp'"),
+        ({"discriminator.kind": "rnn"}, r"discriminator\.kind must be 'dcgan' or 'mlp'"),
+        ({"generator.upsampling": "cubic"}, r"generator\.upsampling must be one of"),
+        ({"generator.norm": "layer"}, r"generator\.norm must be one of batch, virtual"),
+        ({"generator.kind": "mlp", "generator.norm": "virtual"}, "kind='dcgan'"),
+        ({"generator.act": "tanh"}, r"generator\.act must be one of relu, leaky_relu"),
+        ({"discriminator.norm": "layer"}, r"discriminator\.norm must be one of"),
+        (
+            {"generator.conditioning": "projection", "discriminator.conditioning": "concat"},
+            r"generator\.conditioning must be one of none, concat, embedding, batchnorm",
+        ),
+        (
+            {"generator.conditioning": "concat", "discriminator.conditioning": "batchnorm"},
+            r"discriminator\.conditioning must be one of none, concat",
+        ),
+        (
+            {
+                "generator.conditioning": "batchnorm",
+                "generator.norm": "none",
+                "discriminator.conditioning": "concat",
+            },
+            "needs generator.norm='batch'",
+        ),
+        ({"generator.latent_dim": 0}, r"generator\.latent_dim must be >= 1"),
+        ({"discriminator.depth": 0}, r"discriminator\.depth must be >= 1"),
+        ({"discriminator.hidden": []}, r"discriminator\.hidden must be widths >= 1"),
+        ({"generator.hidden": [64, 0]}, r"generator\.hidden must be widths >= 1"),
+        ({"discriminator.dropout": 1.0}, r"discriminator\.dropout must be in \[0, 1\)"),
+        ({"discriminator.leaky_slope": -0.2}, r"discriminator\.leaky_slope must be >= 0"),
+    ],
+)
+def test_network_options_are_checked_with_the_config(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        validate(with_overrides(GANConfig(), overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"train.epochs": 0}, "invalid TrainConfig: epochs must be >= 1"),
+        ({"train.loss": "wgan"}, "loss='wgan' needs weight_clip > 0"),
+        ({"train.balance": "dynamic", "train.lr_decay_start": 0.5}, "cannot decay"),
+        ({"train.classifier_loss_weight": 1.0}, "needs a conditional GAN"),
+        ({"train.acgan_class_weight": 0.3}, "class-head discriminator"),
+        ({"train.loss": "wgan-gp", "discriminator.norm": "batch"}, "breaks the"),
+    ],
+)
+def test_train_rules_and_rules_across_sections(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        validate(with_overrides(GANConfig(), overrides))

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from gankit.config import GANConfig
+from gankit.config import GANConfig, from_dict, to_dict, validate
 from gankit.presets import (
     DCGAN_VARIANTS,
     VARIANT_BUDGETS,
@@ -14,14 +14,28 @@ from gankit.presets import (
     get_preset,
     preset_names,
 )
-from gankit.train.loop import validate_train_config
 
 
+@pytest.mark.parametrize("quick", [False, True])
 @pytest.mark.parametrize("name", preset_names())
-def test_every_preset_is_a_valid_config(name):
-    config = get_preset(name, quick=False)
+def test_every_preset_is_a_valid_config(name, quick):
+    config = get_preset(name, quick=quick)
     assert isinstance(config, GANConfig) and config.name == name
-    validate_train_config(config.train)
+    validate(config)
+    assert from_dict(to_dict(config)) == config  # as a run directory stores it
+
+
+@pytest.mark.parametrize("quick", [False, True])
+@pytest.mark.parametrize("study", list(VARIANT_STUDIES))
+def test_every_variant_of_every_study_is_a_valid_config(study, quick):
+    for config in gan_variants(study, quick=quick).values():
+        validate(config)
+
+
+@pytest.mark.parametrize(("epochs", "n_train"), [(2, 30000), (1, 1024), (10, None)])
+def test_every_dcgan_variant_is_a_valid_config(epochs, n_train):
+    for config in dcgan_variants(epochs=epochs, n_train=n_train).values():
+        validate(config)
 
 
 def test_quick_mode_changes_only_the_budget(monkeypatch):
@@ -86,13 +100,10 @@ def test_the_fewshot_cgan_is_the_default_cgan_with_a_few_shot_budget():
 
 
 @pytest.mark.parametrize("study", list(VARIANT_STUDIES))
-def test_variant_studies_are_valid_and_share_one_budget_per_base(study):
-    from gankit.train.loop import validate_config
-
+def test_variant_studies_share_one_budget_per_base(study):
     full, quick = gan_variants(study, quick=False), gan_variants(study, quick=True)
     assert list(full) == list(VARIANT_STUDIES[study])
     for label, config in full.items():
-        validate_config(config)
         base = VARIANT_STUDIES[study][label][0]
         budget = VARIANT_BUDGETS[base]
         assert config.train.epochs == budget["train.epochs"]

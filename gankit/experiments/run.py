@@ -51,7 +51,7 @@ def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: boo
         TypeError: an override value has the wrong type for its field.
     """
     from gankit import presets
-    from gankit.config_files import apply_overrides, load_config, parse_overrides
+    from gankit.config import load_config, parse_overrides, with_overrides
 
     if source.endswith(".json") or Path(source).is_file():
         config = load_config(source)
@@ -64,7 +64,7 @@ def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: boo
             f"{source!r} is neither a preset nor a config file.{hint} Presets: "
             f"{', '.join(presets.preset_names())}"
         )
-    return apply_overrides(config, parse_overrides(overrides))
+    return with_overrides(config, parse_overrides(overrides))
 
 
 def default_eval_n(quick: bool) -> int:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gankit.config import GANConfig, config_hash
-from gankit.config_files import apply_overrides, parse_value
+from gankit.config import GANConfig, config_hash, parse_value, with_overrides
 
 __all__ = [
     "RunSpec",
@@ -134,9 +133,9 @@ def expand_list(
     if not labelled:
         raise ValueError("the sweep has no runs: give at least one set of overrides")
     seeds = _check_seeds(seeds)
-    fixed_config = apply_overrides(base, dict(fixed or {}))
+    fixed_config = with_overrides(base, dict(fixed or {}))
     configs = [
-        (label or _label(overrides), overrides, apply_overrides(fixed_config, overrides))
+        (label or _label(overrides), overrides, with_overrides(fixed_config, overrides))
         for label, overrides in labelled
     ]
     specs = [

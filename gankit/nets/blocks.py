@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from gankit.config.schema import NORMALIZATIONS
 from gankit.nets.layers import VirtualBatchNormalization
-
-NORMALIZATIONS = ("batch", "virtual", "none")
-UPSAMPLING = ("transpose", "nearest", "bilinear")
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -28,20 +28,14 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from gankit.config.schema import (
+    CLASS_HEAD_CONDITIONING,
+    DISCRIMINATOR_CONDITIONING,
+    GENERATOR_CONDITIONING,
+)
 from gankit.nets.blocks import check_choice, dcgan_init
 
 N_CLASSES = 10
-GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
-DISCRIMINATOR_CONDITIONING = (
-    "none",
-    "concat",
-    "embedding",
-    "projection",
-    "acgan",
-    "projection_acgan",
-)
-CLASS_HEAD_CONDITIONING = ("acgan", "projection_acgan")
-"""Discriminator conditionings with a class head (two outputs)."""
 _LABEL_NOT_IN_INPUT = ("none", "projection", "acgan", "projection_acgan")
 _PROJECTED = ("projection", "projection_acgan")
 EMBEDDING_DIM = 50

@@ -9,9 +9,13 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from gankit.nets.blocks import (
+from gankit.config.schema import (
+    DISCRIMINATOR_CONDITIONING,
+    GENERATOR_CONDITIONING,
     NORMALIZATIONS,
     UPSAMPLING,
+)
+from gankit.nets.blocks import (
     activation,
     apply,
     check_choice,
@@ -20,8 +24,6 @@ from gankit.nets.blocks import (
     normalization,
 )
 from gankit.nets.conditioning import (
-    DISCRIMINATOR_CONDITIONING,
-    GENERATOR_CONDITIONING,
     ConditionalBatchNormalization,
     condition_image,
     condition_noise,

@@ -5,11 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from gankit.config import GANConfig
+from gankit.config import GANConfig, validate
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.mlp import build_mlp_discriminator, build_mlp_generator
-
-PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def build_gan(
@@ -25,18 +23,13 @@ def build_gan(
     ``reference_labels`` (R,)) are needed only for a discriminator with ``norm='virtual'``.
 
     Raises:
-      ValueError: for an unknown kind, precision or architecture option, or a GAN where
-        only one of G and D is conditional.
+      ValueError: for a config that `gankit.config.validate` rejects (e.g. an unknown
+        kind, precision or architecture option, or a GAN where only one of G and D is
+        conditional), or norm='virtual' in D without ``reference_images``.
+      TypeError: for a config field of the wrong type.
     """
+    validate(config)
     g, d, precision = config.generator, config.discriminator, config.train.precision
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
-    if (g.conditioning == "none") != (d.conditioning == "none"):
-        raise ValueError(
-            "generator.conditioning and discriminator.conditioning must both be 'none' "
-            f"(a GAN) or both set (a conditional GAN); got {g.conditioning!r} and "
-            f"{d.conditioning!r}"
-        )
     dtype = None if precision == "float32" else precision
     keras.utils.set_random_seed(seed)
     if g.kind == "dcgan":
@@ -53,7 +46,7 @@ def build_gan(
             seed=seed,
             dtype=dtype,
         )
-    elif g.kind == "mlp":
+    else:
         generator = build_mlp_generator(
             g.latent_dim,
             hidden=g.hidden,
@@ -62,8 +55,6 @@ def build_gan(
             conditioning=g.conditioning,
             dtype=dtype,
         )
-    else:
-        raise ValueError(f"generator.kind must be 'dcgan' or 'mlp', got {g.kind!r}")
     if d.kind == "dcgan":
         discriminator = build_discriminator(
             base_filters=d.base_filters,
@@ -77,7 +68,7 @@ def build_gan(
             conditioning=d.conditioning,
             dtype=dtype,
         )
-    elif d.kind == "mlp":
+    else:
         discriminator = build_mlp_discriminator(
             hidden=d.hidden,
             dropout=d.dropout,
@@ -85,6 +76,4 @@ def build_gan(
             conditioning=d.conditioning,
             dtype=dtype,
         )
-    else:
-        raise ValueError(f"discriminator.kind must be 'dcgan' or 'mlp', got {d.kind!r}")
     return generator, discriminator

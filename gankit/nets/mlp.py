@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import keras
 
-from gankit.nets.blocks import (
+from gankit.config.schema import (
+    DISCRIMINATOR_CONDITIONING,
+    GENERATOR_CONDITIONING,
     NORMALIZATIONS,
+)
+from gankit.nets.blocks import (
     activation,
     apply,
     check_choice,
@@ -14,8 +18,6 @@ from gankit.nets.blocks import (
     normalization,
 )
 from gankit.nets.conditioning import (
-    DISCRIMINATOR_CONDITIONING,
-    GENERATOR_CONDITIONING,
     ConditionalBatchNormalization,
     condition_flat,
     condition_noise,

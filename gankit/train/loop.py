@@ -47,9 +47,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit.config import GANConfig, TrainConfig, from_dict, to_dict
+from gankit.config import GANConfig, TrainConfig, from_dict, to_dict, validate
 from gankit.nets import build_gan
-from gankit.nets.conditioning import CLASS_HEAD_CONDITIONING
 from gankit.nets.sampling import balanced_labels, check_labels, is_conditional, latent_dim_of
 from gankit.plots.grids import make_gif, save_image_grid
 from gankit.report import atomic_write
@@ -82,8 +81,6 @@ the real batch) come from the last D update; ``g_class_loss`` (the unweighted cl
 cross-entropy of the fakes, by the ACGAN head or the frozen classifier) and
 ``g_class_acc`` (how many fakes that head or classifier assigns to the label asked for)
 are means over the G updates. ``g_loss`` and ``d_loss`` stay the adversarial parts."""
-BALANCES = ("fixed", "dynamic")
-OPTIMIZERS = ("adam", "rmsprop")
 
 
 class TrainingDivergedError(RuntimeError):
@@ -104,140 +101,6 @@ class TrainResult:
     """'completed' or 'early_stopping'."""
     train_seconds: float
     """Wall-clock seconds of the training steps of all epochs (this call and earlier ones)."""
-
-
-def validate_train_config(cfg: TrainConfig) -> None:
-    """Raises ValueError naming the first invalid field of ``cfg``."""
-    checks = [
-        (cfg.epochs >= 1, "epochs must be >= 1"),
-        (cfg.batch_size >= 2, "batch_size must be >= 2"),
-        (
-            cfg.n_train is None or cfg.n_train >= cfg.batch_size,
-            "n_train must be None or >= batch_size",
-        ),
-        (cfg.loss in losses.GAN_LOSSES, f"loss must be one of {losses.GAN_LOSSES}"),
-        (min(cfg.g_lr, cfg.d_lr) > 0, "learning rates must be > 0"),
-        (
-            all(0 <= b < 1 for b in (cfg.g_beta1, cfg.d_beta1, cfg.g_beta2, cfg.d_beta2)),
-            "Adam betas must be in [0, 1)",
-        ),
-        (0.5 < cfg.real_label <= 1.0, "real_label must be in (0.5, 1]; 0.9 smooths"),
-        (0 <= cfg.flip_probability < 0.5, "flip_probability must be in [0, 0.5)"),
-        (cfg.d_steps >= 1 and cfg.g_steps >= 1, "d_steps and g_steps must be >= 1"),
-        (
-            cfg.update in ("alternating", "simultaneous"),
-            "update must be 'alternating' or 'simultaneous'",
-        ),
-        (
-            cfg.update == "alternating" or cfg.d_steps == cfg.g_steps == 1,
-            "update='simultaneous' needs d_steps = g_steps = 1",
-        ),
-        (cfg.early_stopping_mode in ("min", "max"), "early_stopping_mode must be min or max"),
-        (cfg.early_stopping_patience >= 1, "early_stopping_patience must be >= 1"),
-        (cfg.grid_size >= 1, "grid_size must be >= 1"),
-        (0 <= cfg.ema_decay < 1, "ema_decay must be in [0, 1); 0.999 is typical, 0 is off"),
-        (0 <= cfg.lr_decay_start <= 1, "lr_decay_start must be in [0, 1]; 1 is no decay"),
-        (cfg.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
-        (cfg.weight_clip >= 0, "weight_clip must be >= 0 (0 is off)"),
-        (cfg.gp_weight >= 0, "gp_weight must be >= 0"),
-        (cfg.balance in BALANCES, f"balance must be one of {BALANCES}"),
-        (cfg.max_consecutive >= 1, "max_consecutive must be >= 1"),
-        (cfg.classifier_loss_weight >= 0, "classifier_loss_weight must be >= 0 (0 is off)"),
-        (
-            cfg.acgan_fake_class_weight >= 0,
-            "acgan_fake_class_weight must be >= 0 (0: D's class head learns from real only)",
-        ),
-        (cfg.acgan_class_weight >= 0, "acgan_class_weight must be >= 0 (0: no class loss for G)"),
-    ]
-    wgan = cfg.loss in losses.WGAN_LOSSES
-    dynamic = cfg.balance == "dynamic"
-    checks += [
-        (
-            cfg.loss != "wgan" or cfg.weight_clip > 0,
-            "loss='wgan' needs weight_clip > 0 (0.01 in Arjovsky et al. 2017): an "
-            "unconstrained critic's scores grow without bound; or use loss='wgan-gp'",
-        ),
-        (
-            cfg.weight_clip == 0 or cfg.loss == "wgan",
-            "weight_clip is WGAN's Lipschitz constraint: use it with loss='wgan' only "
-            "(wgan-gp replaces it by the gradient penalty)",
-        ),
-        (cfg.loss != "wgan-gp" or cfg.gp_weight > 0, "loss='wgan-gp' needs gp_weight > 0"),
-        (
-            not wgan or (cfg.real_label == 1.0 and cfg.flip_probability == 0),
-            "label smoothing (real_label < 1) and flips are for a classifier D; a WGAN "
-            "critic has no targets: leave real_label=1 and flip_probability=0",
-        ),
-        (
-            not wgan or cfg.update == "alternating",
-            "WGAN losses need update='alternating' (critic updates, then G)",
-        ),
-        (
-            not dynamic or not wgan,
-            "balance='dynamic' compares losses with thresholds on a classifier's scale "
-            "(ln 2 = chance); a WGAN critic's loss has no such scale: use balance='fixed' "
-            "with d_steps (5 in Arjovsky et al.)",
-        ),
-        (
-            not dynamic or cfg.update == "alternating",
-            "balance='dynamic' needs update='alternating'",
-        ),
-        (
-            not dynamic or cfg.max_consecutive >= max(cfg.d_steps, cfg.g_steps),
-            "balance='dynamic' needs max_consecutive >= d_steps and g_steps (the minimum "
-            "updates per round)",
-        ),
-        (
-            not dynamic or cfg.lr_decay_start == 1,
-            "balance='dynamic' cannot decay the learning rate (lr_decay_start < 1): the "
-            "number of updates is not known in advance",
-        ),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ValueError(f"invalid TrainConfig: {message}")
-
-
-def validate_config(config: GANConfig) -> None:
-    """`validate_train_config`, plus the checks that need the networks' config too.
-
-    Raises:
-      ValueError: for an invalid train config; loss='wgan-gp' with batch norm in D (batch
-        norm makes each score depend on the whole batch, so the per-example gradient the
-        penalty constrains is not the critic's: Gulrajani et al. 2017, section 4); or a
-        classifier loss on an unconditional GAN or with an ACGAN discriminator.
-    """
-    validate_train_config(config.train)
-    if config.train.classifier_loss_weight > 0:
-        if not config.conditional:
-            raise ValueError(
-                "invalid config: classifier_loss_weight > 0 needs a conditional GAN (the "
-                "loss compares the classifier's verdict with the label asked for): set "
-                "generator.conditioning and discriminator.conditioning"
-            )
-        if config.discriminator.conditioning in CLASS_HEAD_CONDITIONING:
-            raise ValueError(
-                "invalid config: an 'acgan' discriminator already gives G a class loss "
-                "(its own class head); use classifier_loss_weight=0 with it, or another "
-                "discriminator.conditioning with the frozen classifier's loss"
-            )
-    class_head = config.discriminator.conditioning in CLASS_HEAD_CONDITIONING
-    for name, what in [
-        ("acgan_fake_class_weight", "the fake images' term of D's class loss"),
-        ("acgan_class_weight", "the class-head term of G's loss"),
-    ]:
-        if getattr(config.train, name) != 1.0 and not class_head:
-            raise ValueError(
-                f"invalid config: {name} weighs {what} with a class-head discriminator "
-                f"({', '.join(CLASS_HEAD_CONDITIONING)}); with discriminator.conditioning="
-                f"{config.discriminator.conditioning!r} leave it at 1.0"
-            )
-    if config.train.loss == "wgan-gp" and config.discriminator.norm == "batch":
-        raise ValueError(
-            "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "
-            "gradient penalty (each score depends on the whole batch; Gulrajani et al. use "
-            "no normalisation or layer norm in the critic): set discriminator.norm='none'"
-        )
 
 
 def check_images(images: np.ndarray) -> np.ndarray:
@@ -673,7 +536,7 @@ def train_gan(
       TrainingDivergedError: when a loss becomes NaN or infinite.
     """
     cfg = config.train
-    validate_config(config)
+    validate(config)
     images = check_images(images)
     labels = _check_train_labels(config, labels, len(images))
     if cfg.n_train is not None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-GAN_LOSSES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
-WGAN_LOSSES = ("wgan", "wgan-gp")
+from gankit.config.schema import GAN_LOSSES, WGAN_LOSSES
+
 GRADIENT_NORM_EPSILON = 1e-12
 """Added under the square root of the gradient norm: sqrt is not differentiable at 0
 (keras-io's wgan_gp.py has no epsilon, a known source of NaNs)."""

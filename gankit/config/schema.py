@@ -1,8 +1,10 @@
-"""Experiment configuration: frozen dataclasses with working defaults, presets by name.
+"""The config schema: frozen dataclasses with working defaults, their JSON form and hash.
 
-A `GANConfig` says everything needed to build and train a GAN; it round-trips through
-JSON (``to_dict`` / ``from_dict``) and is changed with ``with_overrides(config,
-{"train.g_lr": 1e-3})`` rather than by editing code.
+A `GANConfig` says everything needed to build and train a GAN. This module defines its
+fields, the words its text fields accept (``GAN_LOSSES``, ``NORMALIZATIONS``, ...; the
+builders and losses import them from here), each field's type (`field_types`,
+`checked_value`), its JSON-ready dict (`to_dict`) and the hash that names run directories
+(`config_hash`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,30 @@ from typing import Any
 def is_quick() -> bool:
     """True when ``GANKIT_QUICK=1``: same code paths, less data and fewer epochs."""
     return os.environ.get("GANKIT_QUICK", "0") == "1"
+
+
+KINDS = ("dcgan", "mlp")
+"""``generator.kind`` and ``discriminator.kind``: convolutional or dense layers."""
+NORMALIZATIONS = ("batch", "virtual", "none")
+UPSAMPLING = ("transpose", "nearest", "bilinear")
+ACTIVATIONS = ("relu", "leaky_relu")
+GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
+DISCRIMINATOR_CONDITIONING = (
+    "none",
+    "concat",
+    "embedding",
+    "projection",
+    "acgan",
+    "projection_acgan",
+)
+CLASS_HEAD_CONDITIONING = ("acgan", "projection_acgan")
+"""Discriminator conditionings with a class head (two outputs)."""
+GAN_LOSSES = ("nonsaturating", "minimax", "hinge", "wgan", "wgan-gp")
+WGAN_LOSSES = ("wgan", "wgan-gp")
+OPTIMIZERS = ("adam", "rmsprop")
+BALANCES = ("fixed", "dynamic")
+UPDATES = ("alternating", "simultaneous")
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -169,31 +195,17 @@ class GANConfig:
         return self.generator.conditioning != "none"
 
 
-_SECTIONS = {
+SECTIONS = {
     "generator": GeneratorConfig,
     "discriminator": DiscriminatorConfig,
     "train": TrainConfig,
 }
+"""The sections of a `GANConfig` by name (its other field is ``name``)."""
 
 
 def to_dict(config: GANConfig) -> dict[str, Any]:
     """A JSON-ready dict of ``config`` (tuples become lists)."""
     return json.loads(json.dumps(dataclasses.asdict(config)))
-
-
-def from_dict(data: dict[str, Any]) -> GANConfig:
-    """The inverse of `to_dict`. Raises ValueError for unknown sections or keys."""
-    unknown = set(data) - {"name", *_SECTIONS}
-    if unknown:
-        raise ValueError(
-            f"unknown config sections {sorted(unknown)}; expected name, {', '.join(_SECTIONS)}"
-        )
-    parts = {}
-    for section, cls in _SECTIONS.items():
-        values = dict(data.get(section, {}))
-        _check_keys(cls, values, section)
-        parts[section] = cls(**{k: _coerce(cls, k, v) for k, v in values.items()})
-    return GANConfig(name=data.get("name", "dcgan"), **parts)
 
 
 # Fields added after runs were already named by their hash: at these values they are left
@@ -225,51 +237,65 @@ def config_hash(config: GANConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def with_overrides(config: GANConfig, overrides: dict[str, Any]) -> GANConfig:
-    """``config`` with dotted keys replaced, e.g. {"train.g_lr": 1e-3, "name": "fast"}.
+def field_types(key: str) -> set[str] | None:
+    """The type names of config field ``key`` ('name' or 'section.field'), as declared
+    (e.g. {'int', 'None'} for ``train.n_train``); None for an unknown key."""
+    if key == "name":
+        return {"str"}
+    section, _, name = key.partition(".")
+    cls = SECTIONS.get(section)
+    annotations = {f.name: f.type for f in dataclasses.fields(cls)} if cls else {}
+    if name not in annotations:
+        return None
+    # Annotations are strings (postponed evaluation), e.g. "int | None", "tuple[int, ...]".
+    return {part.strip().split("[")[0] for part in str(annotations[name]).split("|")}
+
+
+def checked_value(key: str, value: Any) -> Any:
+    """``value`` for the known config field ``key`` after checking its type, as the field
+    stores it: an int passes for a float field (as a float), a list for a tuple field (as
+    a tuple of ints). A bool is not a number.
 
     Raises:
-      ValueError: for an unknown key, naming the valid ones.
-      TypeError: for a value of the wrong type (e.g. a string for a float).
+      TypeError: a value of the wrong type, naming the field's type and an example.
+      ValueError: a key that names no field (`gankit.config.overrides` says which are
+        close).
     """
-    parts = {s: getattr(config, s) for s in _SECTIONS}
-    name = config.name
-    for key, value in overrides.items():
-        if key == "name":
-            name = str(value)
-            continue
-        section, _, attr = key.partition(".")
-        if section not in _SECTIONS or not attr:
-            raise ValueError(
-                f"unknown config key {key!r}: use 'section.field' with section "
-                f"one of {', '.join(_SECTIONS)}"
-            )
-        _check_keys(_SECTIONS[section], {attr: value}, section)
-        parts[section] = dataclasses.replace(
-            parts[section], **{attr: _coerce(_SECTIONS[section], attr, value)}
-        )
-    return GANConfig(name=name, **parts)
-
-
-def _check_keys(cls, values: dict, section: str) -> None:
-    valid = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(values) - valid
-    if unknown:
-        raise ValueError(
-            f"unknown {section} field(s) {sorted(unknown)}; valid: {', '.join(sorted(valid))}"
-        )
-
-
-def _coerce(cls, key: str, value: Any) -> Any:
-    """Checks ``value`` against the field's default type; ints pass for floats."""
-    default = next(f for f in dataclasses.fields(cls) if f.name == key).default
-    if isinstance(default, tuple) and isinstance(value, list | tuple):
-        return tuple(value)
-    if isinstance(default, bool) or default is None or isinstance(value, type(default)):
+    if key == "name":
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"name must be a non-empty string, got {value!r}")
         return value
-    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+    types = field_types(key)
+    if types is None:
+        raise ValueError(f"unknown config key {key!r}")
+    if not _matches(value, types):
+        raise TypeError(
+            f"{key} expects {' or '.join(sorted(types))}, got {value!r} "
+            f"({type(value).__name__}); e.g. {key}={_example(types)}"
+        )
+    if "tuple" in types and isinstance(value, list | tuple):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise TypeError(f"{key} expects a list of ints, got {value!r}")
+        return tuple(value)
+    if "float" in types and "int" not in types and _matches(value, {"int"}):
         return float(value)
-    raise TypeError(
-        f"{cls.__name__}.{key} expects {type(default).__name__}, "
-        f"got {value!r} ({type(value).__name__})"
-    )
+    return value
+
+
+def _matches(value: Any, types: set[str]) -> bool:
+    checks = {
+        "None": value is None,
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+        "tuple": isinstance(value, list | tuple),
+    }
+    return any(checks.get(t, True) for t in types)
+
+
+def _example(types: set[str]) -> str:
+    for kind, text in (("tuple", "[256,512]"), ("float", "0.0002"), ("int", "2")):
+        if kind in types:
+            return text
+    return "none" if types == {"None"} else "text"
