@@ -71,12 +71,11 @@ _COLLAPSE = {
     "train.n_train": 20000,
 }
 
-# The projection CGAN, the base of Q2's default (and the default up to stop 10): the tuned
-# DCGAN at twice the width, the label as a learned embedding appended to z in G and through
-# a projection discriminator (Miyato & Koyama 2018), an EMA of G's weights, a learning rate
-# that decays linearly over the second half, and bfloat16 compute: 1.36x faster per epoch,
-# which buys more epochs in the same time. Measured on 10,000 samples: bfloat16, 10 epochs,
-# 678 s: TARR 98.9%, IS 9.82; float32, 8 epochs, 651 s: TARR 98.6%, IS 9.79.
+# The projection CGAN, the base of Q2's default: the tuned DCGAN at twice the width, the
+# label as a learned embedding appended to z in G and through a projection discriminator
+# (Miyato & Koyama 2018), an EMA of G's weights, a learning rate that decays linearly over
+# the second half, and bfloat16 compute, faster per epoch on CPUs with bf16 instructions,
+# which buys more epochs in the same time.
 _CGAN_PROJECTION = {
     **_TUNED,
     "generator.conditioning": "embedding",
@@ -215,7 +214,7 @@ def dcgan_variants(*, epochs: int, n_train: int | None) -> dict[str, GANConfig]:
     }
 
 
-# Issue 6: variants from the literature. WGAN (Arjovsky et al. 2017, algorithm 1): the
+# Variants from the literature. WGAN (Arjovsky et al. 2017, algorithm 1): the
 # critic's weights clipped to [-0.01, 0.01], RMSprop 5e-5, 5 critic updates per G update.
 _WGAN = {
     "train.loss": "wgan",
@@ -280,15 +279,13 @@ VARIANT_STUDIES: dict[str, dict[str, tuple[str, dict]]] = {
         "200": ("dcgan_tuned", {"generator.latent_dim": 200}),
     },
 }
-"""Issue 6's studies: ``{study: {label: (base preset, changes)}}``, one change at a time
+"""The variant studies: ``{study: {label: (base preset, changes)}}``, one change at a time
 against the tuned DCGAN (or the projection CGAN: the default CGAN without its class head,
 so the losses are compared with the adversarial loss alone). D:G ratios are written D
 first."""
 
 # 6 epochs on 20k images: six points per metric trajectory, and the 14 distinct runs of
-# notebooks/05_variants.ipynb train in about 16 minutes on 2 CPU cores (estimated seconds
-# per epoch: tuned DCGAN 11, nearest or bilinear 17, WGAN 4, WGAN-GP 5, CGAN 18, CGAN +
-# WGAN-GP 12; from short runs' CPU time scaled by the tuned DCGAN's full-mode speed).
+# notebooks/05_variants.ipynb stay within a notebook's budget on 2 CPU cores.
 VARIANT_BUDGETS: dict[str, dict[str, int]] = {
     "dcgan_tuned": {"train.n_train": 20000, "train.epochs": 6},
     "cgan_projection": {"train.n_train": 20000, "train.epochs": 6},
@@ -298,7 +295,7 @@ the same images for the same epochs, so the tuned DCGAN's run is shared by the s
 
 
 def gan_variants(study: str, *, quick: bool | None = None) -> dict[str, GANConfig]:
-    """Issue 6's configs of ``study`` (a key of `VARIANT_STUDIES`) by label, on the budget
+    """The configs of ``study`` (a key of `VARIANT_STUDIES`) by label, on the budget
     of `VARIANT_BUDGETS`; ``quick`` (default: GANKIT_QUICK) shrinks it as `get_preset` does.
 
     A variant is named ``variant_<base>`` (the base itself, shared by the studies) or
