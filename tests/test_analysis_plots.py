@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from gankit.plots import analysis as ap
-from gankit.plots.style import save_figure
+from gankit.plots.style import FULL_WIDTH_IN, save_figure
 
 
 def _images(n: int, seed: int = 0) -> np.ndarray:
@@ -55,6 +55,21 @@ def test_plot_embedding_2d_into_given_axes_with_pca_labels():
     assert ap.plot_embedding_2d(points, digits, fake, method="PCA", ax=right) is fig
     assert right.get_xlabel() == "PC 1" and not left.collections
 
+
+
+def test_plot_embedding_maps_draws_one_titled_panel_per_map_at_full_width():
+    points, digits, fake = _embedding_inputs()
+    fig = ap.plot_embedding_maps(
+        {"tsne": points, "pca": points[:, ::-1]}, digits, fake, caption="20 real + 20 synthetic"
+    )
+    assert [ax.get_title() for ax in fig.axes] == [
+        "t-SNE: 20 real + 20 synthetic",
+        "PCA: 20 real + 20 synthetic",
+    ]
+    assert [ax.get_xlabel() for ax in fig.axes] == ["t-SNE 1", "PC 1"]
+    assert fig.get_figwidth() == FULL_WIDTH_IN
+    with pytest.raises(ValueError, match="maps is empty"):
+        ap.plot_embedding_maps({}, digits, fake)
 
 def test_plot_embedding_2d_validation():
     points, digits, fake = _embedding_inputs()

@@ -41,6 +41,7 @@ __all__ = [
     "DIGIT_COLORS",
     "plot_confidence_histograms",
     "plot_embedding_2d",
+    "plot_embedding_maps",
     "plot_explained_variance",
     "plot_reconstructions",
     "plot_sample_grids",
@@ -154,6 +155,44 @@ def plot_embedding_2d(
     if title:
         ax.set_title(title, pad=30)  # above the two legend rows
     return root_figure(ax)
+
+
+_MAP_TITLES = {"tsne": "t-SNE", "pca": "PCA"}
+
+
+@styled
+def plot_embedding_maps(
+    maps: Mapping[str, ArrayLike],
+    digits: ArrayLike,
+    is_synthetic: ArrayLike,
+    *,
+    caption: str = "",
+    height: float = 3.6,
+) -> Figure:
+    """`plot_embedding_2d` panels side by side at full IEEE width, one per 2-D map of the
+    same points (e.g. ``{"tsne": ..., "pca": ...}`` from
+    ``gankit.studies.embeddings.project_2d``).
+
+    Args:
+        maps: ``{method: (N, 2) points}``, drawn left to right; "tsne" and "pca" are
+            titled "t-SNE" and "PCA", other keys as given.
+        digits, is_synthetic: as `plot_embedding_2d`, shared by every map.
+        caption: appended to each panel's title, e.g. "200 real + 200 synthetic".
+        height: figure height in inches.
+
+    Raises:
+        ValueError: no maps, or as `plot_embedding_2d`.
+    """
+    if not maps:
+        raise ValueError("maps is empty: pass at least one {method: points}")
+    fig = new_figure(FULL_WIDTH_IN, height)
+    for ax, (method, points) in zip(
+        np.atleast_1d(fig.subplots(1, len(maps))), maps.items(), strict=True
+    ):
+        label = _MAP_TITLES.get(method, method)
+        title = f"{label}: {caption}" if caption else label
+        plot_embedding_2d(points, digits, is_synthetic, method=label, ax=ax, title=title)
+    return fig
 
 
 def _embedding_legend_handles() -> list[Line2D]:
