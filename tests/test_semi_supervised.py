@@ -134,7 +134,7 @@ def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
     ssl.train_semi_supervised(one, unlabelled, labelled, labels, tmp_path, progress=False)
     wider = ssl.SemiSupervisedConfig(**{**one.__dict__, "d_filters": 8})
     for config, seed in [(wider, 0), (one, 1)]:
-        with pytest.raises(ValueError, match="another config or seed"):
+        with pytest.raises(ValueError, match="different config or seed"):
             ssl.train_semi_supervised(
                 config, unlabelled, labelled, labels, tmp_path, seed=seed, progress=False
             )
@@ -153,3 +153,20 @@ def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
 def test_config_validation(field, value):
     with pytest.raises(ValueError, match=field):
         ssl.SemiSupervisedConfig(**{field: value})
+
+
+def test_history_csv_keeps_its_columns(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(
+        one, unlabelled, labelled, labels, tmp_path, test=(labelled, labels), progress=False
+    )
+    assert list(pd.read_csv(tmp_path / "history.csv").columns) == [
+        "epoch",
+        "d_supervised_loss",
+        "d_unsupervised_loss",
+        "g_loss",
+        "labelled_accuracy",
+        "seconds",
+        "test_accuracy",
+    ]
