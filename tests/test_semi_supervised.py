@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from gankit.train import semi_supervised as ssl
+from gankit.train.run_dir import TrainingDivergedError
 
 TINY = ssl.SemiSupervisedConfig(
     epochs=2, batch_size=16, latent_dim=8, g_filters=4, d_filters=4, dropout=0.3, input_noise=0.1
@@ -170,3 +171,16 @@ def test_history_csv_keeps_its_columns(tmp_path):
         "seconds",
         "test_accuracy",
     ]
+
+
+def test_a_nan_loss_stops_at_its_step_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(one, unlabelled, labelled, labels, tmp_path, progress=False)
+    monkeypatch.setattr(
+        ssl, "feature_matching_loss", lambda real, fake: np.nan * tf.reduce_sum(fake)
+    )
+    with pytest.raises(TrainingDivergedError, match=r"NaN or inf at epoch 2, round 0 .*ckpt-1"):
+        ssl.train_semi_supervised(TINY, unlabelled, labelled, labels, tmp_path, progress=False)
+    assert len(pd.read_csv(tmp_path / "history.csv")) == 1
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("ckpt-1")

@@ -11,8 +11,8 @@ from tiny_gan import TINY_GAN
 import gankit.train.losses
 from gankit.config import GANConfig, with_overrides
 from gankit.train.loop import load_generator, train_gan
-from gankit.train.run_dir import TrainingDivergedError
 from gankit.train.optimizers import HoldThenLinearDecay
+from gankit.train.run_dir import RunDir, TrainingDivergedError
 from gankit.train.steps import STEP_COLUMNS, GANSteps
 
 IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).astype("float32")
@@ -590,3 +590,20 @@ def test_history_and_steps_csv_keep_their_columns(tmp_path):
     assert list(steps.columns) == STEPS_CSV_COLUMNS
     assert list(result.steps.columns) == STEPS_CSV_COLUMNS
     assert steps["d_updates"].dtype == steps["g_updates"].dtype == np.int64
+
+
+def test_run_dir_keeps_only_the_log_rows_of_the_epochs_its_checkpoint_holds(tmp_path):
+    run = RunDir(tmp_path / "run")
+    assert run.prepare({"a": 1}, same_run=lambda saved: saved == {"a": 1}) is None
+    with pytest.raises(RuntimeError, match="restore"):
+        run.save_epoch(1, {})
+    assert run.restore(epochs=3, v=tf.Variable(1.0)) == 0
+    steps = pd.DataFrame({"epoch": [0.5, 1.0, 1.5, 2.0], "x": [1, 2, 3, 4]})
+    run.save_epoch(1, {"steps.csv": steps})  # as if stopped before epoch 2's checkpoint
+    again = RunDir(tmp_path / "run")
+    assert again.prepare({"a": 1}, same_run=lambda saved: saved == {"a": 1}) == {"a": 1}
+    with pytest.raises(ValueError, match="different config"):
+        again.prepare({"a": 2}, same_run=lambda saved: saved == {"a": 2})
+    assert again.restore(epochs=3, v=tf.Variable(0.0)) == 1
+    (loaded,) = again.load_logs("steps.csv")
+    assert list(loaded["x"]) == [1, 2]

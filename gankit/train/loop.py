@@ -54,8 +54,8 @@ from gankit.nets.sampling import balanced_labels, check_labels
 from gankit.plots.grids import make_gif, save_image_grid
 from gankit.runtime import first_call_silenced
 from gankit.train import losses
-from gankit.train.run_dir import RunDir, step_table
 from gankit.train.optimizers import OPTIMIZERS
+from gankit.train.run_dir import RunDir, step_table
 from gankit.train.steps import BALANCES, STEP_COLUMNS, GANSteps
 
 GRID_NOISE_KEY = 2**31

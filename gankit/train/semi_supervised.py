@@ -204,21 +204,12 @@ def train_semi_supervised(
     )
     (history,) = run.load_logs("history.csv")
     classifier = _probability_model(discriminator)
-
     n_steps = len(unlabelled) // config.batch_size
+
     for epoch in range(start + 1, config.epochs + 1):
-        rng = np.random.default_rng([seed, epoch])
-        order = rng.permutation(len(unlabelled))[: n_steps * config.batch_size]
-        picks = rng.integers(0, len(labelled), (n_steps, config.batch_size))
         with progress_bar(n_steps, f"epoch {epoch}/{config.epochs}", progress, "step") as bar:
             t0 = time.perf_counter()
-            logs = []
-            for i in range(n_steps):
-                batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-                inputs = unlabelled[batch], labelled[picks[i]], labels[picks[i]]
-                logs.append(_run_step(step, inputs, (epoch - 1) * n_steps + i))
-                run.check_finite(logs[-1], epoch, i, DIVERGED_ADVICE)
-                bar.update()
+            logs = _run_epoch(step, (unlabelled, labelled, labels), epoch, seed, config, run, bar)
             seconds = time.perf_counter() - t0
         means = step_table(logs, LOG_COLUMNS).mean(axis=0)
         row = {"epoch": epoch, **{c: float(v) for c, v in zip(LOG_COLUMNS, means, strict=True)}}
@@ -286,11 +277,32 @@ def _compiled_step(config, generator, discriminator, g_opt, d_opt, seed: int):
     return step
 
 
-def _run_step(step, inputs, index: int) -> dict:
-    """One compiled step on the numpy ``inputs`` (unlabelled, labelled, labels); returns
-    its log as numpy float32 keyed by `LOG_COLUMNS`."""
-    out = step(*(tf.constant(x) for x in inputs), tf.constant(index, tf.int64))
-    return {name: out[name].numpy() for name in LOG_COLUMNS}
+def _run_epoch(step, data, epoch: int, seed: int, config, run: RunDir, bar) -> list[dict]:
+    """The steps of ``epoch`` over ``data`` = (unlabelled, labelled, labels): every
+    unlabelled image once (in the order of seed pair (seed, epoch)), each with a labelled
+    batch drawn with replacement. Returns the step logs (numpy float32 by `LOG_COLUMNS`).
+
+    Raises:
+      TrainingDivergedError: at the first step with a NaN or infinite value.
+    """
+    unlabelled, labelled, labels = data
+    n_steps, batch_size = len(unlabelled) // config.batch_size, config.batch_size
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(unlabelled))[: n_steps * batch_size]
+    picks = rng.integers(0, len(labelled), (n_steps, batch_size))
+    logs = []
+    for i in range(n_steps):
+        batch = order[i * batch_size : (i + 1) * batch_size]
+        out = step(
+            tf.constant(unlabelled[batch]),
+            tf.constant(labelled[picks[i]]),
+            tf.constant(labels[picks[i]]),
+            tf.constant((epoch - 1) * n_steps + i, tf.int64),
+        )
+        logs.append({name: out[name].numpy() for name in LOG_COLUMNS})
+        run.check_finite(logs[-1], epoch, i, DIVERGED_ADVICE)
+        bar.update()
+    return logs
 
 
 def _probability_model(discriminator: keras.Model) -> keras.Model:
