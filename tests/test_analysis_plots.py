@@ -56,7 +56,6 @@ def test_plot_embedding_2d_into_given_axes_with_pca_labels():
     assert right.get_xlabel() == "PC 1" and not left.collections
 
 
-
 def test_plot_embedding_maps_draws_one_titled_panel_per_map_at_full_width():
     points, digits, fake = _embedding_inputs()
     fig = ap.plot_embedding_maps(
@@ -70,6 +69,7 @@ def test_plot_embedding_maps_draws_one_titled_panel_per_map_at_full_width():
     assert fig.get_figwidth() == FULL_WIDTH_IN
     with pytest.raises(ValueError, match="maps is empty"):
         ap.plot_embedding_maps({}, digits, fake)
+
 
 def test_plot_embedding_2d_validation():
     points, digits, fake = _embedding_inputs()

@@ -16,7 +16,8 @@ from gankit.evaluate.classifier import MEDIOCRE, build_classifier
 from gankit.nets import build_discriminator, build_gan, build_mlp_discriminator
 from gankit.presets import get_preset
 from gankit.train import losses
-from gankit.train.loop import STEP_COLUMNS, GANSteps, frozen_logits, train_gan
+from gankit.train.loop import train_gan
+from gankit.train.steps import GANSteps, frozen_logits
 
 IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).astype("float32")
 LABELS = (np.arange(128) % 10).astype(np.int32)
@@ -102,8 +103,7 @@ def test_one_acgan_step_trains_both_heads_and_logs_the_class_terms():
     head = d.get_layer("class_logits")
     before = [w.numpy().copy() for w in (*head.weights, *g.trainable_weights)]
     steps = GANSteps(g, d, ACGAN.train, seed=0)
-    log = steps.round_step(*_window(), tf.constant(0, tf.int64)).numpy()
-    logs = dict(zip(STEP_COLUMNS, log, strict=True))
+    logs = {k: v.numpy() for k, v in steps.round_step(*_window(), tf.constant(0, tf.int64)).items()}
     # A fresh class head (weights ~ N(0, 0.02)) is at chance: ln 10 on real plus on fake.
     assert logs["d_class_loss"] == pytest.approx(2 * math.log(10), abs=0.1)
     assert logs["g_class_loss"] == pytest.approx(math.log(10), abs=0.1)
@@ -117,7 +117,8 @@ def test_acgan_d_loss_adds_the_class_cross_entropy_of_real_and_fake():
     steps = GANSteps(g, d, ACGAN.train, seed=0)
     (real,), (labels,) = _window()
     fake = tf.constant(-IMAGES[32:64])
-    _, _, class_loss, class_acc, *_ = steps._d_losses(real, fake, labels, 0, 0)
+    log, _, _ = steps._d_losses(real, fake, labels, 0, 0)
+    class_loss, class_acc = log["d_class_loss"], log["d_class_acc"]
     expected = sum(
         keras.losses.sparse_categorical_crossentropy(
             labels, d(x, training=True)[1], from_logits=True
@@ -140,7 +141,7 @@ def test_acgan_fake_class_weight_scales_the_fake_term_of_d_class_loss(weight):
     steps = GANSteps(g, d, cfg.train, seed=0)
     (real,), (labels,) = _window()
     fake = tf.constant(-IMAGES[32:64])
-    _, _, class_loss, *_ = steps._d_losses(real, fake, labels, 0, 0)
+    class_loss = steps._d_losses(real, fake, labels, 0, 0)[0]["d_class_loss"]
     real_ce, fake_ce = (
         keras.losses.sparse_categorical_crossentropy(
             labels, d(x, training=True)[1], from_logits=True
@@ -157,7 +158,9 @@ def test_acgan_class_weight_scales_the_class_part_of_g_gradients(config):
     (stats0, grads0), (stats1, grads1), (_, grads2) = (
         _g_gradients(config, {"train.acgan_class_weight": w}) for w in (0.0, 1.0, 2.0)
     )
-    assert stats0[1] == pytest.approx(stats1[1], rel=1e-5) and stats1[1] > 0  # logged unweighted
+    # logged unweighted
+    assert stats0["g_class_loss"] == pytest.approx(stats1["g_class_loss"], rel=1e-5)
+    assert stats1["g_class_loss"] > 0
     assert any(not np.allclose(a, b, atol=1e-7) for a, b in zip(grads0, grads1, strict=True))
     for a, b, c in zip(grads0, grads1, grads2, strict=True):
         np.testing.assert_allclose(c - a, 2 * (b - a), rtol=1e-3, atol=1e-6)
@@ -171,7 +174,7 @@ def _class_loss_gradients(weight, fake):
     steps = GANSteps(g, d, cfg.train, seed=0)
     (real,), (labels,) = _window()
     with tf.GradientTape() as tape:
-        class_loss = steps._d_losses(real, tf.constant(fake), labels, 0, 0)[2]
+        class_loss = steps._d_losses(real, tf.constant(fake), labels, 0, 0)[0]["d_class_loss"]
     return [g for g in tape.gradient(class_loss, d.trainable_variables) if g is not None]
 
 
@@ -241,7 +244,9 @@ def _g_gradients(config, train_overrides, classifier=None):
     steps = GANSteps(g, d, train, seed=0, classifier=classifier)
     labels = tf.constant(LABELS[:32])
     stats, grads = steps.g_gradients(labels, 32, tf.constant(0, tf.int64), 0)
-    return stats.numpy(), [tf.convert_to_tensor(gr).numpy() for gr in grads]
+    return {k: v.numpy() for k, v in stats.items()}, [
+        tf.convert_to_tensor(gr).numpy() for gr in grads
+    ]
 
 
 def test_classifier_loss_changes_the_generator_gradients_in_proportion_to_its_weight():
@@ -249,9 +254,10 @@ def test_classifier_loss_changes_the_generator_gradients_in_proportion_to_its_we
     stats0, grads0 = _g_gradients(CGAN, {"train.classifier_loss_weight": 0.0}, clf)
     stats1, grads1 = _g_gradients(CGAN, {"train.classifier_loss_weight": 1.0}, clf)
     stats2, grads2 = _g_gradients(CGAN, {"train.classifier_loss_weight": 2.0}, clf)
-    assert stats0[1] == 0 and stats0[2] == 0  # weight 0: the classifier is not even run
-    assert stats1[0] == pytest.approx(stats0[0], rel=1e-5)  # same adversarial loss
-    assert stats1[1] > 0 and stats1[1] == pytest.approx(stats2[1], rel=1e-5)
+    assert stats0["g_class_loss"] == 0 and stats0["g_class_acc"] == 0  # classifier not run
+    assert stats1["g_loss"] == pytest.approx(stats0["g_loss"], rel=1e-5)  # same adversarial
+    assert stats1["g_class_loss"] > 0
+    assert stats1["g_class_loss"] == pytest.approx(stats2["g_class_loss"], rel=1e-5)
     assert any(not np.allclose(a, b, atol=1e-7) for a, b in zip(grads0, grads1, strict=True))
     # total = adversarial + w * class loss: the class part of the gradient is linear in w
     for a, b, c in zip(grads0, grads1, grads2, strict=True):
@@ -268,8 +274,10 @@ def test_classifier_loss_is_the_classifiers_cross_entropy_on_the_fakes():
     fake = g([steps._noise(32, tf.constant(3, tf.int64), 1), labels], training=True)
     probs = clf(fake, training=False).numpy()
     expected = -np.log(probs[np.arange(32), LABELS[:32]]).mean()
-    assert float(stats[1]) == pytest.approx(expected, rel=1e-4)
-    assert float(stats[2]) == pytest.approx(np.mean(probs.argmax(axis=1) == LABELS[:32]))
+    assert float(stats["g_class_loss"]) == pytest.approx(expected, rel=1e-4)
+    assert float(stats["g_class_acc"]) == pytest.approx(
+        np.mean(probs.argmax(axis=1) == LABELS[:32])
+    )
 
 
 def test_training_with_the_classifier_loss_never_updates_the_classifier(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from gankit.train import semi_supervised as ssl
+from gankit.train.run_dir import TrainingDivergedError
 
 TINY = ssl.SemiSupervisedConfig(
     epochs=2, batch_size=16, latent_dim=8, g_filters=4, d_filters=4, dropout=0.3, input_noise=0.1
@@ -134,7 +135,7 @@ def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
     ssl.train_semi_supervised(one, unlabelled, labelled, labels, tmp_path, progress=False)
     wider = ssl.SemiSupervisedConfig(**{**one.__dict__, "d_filters": 8})
     for config, seed in [(wider, 0), (one, 1)]:
-        with pytest.raises(ValueError, match="another config or seed"):
+        with pytest.raises(ValueError, match="different config or seed"):
             ssl.train_semi_supervised(
                 config, unlabelled, labelled, labels, tmp_path, seed=seed, progress=False
             )
@@ -153,3 +154,33 @@ def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
 def test_config_validation(field, value):
     with pytest.raises(ValueError, match=field):
         ssl.SemiSupervisedConfig(**{field: value})
+
+
+def test_history_csv_keeps_its_columns(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(
+        one, unlabelled, labelled, labels, tmp_path, test=(labelled, labels), progress=False
+    )
+    assert list(pd.read_csv(tmp_path / "history.csv").columns) == [
+        "epoch",
+        "d_supervised_loss",
+        "d_unsupervised_loss",
+        "g_loss",
+        "labelled_accuracy",
+        "seconds",
+        "test_accuracy",
+    ]
+
+
+def test_a_nan_loss_stops_at_its_step_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(one, unlabelled, labelled, labels, tmp_path, progress=False)
+    monkeypatch.setattr(
+        ssl, "feature_matching_loss", lambda real, fake: np.nan * tf.reduce_sum(fake)
+    )
+    with pytest.raises(TrainingDivergedError, match=r"NaN or inf at epoch 2, round 0 .*ckpt-1"):
+        ssl.train_semi_supervised(TINY, unlabelled, labelled, labels, tmp_path, progress=False)
+    assert len(pd.read_csv(tmp_path / "history.csv")) == 1
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("ckpt-1")

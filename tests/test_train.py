@@ -10,14 +10,10 @@ from tiny_gan import TINY_GAN
 
 import gankit.train.losses
 from gankit.config import GANConfig, with_overrides
-from gankit.train.loop import (
-    STEP_COLUMNS,
-    GANSteps,
-    HoldThenLinearDecay,
-    TrainingDivergedError,
-    load_generator,
-    train_gan,
-)
+from gankit.train.loop import load_generator, train_gan
+from gankit.train.optimizers import HoldThenLinearDecay
+from gankit.train.run_dir import RunDir, TrainingDivergedError
+from gankit.train.steps import STEP_COLUMNS, GANSteps
 
 IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).astype("float32")
 TINY = with_overrides(GANConfig(name="tiny"), TINY_GAN)
@@ -458,8 +454,9 @@ def test_dynamic_balancing_updates_while_a_loss_is_high_up_to_the_cap(
     logit = d.get_layer("logit")
     logit.bias.assign(tf.fill(logit.bias.shape, logit_bias))
     steps = GANSteps(g, d, cfg.train, seed=0)
-    log = steps.round_step(*_window(3), tf.constant(0, tf.int64)).numpy()
-    logs = dict(zip(STEP_COLUMNS, log, strict=True))
+    logs = {
+        k: v.numpy() for k, v in steps.round_step(*_window(3), tf.constant(0, tf.int64)).items()
+    }
     assert (logs["d_updates"], logs["g_updates"]) == expected
     assert (logs["d_loss_real"] + logs["d_loss_fake"]) / 2 > 3.0  # the loss really was high
     assert int(steps.d_opt.iterations) == expected[0]
@@ -547,3 +544,66 @@ def test_variant_steps_are_compiled_once(base):
 def test_bad_variant_configs_are_rejected_before_training(tmp_path, overrides, match):
     with pytest.raises(ValueError, match=match):
         _train(with_overrides(TINY, overrides), tmp_path / "run")
+
+
+# --- named step logs and the CSV columns on disk ------------------------------------------
+HISTORY_COLUMNS = [
+    "epoch",
+    "d_loss_real",
+    "d_loss_fake",
+    "g_loss",
+    "d_acc_real",
+    "d_acc_fake",
+    "wasserstein",
+    "grad_penalty",
+    "d_updates",
+    "g_updates",
+    "d_class_loss",
+    "d_class_acc",
+    "g_class_loss",
+    "g_class_acc",
+    "d_loss",
+    "seconds",
+    "images_per_second",
+]
+STEPS_CSV_COLUMNS = [c for c in HISTORY_COLUMNS if c not in ("seconds", "images_per_second")]
+
+
+@pytest.mark.parametrize("base", [TINY, WGAN_GP, DYNAMIC], ids=["fixed", "wgan-gp", "dynamic"])
+def test_round_step_returns_a_float32_scalar_per_step_column(base):
+    from gankit.nets import build_gan
+
+    g, d = build_gan(base)
+    steps = GANSteps(g, d, base.train, seed=0)
+    window = _window(3 if base is DYNAMIC else base.train.d_steps)
+    log = steps.round_step(*window, tf.constant(0, tf.int64))
+    assert list(log) == list(STEP_COLUMNS)
+    for name, value in log.items():
+        assert value.shape == () and value.dtype == tf.float32, name
+
+
+def test_history_and_steps_csv_keep_their_columns(tmp_path):
+    result = _train(with_overrides(TINY, {"train.epochs": 1}), tmp_path / "run")
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    steps = pd.read_csv(tmp_path / "run" / "steps.csv")
+    assert list(history.columns) == HISTORY_COLUMNS
+    assert list(steps.columns) == STEPS_CSV_COLUMNS
+    assert list(result.steps.columns) == STEPS_CSV_COLUMNS
+    assert steps["d_updates"].dtype == steps["g_updates"].dtype == np.int64
+
+
+def test_run_dir_keeps_only_the_log_rows_of_the_epochs_its_checkpoint_holds(tmp_path):
+    run = RunDir(tmp_path / "run")
+    assert run.prepare({"a": 1}, same_run=lambda saved: saved == {"a": 1}) is None
+    with pytest.raises(RuntimeError, match="restore"):
+        run.save_epoch(1, {})
+    assert run.restore(epochs=3, v=tf.Variable(1.0)) == 0
+    steps = pd.DataFrame({"epoch": [0.5, 1.0, 1.5, 2.0], "x": [1, 2, 3, 4]})
+    run.save_epoch(1, {"steps.csv": steps})  # as if stopped before epoch 2's checkpoint
+    again = RunDir(tmp_path / "run")
+    assert again.prepare({"a": 1}, same_run=lambda saved: saved == {"a": 1}) == {"a": 1}
+    with pytest.raises(ValueError, match="different config"):
+        again.prepare({"a": 2}, same_run=lambda saved: saved == {"a": 2})
+    assert again.restore(epochs=3, v=tf.Variable(0.0)) == 1
+    (loaded,) = again.load_logs("steps.csv")
+    assert list(loaded["x"]) == [1, 2]

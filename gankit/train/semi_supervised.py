@@ -13,15 +13,14 @@ real digits well enough to tell them from G's near-misses, which the class head 
 with very few labels.
 
 `train_semi_supervised(config, unlabelled, labelled, labels, run_dir, seed=...)` trains it
-with the same run-directory contract as `gankit.train.loop.train_gan`: per-epoch history,
+in a `gankit.train.run_dir.RunDir`, as `gankit.train.loop.train_gan` does: per-epoch history,
 checkpoints of both networks, both optimisers and the dropout RNG state, and an exact
-resume. Noise is stateless (seed pair (seed, step)) and the data order of epoch e comes
-from (seed, e), so a resumed run continues as if it had never stopped.
+resume. Noise is stateless (seed pair (seed + stream, step)) and the data order of epoch e
+comes from (seed, e), so a resumed run continues as if it had never stopped.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -32,13 +31,19 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from gankit.evaluate.classifier import accuracy
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.sampling import check_labels
-from gankit.report import atomic_write
 from gankit.runtime import first_call_silenced
-from gankit.train.loop import check_images, rng_state_variables
+from gankit.train.loop import check_images, progress_bar, rng_state_variables
+from gankit.train.run_dir import RunDir, step_table
 
 N_CLASSES = 10
+# The noise streams of a step (seed pair (seed + stream, step)): D's and G's updates draw
+# their own fakes, so neither update sees noise the other was trained on.
+D_NOISE_STREAM = 0
+G_NOISE_STREAM = 1
+DIVERGED_ADVICE = "Lower lr and start a new run_dir."
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ def train_semi_supervised(
     Raises:
       ValueError: bad images, labels or sizes, or a run_dir that holds another run.
       TypeError: labels that are not integers.
-      FloatingPointError: a loss became NaN or infinite (the last good checkpoint stays).
+      TrainingDivergedError: a loss became NaN or infinite (the last good checkpoint stays).
     """
     unlabelled, labelled = check_images(unlabelled), check_images(labelled)
     labels = _check_labels(labels, len(labelled))
@@ -176,8 +181,8 @@ def train_semi_supervised(
         raise ValueError(
             f"{len(unlabelled)} unlabelled images cannot fill a batch of {config.batch_size}"
         )
-    run_dir = Path(run_dir)
-    _prepare_run_dir(run_dir, config, seed)
+    run = RunDir(run_dir)
+    _prepare_run_dir(run, config, seed)
     keras.utils.set_random_seed(seed)
     generator = build_generator(config.latent_dim, base_filters=config.g_filters, seed=seed)
     discriminator = build_semi_supervised_discriminator(config)
@@ -189,64 +194,35 @@ def train_semi_supervised(
     d_opt.build(discriminator.trainable_variables)
     step = first_call_silenced(_compiled_step(config, generator, discriminator, g_opt, d_opt, seed))
 
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    ckpt = tf.train.Checkpoint(
+    start = run.restore(
+        config.epochs,
         generator=generator,
         discriminator=discriminator,
         g_optimizer=g_opt,
         d_optimizer=d_opt,
-        epoch=epoch_var,
         rng_states=rng_state_variables(discriminator),
     )
-    manager = tf.train.CheckpointManager(ckpt, run_dir / "checkpoints", max_to_keep=2)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    start = int(epoch_var.numpy())
-    history = _load_history(run_dir, start)
-    if start >= config.epochs:
-        print(f"{run_dir.name}: already trained ({start} epochs), loaded from its checkpoint")
-    elif start:
-        print(f"{run_dir.name}: resuming from epoch {start}/{config.epochs}")
+    (history,) = run.load_logs("history.csv")
     classifier = _probability_model(discriminator)
-
     n_steps = len(unlabelled) // config.batch_size
+
     for epoch in range(start + 1, config.epochs + 1):
-        rng = np.random.default_rng([seed, epoch])
-        order = rng.permutation(len(unlabelled))[: n_steps * config.batch_size]
-        picks = rng.integers(0, len(labelled), (n_steps, config.batch_size))
-        logs, t0 = [], time.perf_counter()
-        for i in _steps(n_steps, f"epoch {epoch}/{config.epochs}", progress):
-            batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-            logs.append(
-                step(
-                    tf.constant(unlabelled[batch]),
-                    tf.constant(labelled[picks[i]]),
-                    tf.constant(labels[picks[i]]),
-                    tf.constant((epoch - 1) * n_steps + i, tf.int64),
-                ).numpy()
-            )
-        seconds = time.perf_counter() - t0
-        logs = np.stack(logs)
-        if not np.all(np.isfinite(logs)):
-            raise FloatingPointError(
-                f"a loss became NaN or infinite in epoch {epoch}; the last good checkpoint "
-                f"is in {run_dir / 'checkpoints'}: lower lr and start a new run_dir"
-            )
-        row = {"epoch": epoch, **dict(zip(LOG_COLUMNS, logs.mean(0).tolist(), strict=True))}
+        with progress_bar(n_steps, f"epoch {epoch}/{config.epochs}", progress, "step") as bar:
+            t0 = time.perf_counter()
+            logs = _run_epoch(step, (unlabelled, labelled, labels), epoch, seed, config, run, bar)
+            seconds = time.perf_counter() - t0
+        means = step_table(logs, LOG_COLUMNS).mean(axis=0)
+        row = {"epoch": epoch, **{c: float(v) for c, v in zip(LOG_COLUMNS, means, strict=True)}}
         row["seconds"] = seconds
         if test is not None:
             row["test_accuracy"] = accuracy(classifier, *test)
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
-        # History first: a row past the checkpoint's epoch is dropped again on resume.
-        with atomic_write(run_dir / "history.csv") as f:
-            history.to_csv(f, index=False)
-        epoch_var.assign(epoch)
-        manager.save(checkpoint_number=epoch)
+        run.save_epoch(epoch, {"history.csv": history})
     return SemiSupervisedResult(
         classifier,
         generator,
         history,
-        run_dir,
+        run.path,
         float(history["seconds"].sum()) if len(history) else 0.0,
     )
 
@@ -257,20 +233,17 @@ labelled batch, its real/fake term, G's feature-matching loss, and D's accuracy 
 labelled batch (before the step's update)."""
 
 
-def accuracy(classifier: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of ``images`` (float32 in [-1, 1]) whose most probable class is ``labels``."""
-    from gankit.evaluate.classifier import predict_proba
-
-    return float(np.mean(predict_proba(classifier, images).argmax(1) == np.asarray(labels)))
-
-
 def _compiled_step(config, generator, discriminator, g_opt, d_opt, seed: int):
     batch, w = config.batch_size, config.unsupervised_weight
 
     @tf.function
     def step(unlabelled, labelled, labels, index):
-        noise_d = tf.random.stateless_normal((batch, config.latent_dim), [seed, index])
-        noise_g = tf.random.stateless_normal((batch, config.latent_dim), [seed + 1, index])
+        noise_d = tf.random.stateless_normal(
+            (batch, config.latent_dim), [seed + D_NOISE_STREAM, index]
+        )
+        noise_g = tf.random.stateless_normal(
+            (batch, config.latent_dim), [seed + G_NOISE_STREAM, index]
+        )
         # One D call per update on the stacked batches (labelled, unlabelled, fake): also
         # keeps Grappler's remapper from failing on several calls of the same layers.
         with tf.GradientTape() as tape:
@@ -294,11 +267,42 @@ def _compiled_step(config, generator, discriminator, g_opt, d_opt, seed: int):
         variables = generator.trainable_variables
         g_opt.apply_gradients(zip(tape.gradient(g_loss, variables), variables, strict=True))
         hits = tf.equal(tf.argmax(labelled_logits, -1, output_type=labels.dtype), labels)
-        return tf.stack(
-            [supervised, unsupervised, g_loss, tf.reduce_mean(tf.cast(hits, tf.float32))]
-        )
+        return {
+            "d_supervised_loss": supervised,
+            "d_unsupervised_loss": unsupervised,
+            "g_loss": g_loss,
+            "labelled_accuracy": tf.reduce_mean(tf.cast(hits, tf.float32)),
+        }
 
     return step
+
+
+def _run_epoch(step, data, epoch: int, seed: int, config, run: RunDir, bar) -> list[dict]:
+    """The steps of ``epoch`` over ``data`` = (unlabelled, labelled, labels): every
+    unlabelled image once (in the order of seed pair (seed, epoch)), each with a labelled
+    batch drawn with replacement. Returns the step logs (numpy float32 by `LOG_COLUMNS`).
+
+    Raises:
+      TrainingDivergedError: at the first step with a NaN or infinite value.
+    """
+    unlabelled, labelled, labels = data
+    n_steps, batch_size = len(unlabelled) // config.batch_size, config.batch_size
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(unlabelled))[: n_steps * batch_size]
+    picks = rng.integers(0, len(labelled), (n_steps, batch_size))
+    logs = []
+    for i in range(n_steps):
+        batch = order[i * batch_size : (i + 1) * batch_size]
+        out = step(
+            tf.constant(unlabelled[batch]),
+            tf.constant(labelled[picks[i]]),
+            tf.constant(labels[picks[i]]),
+            tf.constant((epoch - 1) * n_steps + i, tf.int64),
+        )
+        logs.append({name: out[name].numpy() for name in LOG_COLUMNS})
+        run.check_finite(logs[-1], epoch, i, DIVERGED_ADVICE)
+        bar.update()
+    return logs
 
 
 def _probability_model(discriminator: keras.Model) -> keras.Model:
@@ -315,32 +319,14 @@ def _check_labels(labels, n: int) -> np.ndarray:
     return labels
 
 
-def _prepare_run_dir(run_dir: Path, config: SemiSupervisedConfig, seed: int) -> None:
-    # The epoch budget is not part of a run's identity: a finished run can be extended.
+def _prepare_run_dir(run: RunDir, config: SemiSupervisedConfig, seed: int) -> None:
+    """Writes or checks config.json: the config and the seed identify the run, but not the
+    epoch budget, so a finished run can be extended (config.json then records the new one)."""
     wanted = {"config": asdict(config), "seed": seed}
-    path = run_dir / "config.json"
-    if path.exists():
-        saved = json.loads(path.read_text())
-        if {**saved, "config": {**saved["config"], "epochs": config.epochs}} != wanted:
-            raise ValueError(
-                f"{run_dir} holds a run of another config or seed; choose a new run_dir "
-                "(or delete it) to train this one"
-            )
-    with atomic_write(path) as f:
-        f.write(json.dumps(wanted, indent=2, sort_keys=True))
 
+    def same_run(saved: dict) -> bool:
+        return {**saved, "config": {**saved["config"], "epochs": config.epochs}} == wanted
 
-def _load_history(run_dir: Path, epochs_done: int) -> pd.DataFrame:
-    path = run_dir / "history.csv"
-    if not epochs_done or not path.exists():
-        return pd.DataFrame()
-    history = pd.read_csv(path)
-    return history[history["epoch"] <= epochs_done].reset_index(drop=True)
-
-
-def _steps(n: int, desc: str, enabled: bool):
-    if not enabled:
-        return range(n)
-    from tqdm.auto import tqdm
-
-    return tqdm(range(n), desc=desc, unit="step", leave=False, mininterval=0.5)
+    saved = run.prepare(wanted, same_run=same_run, what="config or seed")
+    if saved is not None and saved != wanted:
+        run.write_config(wanted)
