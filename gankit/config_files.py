@@ -26,7 +26,7 @@ from gankit.config import (
     to_dict,
     with_overrides,
 )
-from gankit.report import atomic_write
+from gankit.io import atomic_write
 
 _SECTIONS = {
     "generator": GeneratorConfig,
