@@ -74,7 +74,7 @@ class QualityMeter:
     def per_epoch(self, generator: keras.Model) -> dict[str, float]:
         """``fid`` and ``inception_score`` (10 splits) of ``epoch_n`` samples, and ``tarr``
         for a conditional generator: cheap enough to log after every epoch."""
-        from gankit.evaluate.classifier import predict_and_embed
+        from gankit.evaluate.inference import predict_and_embed
 
         samples = evaluation.draw_samples(generator, self.epoch_n, seed=self.seed + 1)
         probs, emb = predict_and_embed(self.classifier, samples.images)

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from gankit.io import atomic_write
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.sampling import check_labels
-from gankit.report import atomic_write
 from gankit.runtime import first_call_silenced
 from gankit.train.loop import check_images, rng_state_variables
 
@@ -259,7 +259,7 @@ labelled batch (before the step's update)."""
 
 def accuracy(classifier: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of ``images`` (float32 in [-1, 1]) whose most probable class is ``labels``."""
-    from gankit.evaluate.classifier import predict_proba
+    from gankit.evaluate.inference import predict_proba
 
     return float(np.mean(predict_proba(classifier, images).argmax(1) == np.asarray(labels)))
 
