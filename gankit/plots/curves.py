@@ -35,8 +35,9 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 from PIL import Image
 
-from gankit.plots.grids import check_positive_int, image_grid, images_to_uint8
-from gankit.report import atomic_write
+from gankit.checks import positive_int as check_positive_int
+from gankit.io import atomic_write
+from gankit.plots.grids import image_grid, images_to_uint8
 
 __all__ = [
     "COLORS",

@@ -22,7 +22,6 @@ from numpy.typing import ArrayLike
 from PIL import Image
 
 from gankit import checks
-from gankit.checks import positive_int as check_positive_int
 from gankit.data.images import check_images
 from gankit.io import atomic_write
 
@@ -67,7 +66,7 @@ def image_grid(
     """
     tiles = images_to_uint8(images)
     n, h, w = tiles.shape
-    ncol = math.ceil(math.sqrt(n)) if ncol is None else check_positive_int(ncol, "ncol")
+    ncol = math.ceil(math.sqrt(n)) if ncol is None else checks.positive_int(ncol, "ncol")
     pad = checks.integer(pad, "pad", low=0)
     pad_value = checks.integer(pad_value, "pad_value", low=0, high=255)
     nrow = math.ceil(n / ncol)
@@ -90,7 +89,7 @@ def save_image_grid(
     Returns:
         The PNG path.
     """
-    scale = check_positive_int(scale, "scale")
+    scale = checks.positive_int(scale, "scale")
     grid = image_grid(images, ncol=ncol)
     if scale > 1:
         grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
@@ -126,9 +125,9 @@ def make_gif(
     """
     if isinstance(png_paths, str | os.PathLike) or len(png_paths) == 0:
         raise ValueError("png_paths must be a non-empty list of PNG files")
-    duration_ms = check_positive_int(duration_ms, "duration_ms")
+    duration_ms = checks.positive_int(duration_ms, "duration_ms")
     last_ms = 4 * duration_ms if last_frame_ms is None else last_frame_ms
-    last_ms = check_positive_int(last_ms, "last_frame_ms")
+    last_ms = checks.positive_int(last_ms, "last_frame_ms")
     loop = checks.integer(loop, "loop", low=0)  # 0 loops forever
     frames = []
     for p in png_paths:
