@@ -18,7 +18,8 @@ import pandas as pd
 
 from gankit import paths, presets
 from gankit.config import with_overrides
-from gankit.data import mnist as data
+from gankit.data.images import scale_images
+from gankit.data.mnist import load_mnist
 from gankit.evaluate import suite as evaluation
 from gankit.evaluate.classifier import load_or_train_classifier
 from gankit.train.loop import train_gan
@@ -29,8 +30,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000, help="samples per evaluation")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    (x_train, _), (x_test, _) = data.load_mnist(verbose=False)
-    x_train, x_test = data.scale_images(x_train), data.scale_images(x_test)
+    (x_train, _), (x_test, _) = load_mnist(verbose=False)
+    x_train, x_test = scale_images(x_train), scale_images(x_test)
     classifier = load_or_train_classifier(seed=args.seed, verbose=False)
     rows = []
     for precision in ("float32", "mixed_bfloat16"):

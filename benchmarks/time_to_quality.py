@@ -31,9 +31,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gankit.data.mnist import load_mnist, scale_images
+from gankit.data.images import scale_images
+from gankit.data.mnist import load_mnist
 from gankit.evaluate import metrics
-from gankit.evaluate.classifier import load_or_train_classifier, predict_proba
+from gankit.evaluate.classifier import load_or_train_classifier
+from gankit.evaluate.inference import predict_proba
 from gankit.nets.sampling import balanced_labels, generate
 from gankit.presets import get_preset
 from gankit.train.loop import train_gan

@@ -26,7 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from gankit.config import GANConfig, with_overrides
-from gankit.data.mnist import load_mnist, scale_images
+from gankit.data.images import scale_images
+from gankit.data.mnist import load_mnist
 from gankit.train.loop import train_gan
 
 BATCH = 256

@@ -5,8 +5,8 @@
 and ``stem.tex`` (an IEEE-ready ``table`` with booktabs rules, for the paper).
 ``update_results_json`` keeps a single JSON file of numbers per run name.
 
-Every file is written atomically (temporary file in the same folder, then ``os.replace``),
-so an interrupted run never leaves a half-written table behind.
+Every file is written with ``gankit.io.atomic_write``, so an interrupted run never leaves a
+half-written table behind.
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ import math
 import numbers
 import os
 import re
-import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gankit.io import atomic_write
+
 __all__ = [
     "MISSING",
-    "atomic_write",
     "escape_latex",
     "format_mean_std",
     "to_latex",
@@ -57,45 +56,6 @@ _LATEX_SPECIALS = {
     ">": r"\textgreater{}",
 }
 _LATEX_SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
-
-
-# --------------------------------------------------------------------------------------
-# Atomic file writing
-# --------------------------------------------------------------------------------------
-@contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path`` and move it onto ``path`` on success.
-
-    Parent directories are created. ``mode`` is ``"w"`` (UTF-8 text, ``\\n`` newlines) or
-    ``"wb"``. If the ``with`` body raises, ``path`` is left as it was and the temporary
-    file is removed.
-
-    Example::
-
-        with atomic_write("out/a.txt") as f:
-            f.write("hello\\n")
-    """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder as the target, so os.replace is a rename on one file system. Not mkstemp:
-    # it makes 0600 files; os.open with 0o666 lets the umask decide, like open() does.
-    tmp_name = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        if mode == "w":
-            f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        else:
-            f = os.fdopen(fd, "wb")
-        with f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _write_text_atomic(path: Path, text: str) -> Path:

@@ -12,7 +12,8 @@ import tensorflow as tf
 from tiny_gan import TINY_GAN
 
 from gankit.config import GANConfig, config_hash, with_overrides
-from gankit.evaluate.classifier import MEDIOCRE, build_classifier
+from gankit.evaluate.classifier import build_classifier
+from gankit.evaluate.classifier_config import MEDIOCRE
 from gankit.nets import build_discriminator, build_gan, build_mlp_discriminator
 from gankit.presets import get_preset
 from gankit.train import losses

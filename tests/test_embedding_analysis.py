@@ -158,7 +158,7 @@ def test_sample_real_and_synthetic_validation():
         draw(real, real_digits, fake, np.zeros(200, int), n=20, balanced=True)
     with pytest.raises(ValueError, match="digits"):
         draw(real, real_digits[:-1], fake, fake_digits)
-    with pytest.raises(ValueError, match="integer"):
+    with pytest.raises(TypeError, match="integer"):
         draw(real, real_digits.astype(float), fake, fake_digits)
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         draw(real, real_digits, fake * 3, fake_digits)

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from gankit.evaluate.classifier import ClassifierConfig, build_classifier
+from gankit.evaluate.classifier import build_classifier
+from gankit.evaluate.classifier_config import ClassifierConfig
 from gankit.evaluate.suite import (
     classify_samples,
     draw_samples,
@@ -122,7 +123,7 @@ def _images(flat):
 
 
 def test_real_row_tarr_is_the_classifier_accuracy_and_identical_sets_score_zero():
-    from gankit.evaluate.classifier import accuracy
+    from gankit.evaluate.inference import accuracy
 
     clf = template_classifier()
     labels = CLASSES.copy()

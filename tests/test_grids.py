@@ -73,11 +73,11 @@ def test_float_range_maps_linearly_to_uint8():
         (np.zeros((2, 28, 28), np.int64), TypeError, "float in \\[-1, 1\\] or uint8"),
         (np.zeros((2, 28, 28), bool), TypeError, "dtype bool"),
         (np.full((2, 28, 28), 255.0), ValueError, "looks like \\[0, 255\\]"),
-        (np.full((2, 28, 28), -1.2), ValueError, "must lie in \\[-1, 1\\], got \\[-1.2, -1.2\\]$"),
+        (np.full((2, 28, 28), -1.2), ValueError, "must lie in \\[-1, 1\\], got \\[-1.2, -1.2\\]"),
         (np.full((2, 28, 28), np.nan), ValueError, "NaN"),
         (np.zeros((28, 28)), ValueError, "images\\[None\\]"),
         (np.zeros((2, 28, 28, 3)), ValueError, "\\(N, H, W, 1\\)"),
-        (np.zeros((0, 28, 28)), ValueError, "empty"),
+        (np.zeros((0, 28, 28)), ValueError, "at least 1"),
     ],
 )
 def test_bad_images_are_rejected_with_a_hint(images, error, match):

@@ -1,4 +1,5 @@
-"""Tests for gankit.evaluate.metrics and gankit.evaluate.diversity: known answers, NumPy references, validation."""
+"""Tests for gankit.evaluate.metrics, neighbours and diversity: known answers, NumPy
+references, validation."""
 
 import itertools
 import math
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from gankit.evaluate import diversity, metrics
+from gankit.evaluate import diversity, metrics, neighbours
 
 
 def _rng(seed=0):
@@ -138,8 +139,7 @@ def test_tarr_reports_nan_for_classes_never_requested():
     ("pred", "labels", "match"),
     [
         (np.array([0, 1]), np.array([0, 1, 2]), "one conditioning label per"),
-        (np.array([0, 1]), np.array([0, 10]), r"labels values must lie in \[0, 10\)"),
-        (np.array([0, 1]), np.array([0.0, 1.0]), "integer class indices"),
+        (np.array([0, 1]), np.array([0, 10]), r"labels must be in \[0, 10\)"),
         (_random_probs(2, c=5), np.array([0, 1]), "5 classes but n_classes=10"),
         (np.zeros((2, 2, 2)), np.array([0, 1]), "probs_or_pred must be"),
     ],
@@ -147,6 +147,11 @@ def test_tarr_reports_nan_for_classes_never_requested():
 def test_tarr_rejects_invalid_inputs(pred, labels, match):
     with pytest.raises(ValueError, match=match):
         metrics.tarr(pred, labels)
+
+
+def test_tarr_rejects_float_labels_with_a_type_error():
+    with pytest.raises(TypeError, match=r"labels must be integers 0-9.*astype\(np.int64\)"):
+        metrics.tarr(np.array([0, 1]), np.array([0.0, 1.0]))
 
 
 def test_class_coverage_uniform_and_single_class():
@@ -310,7 +315,7 @@ def test_kid_clips_subset_size_and_is_deterministic():
     )
     with pytest.raises(ValueError, match="subset_size must be >= 2"):
         metrics.kernel_inception_distance(a, b, subset_size=1)
-    with pytest.raises(ValueError, match="n_subsets must be a positive integer"):
+    with pytest.raises(ValueError, match="n_subsets must be >= 1"):
         metrics.kernel_inception_distance(a, b, n_subsets=0)
     with pytest.raises(ValueError, match="emb_b contains"):
         metrics.kernel_inception_distance(a, np.full((5, 4), np.inf))
@@ -369,12 +374,12 @@ def _pr_brute_force(real, fake, k):
 def test_precision_recall_known_answers():
     rng = _rng(11)
     real = rng.normal(size=(200, 8))
-    assert metrics.precision_recall(real, real.copy()) == {"precision": 1.0, "recall": 1.0}
+    assert neighbours.precision_recall(real, real.copy()) == {"precision": 1.0, "recall": 1.0}
     collapsed = np.repeat(real[:1], 50, axis=0)
-    out = metrics.precision_recall(real, collapsed)
+    out = neighbours.precision_recall(real, collapsed)
     assert out["precision"] == 1.0
     assert out["recall"] == pytest.approx(1 / 200)
-    far = metrics.precision_recall(real, rng.normal(size=(100, 8)) + 100.0)
+    far = neighbours.precision_recall(real, rng.normal(size=(100, 8)) + 100.0)
     assert far == {"precision": 0.0, "recall": 0.0}
 
 
@@ -382,7 +387,7 @@ def test_precision_recall_matches_brute_force():
     rng = _rng(12)
     real, fake = rng.normal(size=(60, 5)), rng.normal(0.7, 1.3, (45, 5))
     precision, recall = _pr_brute_force(real, fake, k=3)
-    out = metrics.precision_recall(real, fake, k=3)
+    out = neighbours.precision_recall(real, fake, k=3)
     assert out["precision"] == pytest.approx(precision)
     assert out["recall"] == pytest.approx(recall)
 
@@ -390,22 +395,26 @@ def test_precision_recall_matches_brute_force():
 def test_precision_recall_subsampling_and_validation():
     rng = _rng(13)
     real, fake = rng.normal(size=(300, 4)), rng.normal(size=(300, 4))
-    sub = metrics.precision_recall(real, fake, max_samples=100, seed=1)
-    assert sub == metrics.precision_recall(real, fake, max_samples=100, seed=1)
+    sub = neighbours.precision_recall(real, fake, max_samples=100, seed=1)
+    assert sub == neighbours.precision_recall(real, fake, max_samples=100, seed=1)
     with pytest.raises(ValueError, match=r"fake_emb has 3 samples; at least 4"):
-        metrics.precision_recall(real, fake[:3], k=3)
-    with pytest.raises(ValueError, match="k must be a positive integer"):
-        metrics.precision_recall(real, fake, k=0)
+        neighbours.precision_recall(real, fake[:3], k=3)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        neighbours.precision_recall(real, fake, k=0)
 
 
 def test_one_nn_accuracy_known_answers():
     rng = _rng(14)
     real = rng.normal(size=(1000, 2))
-    assert metrics.one_nn_accuracy(real, rng.normal(size=(500, 2)) + 50.0) == 1.0
-    assert metrics.one_nn_accuracy(real, rng.normal(size=(1000, 2))) == pytest.approx(0.5, abs=0.04)
-    assert metrics.one_nn_accuracy(real, rng.normal(size=(250, 2))) == pytest.approx(0.5, abs=0.05)
+    assert neighbours.one_nn_accuracy(real, rng.normal(size=(500, 2)) + 50.0) == 1.0
+    assert neighbours.one_nn_accuracy(real, rng.normal(size=(1000, 2))) == pytest.approx(
+        0.5, abs=0.04
+    )
+    assert neighbours.one_nn_accuracy(real, rng.normal(size=(250, 2))) == pytest.approx(
+        0.5, abs=0.05
+    )
     # Exact copies: every point's nearest other point is its twin in the other set.
-    assert metrics.one_nn_accuracy(real[:200], real[:200].copy()) == 0.0
+    assert neighbours.one_nn_accuracy(real[:200], real[:200].copy()) == 0.0
 
 
 def test_one_nn_accuracy_matches_brute_force():
@@ -417,15 +426,15 @@ def test_one_nn_accuracy_matches_brute_force():
     np.fill_diagonal(d, np.inf)
     correct = is_fake[d.argmin(axis=1)] == is_fake
     expected = (correct[:30].mean() + correct[30:].mean()) / 2
-    assert metrics.one_nn_accuracy(real, fake) == pytest.approx(expected)
+    assert neighbours.one_nn_accuracy(real, fake) == pytest.approx(expected)
     with pytest.raises(ValueError, match="fake_emb has 1 samples"):
-        metrics.one_nn_accuracy(real, fake[:1])
+        neighbours.one_nn_accuracy(real, fake[:1])
 
 
 def test_nearest_neighbour_search_is_exact_across_chunk_boundaries():
     rng = _rng(16)
     x = rng.normal(size=(37, 6)).astype(np.float32)
-    idx, d2 = metrics._nearest_neighbours(x, x, exclude_self=True, query_batch=5, ref_batch=7)
+    idx, d2 = neighbours._nearest_neighbours(x, x, exclude_self=True, query_batch=5, ref_batch=7)
     d = np.linalg.norm(x[:, None].astype(float) - x[None], axis=-1)
     np.fill_diagonal(d, np.inf)
     np.testing.assert_array_equal(idx, d.argmin(axis=1))
@@ -491,15 +500,19 @@ def test_duplicate_fraction_known_answers():
     ("images", "match"),
     [
         (np.full((4, 28, 28), 255.0, dtype=np.float32), r"scale_images \(x/127.5-1\)"),
-        (np.full((4, 28, 28), 1.2, dtype=np.float32), r"outside \[-1, 1\].*scale_images"),
+        (np.full((4, 28, 28), 1.2, dtype=np.float32), r"must lie in \[-1, 1\].*scale_images"),
         (np.full((4, 28, 28), np.nan, dtype=np.float32), "NaN"),
-        (np.zeros((4, 28, 28), dtype=np.int64), "uint8"),
         (np.zeros((28, 28), dtype=np.float32), r"\(N, H, W\)"),
     ],
 )
 def test_image_validation_rejects_bad_images(images, match):
     with pytest.raises(ValueError, match=match):
         diversity.mean_pairwise_distance(images)
+
+
+def test_image_validation_rejects_other_integer_dtypes_with_a_type_error():
+    with pytest.raises(TypeError, match="uint8"):
+        diversity.mean_pairwise_distance(np.zeros((4, 28, 28), dtype=np.int64))
 
 
 def test_image_validation_converts_uint8_and_warns_on_unit_range():

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gankit.data.mnist import load_mnist, scale_images
+from gankit.data.images import scale_images
+from gankit.data.mnist import load_mnist
 from gankit.studies import pca, pca_basis
 
 N_TRAIN = 3000
@@ -229,7 +230,7 @@ def test_input_validation(mnist, models):
     x, y = mnist[:2]
     fit = pca.fit_pca_generator
     with pytest.raises(TypeError, match="scale_images"):
-        fit(np.zeros((10, 28, 28), np.uint8))
+        fit(np.zeros((10, 28, 28), np.int64))
     with pytest.raises(ValueError, match="shape"):
         fit(np.zeros((10, 32, 32), np.float32))
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):

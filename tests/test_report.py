@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gankit import report
+import gankit.io
 from gankit.report import (
     escape_latex,
     format_mean_std,
@@ -216,7 +216,7 @@ def test_results_json_is_atomic_when_the_write_fails(tmp_path, monkeypatch):
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", failing_replace)
+    monkeypatch.setattr(gankit.io.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         update_results_json(path, "new", {"y": 2})
     assert path.read_text() == before
@@ -240,15 +240,3 @@ def test_results_json_rejects_values_it_cannot_store(tmp_path):
     with pytest.raises(TypeError, match="key must be a str"):
         update_results_json(tmp_path / "r.json", 1, {"x": 1})
     assert not (tmp_path / "r.json").exists()
-
-
-def test_atomic_write_creates_parents_and_cleans_up_on_error(tmp_path):
-    target = tmp_path / "a" / "b.txt"
-    with report.atomic_write(target) as f:
-        f.write("one\n")
-    assert target.read_text() == "one\n"
-    with pytest.raises(RuntimeError), report.atomic_write(target) as f:
-        f.write("half")
-        raise RuntimeError("interrupted")
-    assert target.read_text() == "one\n"
-    assert os.listdir(target.parent) == ["b.txt"]

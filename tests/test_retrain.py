@@ -15,8 +15,9 @@ import keras
 import numpy as np
 import pytest
 
-from gankit.data.mnist import load_mnist, scale_images, stratified_indices
-from gankit.evaluate.classifier import ClassifierConfig
+from gankit.data.images import scale_images
+from gankit.data.mnist import load_mnist, stratified_indices
+from gankit.evaluate.classifier_config import ClassifierConfig
 from gankit.studies import retrain
 from gankit.studies import retrain_sets as rs
 

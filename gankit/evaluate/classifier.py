@@ -4,24 +4,21 @@ Inception score, TARR (how often a class-conditional sample is classified as its
 FID on the "embedding" layer, t-SNE and confidence histograms all read this model. It
 takes images in [-1, 1] of shape (N, 28, 28, 1), exactly what the generators output.
 
-- `ClassifierConfig` says how to build and train it; `REFERENCE` (99.5 % test accuracy
-  in about 2 CPU minutes) and `MEDIOCRE` (about 90 %, for the confidence study).
+- `gankit.evaluate.classifier_config` says how to build and train it (`ClassifierConfig`,
+  `REFERENCE`, `MEDIOCRE`).
 - `train_classifier` trains one and measures it on the 10k test images.
 - `load_or_train_classifier` trains once per (config, seed) and caches a ``.keras`` file.
-- `predict_proba` and `embed` run it on image arrays in chunks, after validating them.
+- `gankit.evaluate.inference` runs it on images (`predict_proba`, `embed`, `accuracy`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,158 +26,29 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gankit.config import is_quick
 from gankit.data.mnist import resolve_data_dir
-
-N_CLASSES = 10
-IMAGE_SHAPE = (28, 28, 1)
-PROBS_LAYER = "probs"
-EMBEDDING_LAYER = "embedding"
-POOLINGS = ("gap", "flatten")
+from gankit.evaluate.classifier_config import (
+    REFERENCE,
+    ClassifierConfig,
+    check_config,
+    config_to_dict,
+    default_config,
+)
+from gankit.evaluate.inference import (
+    EMBEDDING_LAYER,
+    IMAGE_SHAPE,
+    N_CLASSES,
+    PROBS_LAYER,
+    accuracy,
+    as_model_input,
+)
+from gankit.io import atomic_path, atomic_write
 
 CACHE_FORMAT_VERSION = 1
 """Part of every cache key: bump it when training or saving changes in a way the config
 does not show, so that old cached models are never reused."""
 
 _CACHE_SUBDIR = "classifiers"
-
-
-@dataclass(frozen=True)
-class ClassifierConfig:
-    """How to build and train the MNIST classifier; every field is part of the cache key.
-
-    The network is ``len(conv_widths)`` stages of ``convs_per_stage`` x (3x3 conv, batch
-    norm, ReLU); a 2x2 max pool follows every stage but the last (28 -> 14 -> 7 pixels).
-    Then flatten (or global average pooling), dropout, the dense "embedding" layer (ReLU)
-    and the 10-way softmax "probs". Training: AdamW, linear warm-up then cosine decay of
-    the learning rate, per optimiser step; optional random shifts of the training images.
-
-    Defaults are `REFERENCE`, chosen on 5000 held-out training images (validation
-    accuracy, 55k training images, seed 1): global average pooling 99.28 %, flatten
-    99.42 %, flatten with 2-pixel shifts 99.58 % (the shifts cost no measurable time).
-    """
-
-    conv_widths: tuple[int, ...] = (32, 64, 128)
-    """Filters of each stage; 3 stages end at 7x7 pixels."""
-    convs_per_stage: int = 1
-    """3x3 conv layers per stage (2 is stronger but about 2.5x slower)."""
-    pooling: str = "flatten"
-    """How the last feature map becomes a vector: 'gap' (global average pooling; small,
-    translation-tolerant) or 'flatten' (keeps the layout; better for shallow nets)."""
-    embedding_dim: int = 128
-    """Width of the penultimate dense layer "embedding" (the FID features)."""
-    bn_momentum: float = 0.9
-    """Batch-norm moving-average momentum; Keras' 0.99 needs ~500 steps to forget its
-    initial statistics, too slow for short runs (a 2k-image run scored 13 % with it)."""
-    dropout: float = 0.2
-    """Dropout rate on the pooled features before "embedding" (active only in training)."""
-    epochs: int = 6
-    batch_size: int = 128
-    learning_rate: float = 3e-3
-    """Peak learning rate, reached after the warm-up."""
-    warmup_fraction: float = 0.1
-    """Fraction of all optimiser steps spent rising linearly to ``learning_rate``."""
-    initial_lr_fraction: float = 0.1
-    """The warm-up starts at ``initial_lr_fraction * learning_rate``."""
-    final_lr_fraction: float = 0.01
-    """The cosine decay ends at ``final_lr_fraction * learning_rate``."""
-    weight_decay: float = 1e-4
-    """AdamW's decoupled weight decay."""
-    label_smoothing: float = 0.0
-    """0 keeps the probabilities honest: smoothing caps the confidence (at 1 - 0.9 *
-    smoothing) and so would bias the inception score and the confidence histograms."""
-    translate_pixels: int = 2
-    """Random shifts of up to this many pixels during training (0: no augmentation)."""
-    n_train: int | None = None
-    """Train on the first n training images (None: all not held out for validation)."""
-    validation_size: int = 0
-    """Hold out the last n of the 60k TRAINING images to report validation accuracy
-    (for tuning; the test set is never used for any choice). 0: none held out."""
-    jit_compile: bool = False
-    """XLA. Off: on the 2-core CPU it measured about 5x slower per step (180-320 ms vs
-    42 ms at batch 128), and Keras turns it off anyway with ``translate_pixels`` (the
-    RandomTranslation layer does not support XLA)."""
-
-    def quick(self) -> ClassifierConfig:
-        """This config for quick mode (``GANKIT_QUICK=1``): at most 10k images, 2 epochs.
-
-        Cheap configs (such as `MEDIOCRE`) come back unchanged. The quick `REFERENCE`
-        measured 98.45 % test accuracy in 10 s of training.
-        """
-        n_train = min(self.n_train or _QUICK_N_TRAIN, _QUICK_N_TRAIN)
-        return dataclasses.replace(self, n_train=n_train, epochs=min(self.epochs, _QUICK_EPOCHS))
-
-
-_QUICK_N_TRAIN = 10_000
-_QUICK_EPOCHS = 2
-
-REFERENCE = ClassifierConfig()
-"""The measuring instrument: measured 99.50 % (seed 0) and 99.46 % (seed 1) test accuracy;
-121 s of training on 2 CPU cores at load average 0.4-1.5 (221 s at load 4.5, when the
-machine was shared)."""
-
-MEDIOCRE = ClassifierConfig(
-    conv_widths=(4,),
-    pooling="flatten",
-    embedding_dim=16,
-    dropout=0.0,
-    epochs=1,
-    batch_size=32,
-    translate_pixels=0,
-    n_train=5000,
-)
-"""A deliberately weak classifier (89.0 % test accuracy, seed 0, in 1 s): one 4-filter conv
-layer and a 16-wide embedding, one epoch on the first 5000 images. For the
-confidence-histogram study. (Tuned on held-out training images: 1000 or 2000 images gave
-62-76 % with a large spread over seeds; 5000 gave 90.6-91.0 % over 3 seeds.)"""
-
-
-def default_config() -> ClassifierConfig:
-    """`REFERENCE`, or ``REFERENCE.quick()`` when ``GANKIT_QUICK=1``."""
-    return REFERENCE.quick() if is_quick() else REFERENCE
-
-
-def config_to_dict(config: ClassifierConfig) -> dict[str, Any]:
-    """A JSON-ready dict of every field of ``config`` (tuples become lists)."""
-    return json.loads(json.dumps(dataclasses.asdict(config)))
-
-
-def check_config(config: ClassifierConfig) -> None:
-    """Raises ValueError for a field out of range, naming it."""
-    positive = {
-        "embedding_dim": config.embedding_dim,
-        "convs_per_stage": config.convs_per_stage,
-        "epochs": config.epochs,
-        "batch_size": config.batch_size,
-        "learning_rate": config.learning_rate,
-    }
-    for name, value in positive.items():
-        if value <= 0:
-            raise ValueError(f"ClassifierConfig.{name} must be > 0, got {value!r}")
-    if not config.conv_widths or min(config.conv_widths) <= 0:
-        raise ValueError(f"conv_widths must be positive ints, got {config.conv_widths!r}")
-    if config.pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}; got {config.pooling!r}")
-    if len(config.conv_widths) > 3:
-        # two pools bring 28 px to 7; a third would leave 3 px for the last stage
-        raise ValueError(f"at most 3 conv stages, got {len(config.conv_widths)}")
-    in_unit_interval = {  # [0, 1): a rate of 1 would drop everything or learn nothing
-        "bn_momentum": config.bn_momentum,
-        "dropout": config.dropout,
-        "warmup_fraction": config.warmup_fraction,
-        "label_smoothing": config.label_smoothing,
-    }
-    for name, value in in_unit_interval.items():
-        if not 0 <= value < 1:
-            raise ValueError(f"ClassifierConfig.{name} must be in [0, 1), got {value!r}")
-    for name in ("initial_lr_fraction", "final_lr_fraction"):
-        value = getattr(config, name)
-        if not 0 <= value <= 1:
-            raise ValueError(f"ClassifierConfig.{name} must be in [0, 1], got {value!r}")
-    if config.weight_decay < 0 or config.translate_pixels < 0 or config.validation_size < 0:
-        raise ValueError("weight_decay, translate_pixels and validation_size must be >= 0")
-    if config.n_train is not None and config.n_train <= 0:
-        raise ValueError(f"n_train must be None or > 0, got {config.n_train!r}")
 
 
 # ------------------------------------------------------------------------------ model
@@ -373,135 +241,6 @@ def _one_hot(labels: np.ndarray) -> np.ndarray:
     return np.eye(N_CLASSES, dtype=np.float32)[np.asarray(labels, dtype=np.int64)]
 
 
-def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of ``images`` whose most probable class is ``labels`` (uint8 or [-1, 1])."""
-    predicted = predict_proba(model, images).argmax(axis=1)
-    return float(np.mean(predicted == np.asarray(labels)))
-
-
-# -------------------------------------------------------------------------- inference
-
-
-def as_model_input(images: Any) -> np.ndarray:
-    """Validated float32 (N, 28, 28, 1) in [-1, 1] from uint8 or [-1, 1] float images.
-
-    Raises:
-        ValueError: wrong shape, NaN, or floats outside [-1, 1].
-        TypeError: neither uint8 nor float.
-    """
-    images = np.asarray(images)
-    if images.shape[1:] not in ((28, 28), (28, 28, 1)):
-        raise ValueError(
-            f"expected images of shape (N, 28, 28) or (N, 28, 28, 1), got {images.shape}"
-        )
-    if images.dtype == np.uint8:
-        from gankit.data.mnist import scale_images
-
-        return scale_images(images)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(
-            f"expected uint8 pixels or floats in [-1, 1], got dtype {images.dtype}; "
-            "scale with gankit.data.mnist.scale_images"
-        )
-    if np.isnan(images).any():
-        raise ValueError("images contain NaN (a diverged generator?)")
-    if images.size and (images.min() < -1.0 or images.max() > 1.0):
-        raise ValueError(
-            f"float images must be in [-1, 1], got values in [{images.min():g}, "
-            f"{images.max():g}]; scale with gankit.data.mnist.scale_images"
-        )
-    return images.astype(np.float32, copy=False).reshape(-1, *IMAGE_SHAPE)
-
-
-def _run_in_chunks(model: keras.Model, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model`` on float32 (N, 28, 28, 1) images, ``batch_size`` at a time (inference)."""
-
-    # predict_on_batch: one compiled inference function, no progress-bar output. It is
-    # traced once per input shape, so every chunk is zero-padded to batch_size: one trace
-    # per model, not one per caller's array size (and no retracing warnings).
-    def padded(chunk):
-        padding = np.zeros((batch_size - len(chunk), *chunk.shape[1:]), chunk.dtype)
-        out = model.predict_on_batch(np.concatenate([chunk, padding]) if len(padding) else chunk)
-        return [np.asarray(out)[: len(chunk)]]
-
-    (out,) = _in_chunks(padded, model, images, batch_size)
-    return out
-
-
-def predict_proba(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities, float32 (N, 10), rows summing to 1.
-
-    Args:
-        model: a classifier from `build_classifier` / `load_or_train_classifier`.
-        images: float in [-1, 1] of shape (N, 28, 28) or (N, 28, 28, 1), or uint8 pixels
-            (scaled with ``gankit.data.mnist.scale_images``); numpy arrays or eager tensors.
-        batch_size: images per forward pass (memory vs call overhead).
-
-    Raises:
-        ValueError: wrong shape, NaN, floats outside [-1, 1], or batch_size <= 0.
-        TypeError: images neither uint8 nor float.
-    """
-    return _run_in_chunks(model, as_model_input(images), batch_size)
-
-
-def embedding_model(model: keras.Model) -> keras.Model:
-    """A model sharing ``model``'s weights whose output is the "embedding" layer."""
-    return keras.Model(model.input, model.get_layer(EMBEDDING_LAYER).output)
-
-
-def embed(model: keras.Model, images: Any, batch_size: int = 1000) -> np.ndarray:
-    """Penultimate-layer features ("embedding"), float32 (N, embedding_dim), e.g. for FID.
-
-    Args and raises as `predict_proba`.
-    """
-    # Built per call (cheap; shares weights) rather than cached on the model, where Keras
-    # would track it as a sub-layer and change what the model saves.
-    (features,) = _eager_chunks(embedding_model(model), as_model_input(images), batch_size)
-    return features
-
-
-def predict_and_embed(
-    model: keras.Model, images: Any, batch_size: int = 1000
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(predict_proba(model, images), embed(model, images))`` from one forward pass.
-
-    Args and raises as `predict_proba`.
-    """
-    both = keras.Model(model.input, [model.outputs[0], model.get_layer(EMBEDDING_LAYER).output])
-    probs, features = _eager_chunks(both, as_model_input(images), batch_size)
-    return probs, features
-
-
-def _eager_chunks(
-    model: keras.Model, images: np.ndarray, batch_size: int
-) -> tuple[np.ndarray, ...]:
-    """Each output of a throw-away ``model`` on ``images``, float32, ``batch_size`` at a time.
-
-    Eager calls, not predict_on_batch: that would trace a new function for the throw-away
-    model on every call (seconds, and TensorFlow's retracing warnings), while the
-    convolutions dominate the time anyway.
-    """
-    return _in_chunks(
-        lambda chunk: keras.tree.flatten(model(chunk, training=False)), model, images, batch_size
-    )
-
-
-def _in_chunks(call, model: keras.Model, images: np.ndarray, batch_size: int):
-    """``call(chunk)`` (a list of arrays, one per output of ``model``) over ``images`` in
-    chunks of ``batch_size``, each output concatenated as float32 (N, width)."""
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be > 0, got {batch_size}")
-    if not len(images):
-        return tuple(np.zeros((0, out.shape[-1]), np.float32) for out in model.outputs)
-    chunks = [
-        call(images[start : start + batch_size]) for start in range(0, len(images), batch_size)
-    ]
-    return tuple(
-        np.concatenate([np.asarray(c[i]) for c in chunks]).astype(np.float32, copy=False)
-        for i in range(len(model.outputs))
-    )
-
-
 # ------------------------------------------------------------------------------ cache
 
 
@@ -531,20 +270,6 @@ def cache_paths(
     return stem.with_suffix(".keras"), stem.with_suffix(".json")
 
 
-def _write_atomically(path: Path, write) -> None:
-    """Calls ``write(tmp_path)``, then renames tmp over ``path``: readers never see a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp's 0o600 would hide the cache from other users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_classifier(
     model: keras.Model, info: dict[str, Any], model_path: Path, info_path: Path
 ) -> None:
@@ -552,8 +277,10 @@ def save_classifier(
 
     The model file comes last, so a model file in the cache always has its info beside it.
     """
-    _write_atomically(info_path, lambda p: p.write_text(json.dumps(info, indent=2) + "\n"))
-    _write_atomically(model_path, lambda p: _save_model_quietly(model, p))
+    with atomic_write(info_path) as f:
+        f.write(json.dumps(info, indent=2) + "\n")
+    with atomic_path(model_path, suffix=model_path.suffix) as tmp:
+        _save_model_quietly(model, tmp)
 
 
 def _save_model_quietly(model: keras.Model, path: Path) -> None:

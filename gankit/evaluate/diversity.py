@@ -3,66 +3,32 @@
 For a DCGAN without labels: ``mean_pairwise_distance`` (collapse lowers it),
 ``duplicate_fraction`` (near-duplicates are the signature of mode collapse) and
 ``nearest_neighbour_distances`` (memorisation: compare generated-vs-train distances with
-real-test-vs-train distances). Images are (N, H, W) or (N, H, W, C), either float32 in
-[-1, 1] (the generator's tanh range) or uint8 in [0, 255] (converted with x / 127.5 − 1).
+real-test-vs-train distances). Images are in gankit's format of any size
+(``gankit.data.images.check_images``): (N, H, W) or (N, H, W, 1), float in [-1, 1] (the
+generator's tanh range) or uint8 in [0, 255] (scaled with ``scale_images``).
 NumPy only; deterministic given ``seed``.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from gankit.evaluate.metrics import _nearest_neighbours, _row_sq_norms, validate_embeddings
-
-# Float images may overshoot [-1, 1] by rounding only; beyond 1.5 they are surely [0, 255].
-_RANGE_ATOL = 1e-3
-_SCALE_HINT = "scale with gankit.data.mnist.scale_images (x/127.5-1)"
+from gankit import checks
+from gankit.data.images import check_images
+from gankit.evaluate.inputs import validate_embeddings
+from gankit.evaluate.neighbours import _nearest_neighbours, _row_sq_norms
 
 
 def validate_images(images, name: str = "images", min_samples: int = 1) -> np.ndarray:
-    """Check images and return them as float32 in [-1, 1] with their original shape.
-
-    Accepts (N, H, W) or (N, H, W, C); uint8 [0, 255] is converted with x / 127.5 − 1.
+    """``images`` as float32 (N, H, W, 1) in [-1, 1], of any size: ``check_images`` with
+    ``size=None``.
 
     Raises:
-        ValueError: wrong ndim, other integer dtypes, NaN/inf, float values outside
-            [-1, 1] (e.g. unscaled [0, 255] pixels), or fewer than ``min_samples`` images.
+        TypeError, ValueError: as ``gankit.data.images.check_images``.
     Warns:
         UserWarning: float images with no negative value (probably [0, 1]-scaled).
     """
-    arr = np.asarray(images)
-    if arr.ndim not in (3, 4):
-        raise ValueError(
-            f"{name} must be (N, H, W) or (N, H, W, C) images, got shape {arr.shape}; "
-            "pass a batch of images, not a single one or flattened rows"
-        )
-    if arr.shape[0] < min_samples:
-        raise ValueError(f"{name} has {arr.shape[0]} images; at least {min_samples} are needed")
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(
-            f"{name} must be uint8 in [0, 255] or float in [-1, 1], got dtype {arr.dtype}; "
-            f"{_SCALE_HINT}"
-        )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN/inf values; check the generator output")
-    lo, hi = float(arr.min()), float(arr.max())
-    if hi > 1.5:
-        raise ValueError(
-            f"{name} looks like [0, 255] pixels (max {hi:.3g}) but float images must be in "
-            f"[-1, 1]; {_SCALE_HINT}"
-        )
-    if lo < -1 - _RANGE_ATOL or hi > 1 + _RANGE_ATOL:
-        raise ValueError(f"{name} values [{lo:.3g}, {hi:.3g}] are outside [-1, 1]; {_SCALE_HINT}")
-    if lo >= 0.0:
-        warnings.warn(
-            f"{name} has no negative values; if it is in [0, 1], map it to [-1, 1] with x*2-1",
-            stacklevel=3,
-        )
-    return np.clip(arr, -1.0, 1.0).astype(np.float32, copy=False)
+    return check_images(images, name=name, size=None, min_samples=min_samples)
 
 
 def _as_rows(x, name: str, min_samples: int) -> np.ndarray:
@@ -94,10 +60,11 @@ def nearest_neighbour_distances(samples, reference, batch_size: int = 1024) -> n
     copies give 0 (a float32 near-tie may pick a neighbour ~1e-3 farther than the nearest).
 
     Raises:
-        ValueError: invalid images/embeddings, mixed kinds, or different sample shapes.
+        ValueError: invalid images/embeddings, mixed kinds, different sample shapes, or
+            batch_size < 1.
+        TypeError: batch_size not an int, or images of another dtype than float or uint8.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     q = _as_rows(samples, "samples", 1)
     r = _as_rows(reference, "reference", 1)
     if np.ndim(samples) != np.ndim(reference) or q.shape[1] != r.shape[1]:
@@ -118,9 +85,9 @@ def mean_pairwise_distance(images, n_pairs: int = 10_000, seed: int = 0) -> floa
 
     Raises:
         ValueError: invalid images (see ``validate_images``), N < 2, or n_pairs < 1.
+        TypeError: n_pairs not an int, or images of another dtype than float or uint8.
     """
-    if n_pairs < 1:
-        raise ValueError(f"n_pairs must be a positive integer, got {n_pairs!r}")
+    n_pairs = checks.positive_int(n_pairs, "n_pairs")
     x = validate_images(images, "images", min_samples=2).reshape(len(images), -1)
     rng = np.random.default_rng(seed)
     i = rng.integers(0, len(x), size=n_pairs)

@@ -2,12 +2,14 @@
 
 Everything here works on NumPy arrays produced elsewhere (the MNIST classifier's softmax
 output ``probs`` (N, C), its penultimate-layer ``embeddings`` (N, D), integer labels (N,));
-no TensorFlow is imported. Pixel-space diversity and memorisation checks live in
-``gankit.evaluate.diversity``.
+no TensorFlow is imported. Precision/recall and the 1-NN test live in
+``gankit.evaluate.neighbours``, the input checks in ``gankit.evaluate.inputs``, pixel-space
+diversity and memorisation checks in ``gankit.evaluate.diversity``.
 
 Every public function validates its inputs and raises ``ValueError`` naming the offending
-argument and what to do about it; NaNs and infinities never pass silently. Functions that
-sample use ``np.random.default_rng(seed)`` and are deterministic given ``seed``.
+argument and what to do about it (``TypeError`` for a count that is not an int); NaNs and
+infinities never pass silently. Functions that sample use ``np.random.default_rng(seed)``
+and are deterministic given ``seed``.
 
 References
 ----------
@@ -16,7 +18,6 @@ References
 - Bińkowski et al. 2018, "Demystifying MMD GANs" (KID).
 - Gretton et al. 2012, "A kernel two-sample test" (MMD).
 - Che et al. 2017, "Mode regularized GANs" (MODE score).
-- Kynkäänniemi et al. 2019, "Improved precision and recall metric ..." (precision/recall).
 - Xu et al. 2018, "An empirical study on evaluation metrics of GANs" (1-NN two-sample test).
 """
 
@@ -26,246 +27,21 @@ import warnings
 
 import numpy as np
 
+from gankit import checks
+from gankit.evaluate.inputs import (
+    _as_finite_float,
+    _as_predictions,
+    _check_same_dim,
+    _subsample,
+    validate_embeddings,
+    validate_labels,
+    validate_probs,
+)
+from gankit.evaluate.neighbours import _row_sq_norms, _sq_dists
+
 # Added inside logarithms only, so that 0·log(0) of an exactly-zero probability is 0, not
 # NaN; it changes each p·log(p) term by at most 1e-12, far below any reported digit.
 LOG_EPS = 1e-12
-
-# Rows of a softmax output must sum to 1 within this tolerance (float16 softmax is ~1e-3).
-_PROB_SUM_ATOL = 1e-3
-_PROB_RANGE_ATOL = 1e-6
-
-
-# --------------------------------------------------------------------------------------
-# Input validation
-# --------------------------------------------------------------------------------------
-def _as_finite_float(x, name: str) -> np.ndarray:
-    """Return ``x`` as float64; raise if it is not floating point or has NaN/inf."""
-    arr = np.asarray(x)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(
-            f"{name} must be a floating-point array, got dtype {arr.dtype}; "
-            f"convert with {name}.astype(np.float32)"
-        )
-    if not np.all(np.isfinite(arr)):
-        n_bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(
-            f"{name} contains {n_bad} NaN/inf values; check the model that produced it "
-            "(NaNs never pass silently)"
-        )
-    return arr.astype(np.float64, copy=False)
-
-
-def validate_probs(probs, name: str = "probs", min_samples: int = 1) -> np.ndarray:
-    """Check a class-probability matrix and return it as float64.
-
-    Shape (N, C), floating, finite, entries in [0, 1] and rows summing to 1 (atol 1e-3).
-
-    Raises:
-        ValueError: wrong ndim, non-float dtype, NaN/inf, entries outside [0, 1] or rows
-            not summing to 1 (logits instead of softmax), or N < ``min_samples``.
-    """
-    arr = np.asarray(probs)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D (N, C) probability matrix, got shape {arr.shape}; "
-            "pass the classifier's softmax output"
-        )
-    arr = _as_finite_float(arr, name)
-    if arr.shape[0] < min_samples:
-        raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_samples} are needed")
-    if arr.min() < -_PROB_RANGE_ATOL or arr.max() > 1 + _PROB_RANGE_ATOL:
-        raise ValueError(
-            f"{name} has values outside [0, 1] (min {arr.min():.3g}, max {arr.max():.3g}); "
-            "these look like logits: apply a softmax first"
-        )
-    worst = float(np.max(np.abs(arr.sum(axis=1) - 1.0)))
-    if worst > _PROB_SUM_ATOL:
-        raise ValueError(
-            f"{name} rows must sum to 1 (worst deviation {worst:.3g}); "
-            "pass softmax probabilities, not logits or scores"
-        )
-    return np.clip(arr, 0.0, 1.0)
-
-
-def validate_embeddings(emb, name: str = "emb", min_samples: int = 2) -> np.ndarray:
-    """Check an embedding matrix (N, D), floating and finite, with N >= ``min_samples``.
-
-    Raises:
-        ValueError: wrong ndim, non-float dtype, NaN/inf, or too few rows.
-    """
-    arr = np.asarray(emb)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D (N, D) embedding matrix, got shape {arr.shape}; "
-            "flatten per-sample features to one row each"
-        )
-    arr = _as_finite_float(arr, name)
-    if arr.shape[0] < min_samples:
-        raise ValueError(
-            f"{name} has {arr.shape[0]} samples; at least {min_samples} are needed here"
-        )
-    return arr
-
-
-def _check_same_dim(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"{name_a} has {a.shape[1]} features but {name_b} has {b.shape[1]}; "
-            "both must come from the same layer of the same model"
-        )
-
-
-def validate_labels(labels, name: str = "labels", n_classes: int = 10) -> np.ndarray:
-    """Check a 1-D integer label vector with values in [0, n_classes); return int64.
-
-    Raises:
-        ValueError: wrong ndim, non-integer dtype, or values out of range.
-    """
-    arr = np.asarray(labels)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (N,), got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"{name} must hold integer class indices, got dtype {arr.dtype}; "
-            f"cast with {name}.astype(np.int64) (or pass a (N, C) probability matrix)"
-        )
-    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise ValueError(
-            f"{name} values must lie in [0, {n_classes}), got [{arr.min()}, {arr.max()}]; "
-            "check n_classes"
-        )
-    return arr.astype(np.int64, copy=False)
-
-
-def _as_predictions(probs_or_pred, name: str, n_classes: int) -> np.ndarray:
-    """Integer predictions (N,) from probabilities (N, C) (argmax) or from predictions."""
-    arr = np.asarray(probs_or_pred)
-    if arr.ndim == 2:
-        probs = validate_probs(arr, name)
-        if probs.shape[1] != n_classes:
-            raise ValueError(
-                f"{name} has {probs.shape[1]} classes but n_classes={n_classes}; make them agree"
-            )
-        return probs.argmax(axis=1)
-    if arr.ndim == 1:
-        return validate_labels(arr, name, n_classes)
-    raise ValueError(
-        f"{name} must be (N, C) probabilities or (N,) integer predictions, got shape {arr.shape}"
-    )
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _subsample(x: np.ndarray, max_samples: int | None, rng: np.random.Generator) -> np.ndarray:
-    if max_samples is None or len(x) <= max_samples:
-        return x
-    return x[np.sort(rng.choice(len(x), size=max_samples, replace=False))]
-
-
-# --------------------------------------------------------------------------------------
-# Distance kernels shared with gankit.evaluate.diversity
-# --------------------------------------------------------------------------------------
-def _row_sq_norms(x: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", x, x)
-
-
-def _shifted_neg2_gram(a: np.ndarray, b: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """col[j] − 2 a_i·b_j for all i, j, built in place on one BLAS matmul (no temporaries)."""
-    g = a @ b.T
-    g *= -2.0
-    g += col[None, :]
-    return g
-
-
-def _sq_dists(a: np.ndarray, b: np.ndarray, a_sq: np.ndarray, b_sq: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances (len(a), len(b)) via ||a||² + ||b||² − 2 a·b, clamped at 0."""
-    d2 = _shifted_neg2_gram(a, b, b_sq)
-    d2 += a_sq[:, None]
-    return np.maximum(d2, 0.0, out=d2)
-
-
-def _cancellation_tol(a_sq: np.ndarray, b_sq: np.ndarray, dtype) -> np.ndarray:
-    """Per-row bound on the rounding noise of ||a||² + ||b||² − 2 a·b where the truth is 0.
-
-    Squared distances below it are treated as exactly 0, so exact duplicates compare equal
-    (the k-NN radius of a duplicated point is 0 and its copy lies inside that ball).
-    """
-    # Float32 dot products of D <= ~1000 terms err by a few sqrt(D)·eps relative; 128·eps
-    # covers that and only merges points closer than ~0.5% of their norm.
-    return 128 * np.finfo(dtype).eps * (a_sq + b_sq.max())
-
-
-def _nearest_neighbours(
-    queries: np.ndarray,
-    reference: np.ndarray,
-    exclude_self: bool = False,
-    query_batch: int = 1024,
-    ref_batch: int = 8192,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Index and squared distance (approximate, clamped at 0) of each query's nearest neighbour.
-
-    Chunked over both sets so memory stays at query_batch × ref_batch. With
-    ``exclude_self`` (queries is reference) a point is never its own neighbour. Exact ties
-    go to the lowest reference index.
-    """
-    n, m = len(queries), len(reference)
-    best_idx = np.zeros(n, dtype=np.int64)
-    best_val = np.full(n, np.inf, dtype=queries.dtype)
-    ref_sq = _row_sq_norms(reference)
-    for qs in range(0, n, query_batch):
-        q = queries[qs : qs + query_batch]
-        rows = np.arange(len(q))
-        for rs in range(0, m, ref_batch):
-            r = reference[rs : rs + ref_batch]
-            # argmin_j ||q − r_j||² = argmin_j (||r_j||² − 2 q·r_j): skip the ||q||² term.
-            val = _shifted_neg2_gram(q, r, ref_sq[rs : rs + len(r)])
-            if exclude_self:
-                own = np.arange(max(qs, rs), min(qs + len(q), rs + len(r)))
-                val[own - qs, own - rs] = np.inf
-            j = val.argmin(axis=1)
-            v = val[rows, j]
-            better = v < best_val[qs : qs + len(q)]
-            best_val[qs : qs + len(q)][better] = v[better]
-            best_idx[qs : qs + len(q)][better] = j[better] + rs
-    d2 = np.maximum(best_val + _row_sq_norms(queries), 0.0)
-    return best_idx, d2
-
-
-def _kth_neighbour_sq_dist(x: np.ndarray, k: int, batch: int = 1024) -> np.ndarray:
-    """Squared distance from each row of x to its k-th nearest *other* row (N,)."""
-    x_sq = _row_sq_norms(x)
-    out = np.empty(len(x))
-    for s in range(0, len(x), batch):
-        # ||x_i||² is constant along a row, so rank ||x_j||² − 2 x_i·x_j and add it after.
-        h = _shifted_neg2_gram(x[s : s + batch], x, x_sq)
-        rows = np.arange(len(h))
-        h[rows, rows + s] = np.inf  # a point is not its own neighbour
-        kth = np.partition(h, k - 1, axis=1)[:, k - 1] + x_sq[s : s + batch]
-        kth[kth < _cancellation_tol(x_sq[s : s + batch], x_sq, x.dtype)] = 0.0
-        out[s : s + batch] = kth
-    return out
-
-
-def _fraction_in_balls(
-    queries: np.ndarray, centres: np.ndarray, radii_sq: np.ndarray, batch: int = 1024
-) -> float:
-    """Fraction of queries inside at least one closed ball B(centre_j, radius_j).
-
-    q is inside ball j iff ||q||² + ||c_j||² − 2 q·c_j <= r_j², i.e. iff
-    min_j (||c_j||² − r_j² − 2 q·c_j) <= −||q||² (up to the cancellation tolerance).
-    """
-    q_sq, c_sq = _row_sq_norms(queries), _row_sq_norms(centres)
-    col = (c_sq - radii_sq).astype(queries.dtype)
-    inside = 0
-    for s in range(0, len(queries), batch):
-        h_min = _shifted_neg2_gram(queries[s : s + batch], centres, col).min(axis=1)
-        tol = _cancellation_tol(q_sq[s : s + batch], c_sq, queries.dtype)
-        inside += int(np.count_nonzero(h_min <= tol - q_sq[s : s + batch]))
-    return inside / len(queries)
 
 
 # --------------------------------------------------------------------------------------
@@ -302,7 +78,7 @@ def inception_score(probs, n_splits: int = 10) -> tuple[float, float]:
     Warns:
         UserWarning: when a split has fewer samples than classes (score capped below C).
     """
-    n_splits = _check_positive_int(n_splits, "n_splits")
+    n_splits = checks.positive_int(n_splits, "n_splits")
     p = validate_probs(probs, "probs")
     n, c = p.shape
     if n < n_splits:
@@ -367,7 +143,7 @@ def tarr(probs_or_pred, labels, n_classes: int = 10) -> dict:
     Raises:
         ValueError: invalid inputs, mismatched lengths, or no samples.
     """
-    n_classes = _check_positive_int(n_classes, "n_classes")
+    n_classes = checks.positive_int(n_classes, "n_classes")
     pred = _as_predictions(probs_or_pred, "probs_or_pred", n_classes)
     true = validate_labels(labels, "labels", n_classes)
     if len(pred) != len(true):
@@ -405,7 +181,7 @@ def class_coverage(probs_or_pred, n_classes: int = 10, min_fraction: float | Non
     Raises:
         ValueError: invalid inputs, no samples, or min_fraction outside (0, 1].
     """
-    n_classes = _check_positive_int(n_classes, "n_classes")
+    n_classes = checks.positive_int(n_classes, "n_classes")
     pred = _as_predictions(probs_or_pred, "probs_or_pred", n_classes)
     if len(pred) == 0:
         raise ValueError("probs_or_pred is empty; pass at least one sample")
@@ -533,8 +309,8 @@ def kernel_inception_distance(
     Raises:
         ValueError: invalid embeddings, different dimensions, m < 2, or n_subsets < 1.
     """
-    n_subsets = _check_positive_int(n_subsets, "n_subsets")
-    subset_size = _check_positive_int(subset_size, "subset_size")
+    n_subsets = checks.positive_int(n_subsets, "n_subsets")
+    subset_size = checks.positive_int(subset_size, "subset_size")
     a = validate_embeddings(emb_a, "emb_a", min_samples=2)
     b = validate_embeddings(emb_b, "emb_b", min_samples=2)
     _check_same_dim(a, b, "emb_a", "emb_b")
@@ -603,62 +379,3 @@ def mmd_gaussian(a, b, bandwidth: float | None = None, seed: int = 0) -> float:
     k = _gaussian_kernel_mean
     value = k(x, x, bandwidth) + k(y, y, bandwidth) - 2.0 * k(x, y, bandwidth)
     return max(value, 0.0)
-
-
-def precision_recall(
-    real_emb, fake_emb, k: int = 3, max_samples: int | None = 10_000, seed: int = 0
-) -> dict:
-    """Improved precision and recall (Kynkäänniemi et al. 2019) from k-NN manifolds.
-
-    Each set's manifold is the union of closed balls around its points, of radius the
-    distance to the point's k-th nearest other point in the same set. precision = share of
-    fake samples inside the real manifold (fidelity); recall = share of real samples inside
-    the fake manifold (coverage). The paper uses k = 3. Sets larger than ``max_samples``
-    are subsampled without replacement (``seed``); None disables that.
-
-    Identical sets give (1, 1); fakes collapsed onto one real point give precision 1 and
-    recall ≈ 1/N (the fake radii are 0); fakes far from all reals give precision 0.
-
-    Returns:
-        dict(precision=float, recall=float).
-
-    Raises:
-        ValueError: invalid embeddings, different dimensions, or a set with <= k samples.
-    """
-    k = _check_positive_int(k, "k")
-    real = validate_embeddings(real_emb, "real_emb", min_samples=k + 1)
-    fake = validate_embeddings(fake_emb, "fake_emb", min_samples=k + 1)
-    _check_same_dim(real, fake, "real_emb", "fake_emb")
-    rng = np.random.default_rng(seed)
-    # float32 like the reference implementation: half the time, and it only flips fakes
-    # lying within float32 rounding of a ball's surface.
-    real = _subsample(real, max_samples, rng).astype(np.float32)
-    fake = _subsample(fake, max_samples, rng).astype(np.float32)
-    return {
-        "precision": _fraction_in_balls(fake, real, _kth_neighbour_sq_dist(real, k)),
-        "recall": _fraction_in_balls(real, fake, _kth_neighbour_sq_dist(fake, k)),
-    }
-
-
-def one_nn_accuracy(real_emb, fake_emb) -> float:
-    """Leave-one-out 1-nearest-neighbour two-sample test accuracy (Xu et al. 2018).
-
-    Each point of real ∪ fake is labelled by its nearest *other* point; the score is the
-    balanced accuracy (real accuracy + fake accuracy) / 2, which equals plain accuracy for
-    equal set sizes (the paper's setting) and keeps 0.5 as "indistinguishable" otherwise.
-    0.5 is ideal, 1.0 means perfectly separable. Well below 0.5 signals copying: if fake
-    samples are exact copies of the real ones, each point's nearest other point is its copy
-    from the other set, so the accuracy is 0. Exact distance ties go to the lower index of
-    the stacked [real; fake] array, i.e. to a real point.
-
-    Raises:
-        ValueError: invalid embeddings, different dimensions, or fewer than 2 per set.
-    """
-    real = validate_embeddings(real_emb, "real_emb", min_samples=2)
-    fake = validate_embeddings(fake_emb, "fake_emb", min_samples=2)
-    _check_same_dim(real, fake, "real_emb", "fake_emb")
-    pooled = np.vstack([real, fake]).astype(np.float32)  # float32 halves the cost
-    is_fake = np.arange(len(pooled)) >= len(real)
-    idx, _ = _nearest_neighbours(pooled, pooled, exclude_self=True)
-    correct = is_fake[idx] == is_fake
-    return float((correct[~is_fake].mean() + correct[is_fake].mean()) / 2.0)

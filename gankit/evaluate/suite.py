@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from gankit.evaluate import diversity, metrics
+from gankit.evaluate import diversity, metrics, neighbours
 from gankit.nets.sampling import balanced_labels, check_labels, generate, is_conditional
 
 
@@ -58,7 +58,7 @@ def classifier_statistics(
     FID here is the Fréchet distance between Gaussians fitted to the reference classifier's
     penultimate embeddings (not Inception-v3): compare values only at equal sample counts.
     """
-    from gankit.evaluate.classifier import embed, predict_proba
+    from gankit.evaluate.inference import embed, predict_proba
 
     probs = predict_proba(classifier, images)
     is_mean, is_std = metrics.inception_score(probs, n_splits=10)
@@ -108,7 +108,7 @@ def evaluate_unconditional(
     threshold = duplicate_threshold(calibration)
     real_embedding = None
     if classifier is not None:
-        from gankit.evaluate.classifier import embed
+        from gankit.evaluate.inference import embed
 
         real_embedding = embed(classifier, calibration)
     rows = {"real test": reference} if include_real or generator is None else {}
@@ -153,7 +153,7 @@ class ReferenceSet:
 
     @classmethod
     def from_images(cls, images: np.ndarray, classifier: keras.Model) -> ReferenceSet:
-        from gankit.evaluate.classifier import predict_and_embed
+        from gankit.evaluate.inference import predict_and_embed
 
         return cls(*predict_and_embed(classifier, images))
 
@@ -184,7 +184,7 @@ def suite(
     All embedding metrics use the classifier's penultimate layer and compare with the
     reference at its size: compare numbers only at equal sample counts.
     """
-    from gankit.evaluate.classifier import predict_and_embed
+    from gankit.evaluate.inference import predict_and_embed
 
     probs, emb = predict_and_embed(classifier, images)
     is_mean, is_std = metrics.inception_score(probs, n_splits=10)
@@ -192,7 +192,7 @@ def suite(
     kid, kid_std = metrics.kernel_inception_distance(
         emb / scale, reference.embedding / scale, seed=seed
     )
-    pr = metrics.precision_recall(reference.embedding, emb, seed=seed)
+    pr = neighbours.precision_recall(reference.embedding, emb, seed=seed)
     coverage = metrics.class_coverage(probs)
     return {
         "tarr": metrics.tarr(probs, labels)["success_rate"] if labels is not None else np.nan,
@@ -205,7 +205,7 @@ def suite(
         "mmd": metrics.mmd_gaussian(emb, reference.embedding, seed=seed),
         "precision": pr["precision"],
         "recall": pr["recall"],
-        "one_nn_accuracy": metrics.one_nn_accuracy(reference.embedding, emb),
+        "one_nn_accuracy": neighbours.one_nn_accuracy(reference.embedding, emb),
         "classes_covered": coverage["n_covered"],
         "kl_to_uniform": coverage["kl_to_uniform"],
     }
@@ -270,7 +270,8 @@ class ClassifiedSamples:
     confidence: np.ndarray
     """(N,) the classifier's probability of its predicted class."""
     tarr: dict
-    """`gankit.evaluate.metrics.tarr`: success_rate, per_class (10,), confusion (10, 10), support."""
+    """`gankit.evaluate.metrics.tarr`: success_rate, per_class (10,), confusion (10, 10),
+    support."""
 
     @property
     def misclassified(self) -> np.ndarray:
@@ -290,7 +291,7 @@ def classify_samples(
     Raises:
       ValueError: if ``generator`` is unconditional or n < 1.
     """
-    from gankit.evaluate.classifier import predict_proba
+    from gankit.evaluate.inference import predict_proba
 
     if not is_conditional(generator):
         raise ValueError("classify_samples needs a conditional generator (inputs: noise, label)")

@@ -23,7 +23,7 @@ from typing import Any
 
 from gankit.config import GANConfig
 from gankit.experiments.sweep import RunResult
-from gankit.report import atomic_write
+from gankit.io import atomic_write
 
 METRICS_STEM = "metrics"
 """``run_dir/metrics.json`` and the table ``run_dir/metrics.{csv,md,tex}``."""
@@ -35,7 +35,8 @@ Arrays = tuple[tuple[Any, Any], tuple[Any, Any]]
 def load_scaled_mnist() -> Arrays:
     """``((x_train, y_train), (x_test, y_test))`` from the verified MNIST cache, images as
     float32 (N, 28, 28) in [-1, 1], labels uint8 (N,)."""
-    from gankit.data.mnist import load_mnist, scale_images
+    from gankit.data.images import scale_images
+    from gankit.data.mnist import load_mnist
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
     return (scale_images(x_train), y_train), (scale_images(x_test), y_test)
@@ -84,7 +85,8 @@ def evaluate_generator(
     trained once and cached).
     """
     from gankit.evaluate import suite as evaluation
-    from gankit.evaluate.classifier import REFERENCE, load_or_train_classifier
+    from gankit.evaluate.classifier import load_or_train_classifier
+    from gankit.evaluate.classifier_config import REFERENCE
 
     (x_train, _), (x_test, y_test) = data
     classifier = load_or_train_classifier(REFERENCE.quick() if quick else REFERENCE, verbose=False)
@@ -189,7 +191,8 @@ class TrainAndEvaluate:
             from gankit.runtime import quiet_tensorflow
 
             quiet_tensorflow()
-            from gankit.evaluate.classifier import REFERENCE, load_or_train_classifier
+            from gankit.evaluate.classifier import load_or_train_classifier
+            from gankit.evaluate.classifier_config import REFERENCE
 
             load_or_train_classifier(REFERENCE.quick() if self.quick else REFERENCE)
 

@@ -44,7 +44,7 @@ from gankit.config import GANConfig
 from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError
 from gankit.experiments.registry import REGISTRY_NAME, append_row, make_row, read_rows
 from gankit.experiments.sweep_grid import RunSpec
-from gankit.report import atomic_write
+from gankit.io import atomic_write
 
 RUN_RECORD = "run.json"
 """Written last, atomically: its presence with status 'ok' is what "finished" means."""

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from gankit.io import atomic_write
 from gankit.plots.style import COLUMN_WIDTH_IN, house_style
-from gankit.report import atomic_write, format_mean_std, write_table
+from gankit.report import format_mean_std, write_table
 
 DEFAULT_METRICS = ("tarr", "inception_score", "fid", "kid", "classes_covered")
 """Metrics tabulated when none are named (those the registry has values of)."""

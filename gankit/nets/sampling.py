@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from gankit import checks
+
 N_CLASSES = 10
 
 
@@ -49,20 +51,9 @@ def check_labels(labels, n: int | None = None, n_classes: int = N_CLASSES) -> np
     """``labels`` as int32 (n,) after checking they are whole numbers in [0, n_classes).
 
     Raises:
-      TypeError: for non-integer labels.
-      ValueError: for another shape or length, or a label outside [0, n_classes).
+      TypeError, ValueError: as ``gankit.checks.labels``.
     """
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be integers 0-{n_classes - 1}, got dtype {labels.dtype}")
-    if labels.ndim != 1 or (n is not None and len(labels) != n):
-        want = f"({n},)" if n is not None else "(N,)"
-        raise ValueError(f"labels must have shape {want}, got {labels.shape}")
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"labels must be in [0, {n_classes}), got min {labels.min()} and max {labels.max()}"
-        )
-    return labels.astype(np.int32)
+    return checks.labels(labels, n, n_classes=n_classes, dtype=np.int32)
 
 
 def generate(

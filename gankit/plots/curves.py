@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from gankit.plots.grids import check_positive_int
+from gankit.checks import positive_int as check_positive_int
 from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,

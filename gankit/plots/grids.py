@@ -5,16 +5,15 @@ and to animate them afterwards (``make_gif``); ``image_grid`` gives the tiled ui
 that ``gankit.plots.samples`` also shows in report figures. Numpy and PIL only, no
 matplotlib, so it is fast enough to run every epoch. Files are replaced atomically.
 
-Images are arrays of shape ``(N, H, W)`` or ``(N, H, W, 1)``: either float in [-1, 1]
-(generator output, ``tanh``) or uint8 in [0, 255]; the dtype tells which.
+Images are in gankit's format (``gankit.data.images.check_images``) of any size: arrays of
+shape ``(N, H, W)`` or ``(N, H, W, 1)``, either float in [-1, 1] (generator output, ``tanh``)
+or uint8 in [0, 255]; the dtype tells which.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,69 +21,32 @@ import numpy as np
 from numpy.typing import ArrayLike
 from PIL import Image
 
-from gankit.report import atomic_write
+from gankit import checks
+from gankit.data.images import check_images
+from gankit.io import atomic_write
 
 __all__ = [
-    "check_positive_int",
     "image_grid",
     "images_to_uint8",
     "make_gif",
     "save_image_grid",
 ]
 
-_FLOAT_RANGE_TOLERANCE = 1e-3  # tanh output can overshoot 1.0 by float rounding
-
 
 def images_to_uint8(images: ArrayLike) -> np.ndarray:
     """Images as uint8 ``(N, H, W)`` in [0, 255].
 
     Args:
-        images: ``(N, H, W)`` or ``(N, H, W, 1)``; float in [-1, 1] (mapped linearly,
-            -1 -> 0, 1 -> 255) or uint8 in [0, 255] (kept as is).
+        images: in gankit's format of any size (``gankit.data.images.check_images``):
+            ``(N, H, W)`` or ``(N, H, W, 1)``; float in [-1, 1] (mapped linearly,
+            -1 -> 0, 1 -> 255) or uint8 in [0, 255] (the same pixels back).
 
     Raises:
-        TypeError: dtype is neither floating point nor uint8.
-        ValueError: wrong shape, no images, NaN, or floats outside [-1, 1].
+        TypeError, ValueError: as ``check_images``, which also rejects an empty batch.
     """
-    array = np.asarray(images)
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 3:
-        raise ValueError(
-            f"images must have shape (N, H, W) or (N, H, W, 1), got {array.shape}; "
-            "for a single image use images[None]"
-        )
-    if array.shape[0] == 0 or array.shape[1] == 0 or array.shape[2] == 0:
-        raise ValueError(f"images is empty (shape {array.shape}); pass at least one image")
-    if array.dtype == np.uint8:
-        return array
-    if not np.issubdtype(array.dtype, np.floating):
-        raise TypeError(
-            f"images must be float in [-1, 1] or uint8 in [0, 255], got dtype {array.dtype}; "
-            "convert with images.astype(np.float32) / 127.5 - 1 or images.astype(np.uint8)"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("images contain NaN or inf; check the generator output")
-    low, high = float(array.min()), float(array.max())
-    if low < -1 - _FLOAT_RANGE_TOLERANCE or high > 1 + _FLOAT_RANGE_TOLERANCE:
-        hint = " (looks like [0, 255]: use .astype(np.uint8))" if low >= 0 and high > 1.5 else ""
-        raise ValueError(f"float images must lie in [-1, 1], got [{low:.3g}, {high:.3g}]{hint}")
-    if low >= 0 and high > 0:
-        # MNIST background is -1 after scaling; all >= 0 means [0, 1] images slipped through.
-        warnings.warn(
-            "float images have no negative values: if they are in [0, 1], pass images * 2 - 1",
-            UserWarning,
-            stacklevel=2,
-        )
-    scaled = np.rint((np.clip(array, -1.0, 1.0) + 1.0) * 127.5)
-    return scaled.astype(np.uint8)
-
-
-def check_positive_int(value: object, name: str) -> int:
-    """``int(value)`` if it is an int >= 1 (not a bool); else ``ValueError`` naming ``name``."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+    floats = check_images(images, size=None)[..., 0]
+    # Float32 arithmetic, exact for every scaled uint8 value (u / 127.5 - 1 comes back as u).
+    return np.rint((floats + 1.0) * 127.5).astype(np.uint8)
 
 
 def image_grid(
@@ -104,11 +66,9 @@ def image_grid(
     """
     tiles = images_to_uint8(images)
     n, h, w = tiles.shape
-    ncol = math.ceil(math.sqrt(n)) if ncol is None else check_positive_int(ncol, "ncol")
-    if not isinstance(pad, numbers.Integral) or isinstance(pad, bool) or pad < 0:
-        raise ValueError(f"pad must be an int >= 0 (pixels), got {pad!r}")
-    if not isinstance(pad_value, numbers.Integral) or not 0 <= pad_value <= 255:
-        raise ValueError(f"pad_value must be an int grey level in [0, 255], got {pad_value!r}")
+    ncol = math.ceil(math.sqrt(n)) if ncol is None else checks.positive_int(ncol, "ncol")
+    pad = checks.integer(pad, "pad", low=0)
+    pad_value = checks.integer(pad_value, "pad_value", low=0, high=255)
     nrow = math.ceil(n / ncol)
     grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), pad_value, np.uint8)
     for i in range(n):
@@ -129,7 +89,7 @@ def save_image_grid(
     Returns:
         The PNG path.
     """
-    scale = check_positive_int(scale, "scale")
+    scale = checks.positive_int(scale, "scale")
     grid = image_grid(images, ncol=ncol)
     if scale > 1:
         grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
@@ -159,16 +119,16 @@ def make_gif(
     Note: identical consecutive frames are merged by the GIF writer (their times add up).
 
     Raises:
-        ValueError: no frames, or frames of different sizes.
+        ValueError: no frames, frames of different sizes, or a duration < 1 or loop < 0.
+        TypeError: a duration or ``loop`` that is not an int.
         FileNotFoundError: a frame does not exist.
     """
     if isinstance(png_paths, str | os.PathLike) or len(png_paths) == 0:
         raise ValueError("png_paths must be a non-empty list of PNG files")
-    duration_ms = check_positive_int(duration_ms, "duration_ms")
+    duration_ms = checks.positive_int(duration_ms, "duration_ms")
     last_ms = 4 * duration_ms if last_frame_ms is None else last_frame_ms
-    last_ms = check_positive_int(last_ms, "last_frame_ms")
-    if not isinstance(loop, numbers.Integral) or isinstance(loop, bool) or loop < 0:
-        raise ValueError(f"loop must be an int >= 0 (0 = forever), got {loop!r}")
+    last_ms = checks.positive_int(last_ms, "last_frame_ms")
+    loop = checks.integer(loop, "loop", low=0)  # 0 loops forever
     frames = []
     for p in png_paths:
         with Image.open(p) as im:

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 from PIL import Image
 
-from gankit.plots.grids import check_positive_int, image_grid, images_to_uint8
+from gankit.checks import positive_int as check_positive_int
+from gankit.plots.grids import image_grid, images_to_uint8
 from gankit.plots.style import COLUMN_WIDTH_IN, FULL_WIDTH_IN, new_figure, root_figure, styled
 
 __all__ = ["plot_epoch_grids", "plot_image_grid", "show_grid"]

@@ -4,7 +4,7 @@ the classifier's confidence, for the coursework's "further thoughts".
 The recipe (plots in ``gankit.plots.analysis``)::
 
     subset = sample_real_and_synthetic(x_test, y_test, fake, fake_labels, n=100, seed=0)
-    emb = gankit.evaluate.classifier.embed(clf, subset.images)       # penultimate layer, (200, 128)
+    emb = gankit.evaluate.inference.embed(clf, subset.images)  # penultimate layer, (200, 128)
     points = project_2d(emb, "tsne", seed=0)                # (200, 2)
     conf_real, conf_fake = subset.split(confidence(predict_proba(clf, subset.images)))
 
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gankit import checks
 from gankit.evaluate.diversity import validate_images
-from gankit.evaluate.metrics import validate_embeddings, validate_labels, validate_probs
+from gankit.evaluate.inputs import validate_embeddings, validate_labels, validate_probs
 
 METHODS = ("tsne", "pca")
 TSNE_INITS = ("pca", "random")
@@ -28,9 +29,7 @@ _MIN_TSNE_POINTS = 4  # perplexity (N - 1) / 3 >= 1
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int (for reproducibility), got {type(seed).__name__}")
-    return int(seed)
+    return checks.seed(seed)
 
 
 # ---------------------------------------------------------------------------- projection
@@ -58,7 +57,7 @@ def project_2d(
     """Project embeddings (N, D) to 2-D points (N, 2), float64.
 
     Args:
-        embeddings: (N, D) floats, e.g. ``gankit.evaluate.classifier.embed`` output; D >= 2.
+        embeddings: (N, D) floats, e.g. ``gankit.evaluate.inference.embed`` output; D >= 2.
         method: "tsne" (scikit-learn's Barnes-Hut t-SNE, automatic learning rate, 1000
             iterations) keeps neighbourhoods, not distances: cluster sizes and gaps
             between clusters mean little. "pca" (the two axes of largest variance, each
@@ -77,7 +76,7 @@ def project_2d(
     Raises:
         ValueError: bad embeddings (not 2-D, NaN, D < 2), too few points (2 for "pca", 4
             for "tsne"), an unknown method or init, perplexity <= 0, or threads < 1.
-        TypeError: seed not an int.
+        TypeError: seed or threads not an int.
     """
     seed = _check_seed(seed)
     _check_projection_options(method, perplexity, init, threads)
@@ -94,17 +93,15 @@ def project_2d(
 
 
 def _check_projection_options(method: str, perplexity, init: str, threads) -> None:
-    """ValueError naming the first of `project_2d`'s options that is invalid."""
+    """ValueError (TypeError for a non-int ``threads``) naming the first invalid option."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not (isinstance(perplexity, numbers.Real) and perplexity > 0):
         raise ValueError(f"perplexity must be a positive number, got {perplexity!r}")
     if init not in TSNE_INITS:
         raise ValueError(f"init must be one of {TSNE_INITS}, got {init!r}")
-    if threads is not None and (
-        isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1
-    ):
-        raise ValueError(f"threads must be None or an int >= 1, got {threads!r}")
+    if threads is not None:
+        checks.positive_int(threads, "threads")
 
 
 def _pca_2d(x: np.ndarray) -> np.ndarray:
@@ -139,7 +136,7 @@ def confidence(probs) -> np.ndarray:
 
     Raises:
         ValueError: not a valid (N, C) probability matrix (see
-            ``gankit.evaluate.metrics.validate_probs``), or empty.
+            ``gankit.evaluate.inputs.validate_probs``), or empty.
     """
     return validate_probs(probs, "probs", min_samples=1).max(axis=1)
 
@@ -208,8 +205,7 @@ def sample_real_and_synthetic(
         TypeError: n or seed not an int.
     """
     rng = np.random.default_rng(_check_seed(seed))
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    n = checks.integer(n, "n")
     if n < 1 or (balanced and n % N_CLASSES):
         raise ValueError(f"n must be >= 1 (and a multiple of 10 when balanced), got {n}")
     parts = []

@@ -32,6 +32,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gankit import checks
 from gankit.nets.conditioning import ConditionalBatchNormalization
 from gankit.nets.layers import PrependReference
 from gankit.nets.sampling import N_CLASSES, is_conditional, latent_dim_of
@@ -102,11 +103,7 @@ def pixel_interpolation(x0: ArrayLike, x1: ArrayLike, steps: int) -> np.ndarray:
 
 
 def _check_label(label, name: str = "label") -> int:
-    if isinstance(label, bool) or not isinstance(label, int | np.integer):
-        raise TypeError(f"{name} must be an int class 0-{N_CLASSES - 1}, got {label!r}")
-    if not 0 <= label < N_CLASSES:
-        raise ValueError(f"{name} must be in [0, {N_CLASSES}), got {label}")
-    return int(label)
+    return checks.label(label, name, N_CLASSES)
 
 
 def _generate(generator: keras.Model, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:

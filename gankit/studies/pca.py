@@ -42,11 +42,12 @@ Usage::
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from gankit import checks
+from gankit.data.images import check_images
 from gankit.studies.pca_basis import (
     N_PIXELS,
     CoefficientGaussian,
@@ -67,55 +68,22 @@ COVARIANCES = ("diagonal", "full")
 
 
 def _check_images(images, name: str = "images", min_samples: int = 1) -> np.ndarray:
-    """``images`` flattened to float32 (N, 784) after checking shape, dtype and range.
+    """``images`` flattened to float32 (N, 784), after ``gankit.data.images.check_images``.
 
     Raises:
-        TypeError: not floating point (uint8 pixels must be scaled first).
-        ValueError: shape other than (N, 28, 28) or (N, 28, 28, 1), NaN/inf, values
-            outside [-1, 1], or fewer than ``min_samples`` images.
+        TypeError, ValueError: as ``check_images`` (uint8 pixels are scaled, not rejected).
     """
-    arr = np.asarray(images)
-    if arr.ndim not in (3, 4) or arr.shape[1:3] != (28, 28) or arr.shape[3:] not in ((), (1,)):
-        raise ValueError(f"{name} must have shape (N, 28, 28) or (N, 28, 28, 1), got {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(
-            f"{name} must be float in [-1, 1], got dtype {arr.dtype}; "
-            "scale uint8 pixels with gankit.data.mnist.scale_images"
-        )
-    if len(arr) < min_samples:
-        raise ValueError(f"{name} has {len(arr)} images; at least {min_samples} are needed")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf values")
-    if arr.size and (arr.min() < -1.0 or arr.max() > 1.0):
-        raise ValueError(
-            f"{name} must lie in [-1, 1], got [{arr.min():.3g}, {arr.max():.3g}]; "
-            "scale uint8 pixels with gankit.data.mnist.scale_images"
-        )
-    return arr.reshape(len(arr), N_PIXELS).astype(np.float32, copy=False)
+    arr = check_images(images, name=name, min_samples=min_samples)
+    return arr.reshape(len(arr), N_PIXELS)
 
 
 def _check_labels(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
-    """``labels`` as int64 (N,) after checking they are integers 0-9 (and N == n if given).
-
-    Raises:
-        TypeError: not integers.
-        ValueError: not 1-D, wrong length, or a label outside 0-9.
-    """
-    arr = np.asarray(labels)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be integers 0-9, got dtype {arr.dtype}")
-    if arr.ndim != 1 or (n is not None and len(arr) != n):
-        want = f"({n},)" if n is not None else "(N,)"
-        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() >= N_CLASSES):
-        raise ValueError(f"{name} must be in 0-9, got values in [{arr.min()}, {arr.max()}]")
-    return arr.astype(np.int64)
+    """``labels`` as int64 (N,): ``gankit.checks.labels`` (integers 0-9, length ``n``)."""
+    return checks.labels(labels, n, n_classes=N_CLASSES, name=name)
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int (for reproducibility), got {type(seed).__name__}")
-    return int(seed)
+    return checks.seed(seed)
 
 
 # -------------------------------------------------------------------------------- basis

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gankit import checks
+
 __all__ = [
     "CoefficientGaussian",
     "PCABasis",
@@ -40,11 +42,7 @@ _SHARE_TOLERANCE = 1e-6  # explained-variance shares are accurate to float32 rou
 
 def check_int(value, name: str, low: int, high: int) -> int:
     """``value`` as int if it is an int in [low, high]; TypeError / ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return int(value)
+    return checks.integer(value, name, low, high)
 
 
 def check_fraction(fraction) -> float:

@@ -37,16 +37,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from gankit.evaluate.classifier import (
-    IMAGE_SHAPE,
+from gankit.evaluate.classifier import build_classifier, compile_classifier
+from gankit.evaluate.classifier_config import (
     REFERENCE,
     ClassifierConfig,
-    accuracy,
-    build_classifier,
     check_config,
-    compile_classifier,
     config_to_dict,
 )
+from gankit.evaluate.inference import IMAGE_SHAPE, accuracy
 from gankit.studies.retrain_sets import (
     SYNTH_FULL_PER_CLASS,
     SyntheticPool,

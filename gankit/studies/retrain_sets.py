@@ -26,7 +26,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gankit.evaluate.classifier import IMAGE_SHAPE, N_CLASSES, as_model_input, predict_proba
+from gankit.evaluate.inference import IMAGE_SHAPE, N_CLASSES, as_model_input, predict_proba
 from gankit.nets.sampling import generate, is_conditional
 
 SYNTH_FULL_PER_CLASS = 6000
@@ -275,10 +275,11 @@ def select_elite(
     reference: keras.Model, images: np.ndarray, labels: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(kept images, kept labels, kept fraction)`` by `elite_mask` on ``reference``'s
-    probabilities (a classifier trained on real data, e.g. `gankit.evaluate.classifier.REFERENCE`).
+    probabilities (a classifier trained on real data, e.g.
+    `gankit.evaluate.classifier_config.REFERENCE`).
 
     Raises:
-        ValueError: as `elite_mask` or `gankit.evaluate.classifier.predict_proba`.
+        ValueError: as `elite_mask` or `gankit.evaluate.inference.predict_proba`.
     """
     keep = elite_mask(predict_proba(reference, images), labels, threshold)
     fraction = float(keep.mean()) if len(keep) else 0.0

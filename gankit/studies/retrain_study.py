@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from gankit.experiments.registry import RegistryWarning, append_row, read_rows
+from gankit.io import atomic_write
 from gankit.paths import display_path
-from gankit.report import atomic_write
 from gankit.studies.retrain import (
     RetrainConfig,
     check_retrain_config,
@@ -225,7 +225,7 @@ def train_fewshot_generator(
             dir that holds another subset.
     """
     from gankit import paths
-    from gankit.data.mnist import scale_images
+    from gankit.data.images import scale_images
     from gankit.train.loop import train_gan
 
     if not config.conditional:

@@ -14,7 +14,8 @@
 - `estimate_vs_quality`: does the critic's Wasserstein estimate track sample quality
   over the epochs (rank correlation with FID and IS)?
 - `interpolation_strips` / `class_strips`: the latent (lerp, slerp), pixel and class
-  walks of `gankit.studies.interpolation`, ready for `gankit.plots.variants.plot_interpolation_strips`.
+  walks of `gankit.studies.interpolation`, ready for
+  `gankit.plots.variants.plot_interpolation_strips`.
 
 The studies and their configs are in `gankit.presets` (`VARIANT_STUDIES`, `gan_variants`).
 """
@@ -74,7 +75,7 @@ class QualityMeter:
     def per_epoch(self, generator: keras.Model) -> dict[str, float]:
         """``fid`` and ``inception_score`` (10 splits) of ``epoch_n`` samples, and ``tarr``
         for a conditional generator: cheap enough to log after every epoch."""
-        from gankit.evaluate.classifier import predict_and_embed
+        from gankit.evaluate.inference import predict_and_embed
 
         samples = evaluation.draw_samples(generator, self.epoch_n, seed=self.seed + 1)
         probs, emb = predict_and_embed(self.classifier, samples.images)

@@ -78,27 +78,14 @@ class TrainResult:
 
 
 def check_images(images: np.ndarray) -> np.ndarray:
-    """Returns ``images`` as float32 (N, 28, 28, 1) after checking shape and range [-1, 1].
+    """Returns ``images`` as float32 (N, 28, 28, 1) in [-1, 1]: gankit's image format.
 
     Raises:
-      TypeError: for integer images (scale them with gankit.data.mnist.scale_images first).
-      ValueError: for another shape, values outside [-1, 1], or NaNs.
+      TypeError, ValueError: as ``gankit.data.images.check_images`` (uint8 pixels are scaled).
     """
-    images = np.asarray(images)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(
-            f"images must be float in [-1, 1], got {images.dtype}: "
-            "scale uint8 MNIST with gankit.data.mnist.scale_images"
-        )
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
-        raise ValueError(f"images must have shape (N, 28, 28[, 1]), got {images.shape}")
-    if not np.all(np.isfinite(images)) or images.min() < -1.0 or images.max() > 1.0:
-        raise ValueError(
-            "images must be finite and in [-1, 1]: scale uint8 MNIST with gankit.data.mnist.scale_images"
-        )
-    return images.astype(np.float32, copy=False)
+    from gankit.data.images import check_images as as_images
+
+    return as_images(images)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit.evaluate.classifier import accuracy
+from gankit.evaluate.inference import accuracy
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.sampling import check_labels
 from gankit.runtime import first_call_silenced
