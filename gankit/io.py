@@ -1,22 +1,46 @@
-"""The one atomic file writer: every file gankit writes appears whole or not at all.
+"""gankit's file writers: whole files appear whole or not at all; JSON-lines files only grow.
 
 ``atomic_write(path, mode)`` opens a temporary file next to ``path`` and renames it onto
 ``path`` when the ``with`` body succeeds; ``atomic_path(path)`` does the same for writers
 that need a file name instead of a file object (e.g. ``keras.Model.save``). The rename
 (``os.replace``) is atomic on one file system, so an interrupted run never leaves a
 half-written file under the real name, and readers see the old file or the new one.
+
+Append-only record files (the results registry, the retraining study's results) are JSON
+lines: ``append_json_line`` adds one line with a single ``write`` on a file opened with
+``O_APPEND`` while holding an exclusive lock where the platform has one, so concurrent
+writers never interleave lines; a crash mid-write can at worst leave a cut-off last line,
+which ``read_json_lines`` skips with a `CutOffLineWarning`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import math
+import numbers
 import os
 import secrets
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_path", "atomic_write"]
+import numpy as np
+
+__all__ = [
+    "CutOffLineWarning",
+    "append_json_line",
+    "atomic_path",
+    "atomic_write",
+    "plain_json",
+    "read_json_lines",
+]
+
+
+class CutOffLineWarning(UserWarning):
+    """A JSON line could not be read (e.g. cut off by a crash) and was skipped."""
 
 
 @contextmanager
@@ -73,3 +97,115 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
             yield f
             f.flush()
             os.fsync(f.fileno())
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` as plain JSON: numpy numbers to Python, NaN/inf to None, tuples to lists.
+
+    Raises:
+        TypeError: a value JSON cannot hold (say which types can).
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain_json(v) for v in value]
+    raise TypeError(
+        f"cannot store {type(value).__name__} as JSON: use numbers, strings, bools, lists or dicts"
+    )
+
+
+def append_json_line(path: str | os.PathLike[str], record: Mapping[str, Any]) -> None:
+    """Appends ``record`` (as `plain_json`) as one line to ``path`` (created if missing),
+    synced to disk before returning.
+
+    Raises:
+        TypeError: a value JSON cannot hold.
+    """
+    line = (json.dumps(plain_json(record), sort_keys=True, allow_nan=False) + "\n").encode()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        with _exclusive(fd):
+            # A crash mid-append leaves a last line without its newline; start on a fresh
+            # line so this record stays readable (the fragment is skipped when read).
+            if _ends_without_newline(fd):
+                line = b"\n" + line
+            os.write(fd, line)
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ends_without_newline(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+@contextmanager
+def _exclusive(fd: int) -> Iterator[None]:
+    # O_APPEND alone keeps small local writes whole; the flock also covers network file
+    # systems where appends are emulated (NFS). No fcntl (Windows): O_APPEND is what we have.
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        pass  # no flock on this file system
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def read_json_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every record of the JSON-lines file ``path``, in file order ([] if it does not exist).
+
+    A cut-off record (a crash during an append: the last line, or a fragment that the next
+    append moved onto its own line) is skipped with a `CutOffLineWarning`.
+
+    Raises:
+        ValueError: any other unreadable line (the file was edited by hand).
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as err:
+            cut_off = line.lstrip().startswith("{") and not line.rstrip().endswith("}")
+            if number == len(lines) or cut_off:
+                warnings.warn(
+                    f"{path}:{number}: skipped an unreadable row ({err}); it is most "
+                    "likely a run that crashed while being recorded",
+                    CutOffLineWarning,
+                    stacklevel=2,
+                )
+                continue
+            raise ValueError(
+                f"{path}:{number} is not a JSON object ({err}); fix or delete that line"
+            ) from err
+        records.append(record)
+    return records

@@ -1,4 +1,4 @@
-"""Tests for gankit.plots.grids: image grids, PNG and GIF files."""
+"""Tests for gankit.data.grids: image grids, PNG and GIF files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gankit.plots import grids
+from gankit.data import grids
 
 
 def _float_digits(n: int, size: int = 28, seed: int = 0) -> np.ndarray:

@@ -104,3 +104,37 @@ def test_no_module_is_over_the_size_limit():
     }
     too_long = {name: n for name, n in sizes.items() if n > MAX_LINES}
     assert not too_long, f"split these modules (at most {MAX_LINES} lines): {too_long}"
+
+
+# The packages in data-flow order (docs/architecture.md): a module may import its own
+# package and the ones before it, never one after it (lazy imports inside functions too).
+LAYERS = (
+    ("gankit", "config", "checks", "io", "paths", "runtime", "report", "presets"),
+    ("data",),
+    ("nets",),
+    ("evaluate",),
+    ("train",),
+    ("studies",),
+    ("plots",),
+    ("experiments",),
+    ("cli", "__main__"),
+)
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else module
+    for index, names in enumerate(LAYERS):
+        if part in names:
+            return index
+    raise AssertionError(f"{module} is in no layer of LAYERS: add its package there")
+
+
+def test_packages_import_only_earlier_packages():
+    modules = _modules()
+    upward = sorted(
+        f"{name} -> {target}"
+        for name, path in modules.items()
+        for target in _imported(path, modules, top_level_only=False)
+        if _layer(target) > _layer(name)
+    )
+    assert upward == []

@@ -7,5 +7,7 @@
   and where to fetch them (IDX files by hand, keras, npm).
 - ``gankit.data.images``: the image format (float32 (N, 28, 28, 1) in [-1, 1]), its one
   checker ``check_images``, and ``scale_images`` from uint8 pixels.
+- ``gankit.data.grids``: images as files: tiled sample grids (PNG) and animations (GIF),
+  written every epoch by the trainer (numpy and PIL only, no matplotlib).
 - ``gankit.data.idx``: the IDX file format (parse, encode, hash).
 """

@@ -13,26 +13,22 @@ skips with a warning.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import math
 import numbers
 import os
 import platform
 import socket
 import subprocess
 import time
-import warnings
 from collections.abc import Mapping
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gankit import __version__
 from gankit.config import GANConfig, config_hash, to_dict
+from gankit.io import CutOffLineWarning, append_json_line, plain_json, read_json_lines
 from gankit.paths import project_root
 
 if TYPE_CHECKING:
@@ -63,8 +59,8 @@ BASE_COLUMNS = (
 )
 
 
-class RegistryWarning(UserWarning):
-    """A registry line could not be read (e.g. truncated by a crash) and was skipped."""
+RegistryWarning = CutOffLineWarning
+"""A registry line could not be read (e.g. cut off by a crash) and was skipped."""
 
 
 def _package_version(name: str) -> str | None:
@@ -110,29 +106,6 @@ def environment_info() -> dict[str, Any]:
         "git_commit": _git_commit(),
         "host": socket.gethostname(),
     }
-
-
-def plain_json(value: Any) -> Any:
-    """``value`` as plain JSON: numpy numbers to Python, NaN/inf to None, tuples to lists."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain_json(v) for v in value]
-    raise TypeError(
-        f"cannot store {type(value).__name__} in the registry: use numbers, strings, "
-        "bools, lists or dicts"
-    )
 
 
 def make_row(
@@ -198,7 +171,8 @@ def make_row(
 
 
 def append_row(path: str | os.PathLike[str], row: Mapping[str, Any]) -> None:
-    """Appends ``row`` as one JSON line to the registry at ``path`` (created if missing).
+    """Appends ``row`` as one JSON line to the registry at ``path`` (created if missing;
+    see `gankit.io.append_json_line`).
 
     Raises:
       TypeError: a value JSON cannot hold.
@@ -207,78 +181,18 @@ def append_row(path: str | os.PathLike[str], row: Mapping[str, Any]) -> None:
     for key in ("run_id", "status"):
         if key not in row:
             raise ValueError(f"a registry row needs {key!r}; build it with make_row")
-    line = (json.dumps(plain_json(row), sort_keys=True, allow_nan=False) + "\n").encode()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        with _exclusive(fd):
-            # A crash mid-append leaves a last line without its newline; start on a fresh
-            # line so this row stays readable (the fragment is skipped by read_rows).
-            if _ends_without_newline(fd):
-                line = b"\n" + line
-            os.write(fd, line)
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _ends_without_newline(fd: int) -> bool:
-    size = os.fstat(fd).st_size
-    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
-
-
-@contextlib.contextmanager
-def _exclusive(fd: int):
-    # O_APPEND alone keeps small local writes whole; the flock also covers network file
-    # systems where appends are emulated (NFS).
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except OSError:
-        pass  # no flock on this file system: O_APPEND is what we have
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    append_json_line(path, row)
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every row of the registry at ``path``, in file order ([] if it does not exist).
 
-    A cut-off row (a crash during an append: the last line, or a fragment that the next
-    append moved onto its own line) is skipped with a `RegistryWarning`.
+    A cut-off row (a crash during an append) is skipped with a `RegistryWarning`.
 
     Raises:
       ValueError: any other unreadable line (the file was edited by hand).
     """
-    path = Path(path)
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as err:
-            cut_off = line.lstrip().startswith("{") and not line.rstrip().endswith("}")
-            if number == len(lines) or cut_off:
-                warnings.warn(
-                    f"{path}:{number}: skipped an unreadable row ({err}); it is most "
-                    "likely a run that crashed while being recorded",
-                    RegistryWarning,
-                    stacklevel=2,
-                )
-                continue
-            raise ValueError(
-                f"{path}:{number} is not a JSON object ({err}); fix or delete that line"
-            ) from err
-        rows.append(row)
-    return rows
+    return read_json_lines(path)
 
 
 def _flat(prefix: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
-from gankit.plots.grids import image_grid, images_to_uint8
+from gankit.data.grids import image_grid, images_to_uint8
 from gankit.plots.samples import plot_image_grid, show_grid
 from gankit.plots.style import (
     COLORS,

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from gankit.plots.grids import images_to_uint8
+from gankit.data.grids import images_to_uint8
 from gankit.plots.style import COLUMN_WIDTH_IN, FULL_WIDTH_IN, new_figure, styled
 
 N_CLASSES = 10

@@ -2,7 +2,7 @@
 
 Images are MNIST-like arrays of shape ``(N, H, W)`` or ``(N, H, W, 1)``: either float in
 [-1, 1] (generator output, ``tanh``) or uint8 in [0, 255]; the dtype tells which. Sample
-grids as plain PNG/GIF files, written during training, are in ``gankit.plots.grids``.
+grids as plain PNG/GIF files, written during training, are in ``gankit.data.grids``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from PIL import Image
 
 from gankit.checks import positive_int as check_positive_int
-from gankit.plots.grids import image_grid, images_to_uint8
+from gankit.data.grids import image_grid, images_to_uint8
 from gankit.plots.style import COLUMN_WIDTH_IN, FULL_WIDTH_IN, new_figure, root_figure, styled
 
 __all__ = ["plot_epoch_grids", "plot_image_grid", "show_grid"]
@@ -57,7 +57,7 @@ def plot_image_grid(
     """Figure of a sample grid, one column wide (or drawn into ``ax``).
 
     Args:
-        images: see ``gankit.plots.grids.images_to_uint8``.
+        images: see ``gankit.data.grids.images_to_uint8``.
         ncol: tiles per row; default ``ceil(sqrt(N))``, or ``N // len(row_labels)``.
         title: axes title.
         row_labels: one label per row, shown down the left side; for per-class grids pass
@@ -157,7 +157,7 @@ def plot_epoch_grids(
     """Sample grids at several epochs side by side, epoch as each panel's title.
 
     Args:
-        grids: ``{epoch: images}`` (arrays as for ``gankit.plots.grids.image_grid``, or PNG
+        grids: ``{epoch: images}`` (arrays as for ``gankit.data.grids.image_grid``, or PNG
             paths), or a list of PNG grid files whose names end in the epoch
             (``epoch_005.png``).
         ncol: tiles per row inside each grid made from arrays.

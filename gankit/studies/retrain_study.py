@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gankit.experiments.registry import RegistryWarning, append_row, read_rows
-from gankit.io import atomic_write
+from gankit.io import CutOffLineWarning, append_json_line, atomic_write, read_json_lines
 from gankit.paths import display_path
 from gankit.studies.retrain import (
     RetrainConfig,
@@ -67,7 +66,7 @@ def run_study(
     Runs go seed by seed (all cells of seed 0 first), so a stopped study already has whole
     tables at fewer seeds, and each seed's synthetic images are drawn once. Each finished
     run is appended at once to the JSON-lines file ``results_path`` (one atomic line, see
-    `gankit.experiments.registry.append_row`); a run already there (same
+    `gankit.io.append_json_line`); a run already there (same
     `gankit.studies.retrain.run_key`) is skipped. An exception stops the study; what
     finished is kept.
 
@@ -90,7 +89,7 @@ def run_study(
         check_retrain_config(config)
     grid = list(dict.fromkeys((seed, config) for seed in seeds for config in configs))
     _drop_cut_off_line(results_path)
-    done = {row["run_id"] for row in read_rows(results_path) if row.get("status") == "ok"}
+    done = {row["run_id"] for row in read_json_lines(results_path) if row.get("status") == "ok"}
     todo = [(seed, config) for seed, config in grid if run_key(config, seed) not in done]
     if verbose:
         n_done, where = len(grid) - len(todo), display_path(results_path)
@@ -110,7 +109,7 @@ def run_study(
 
     for number, (seed, config) in enumerate(tqdm(todo, desc="retrain", disable=not progress)):
         row = run_cell(config, seed, data=data, synthetic=pool, reference=reference)
-        append_row(results_path, row)
+        append_json_line(results_path, row)
         if verbose:
             print(
                 f"retrain [{number + 1}/{len(todo)}] {describe(config)} seed={seed}: "
@@ -143,7 +142,7 @@ def _drop_cut_off_line(path: str | os.PathLike[str]) -> None:
     warnings.warn(
         f"{path}: dropped a cut-off last line ({len(content) - keep} bytes); "
         "that run will be run again",
-        RegistryWarning,
+        CutOffLineWarning,
         stacklevel=3,
     )
     with open(path, "r+b") as file:
@@ -168,7 +167,7 @@ def load_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     over classes for a percentage) and ``synth_per_class`` (synthetic images per class
     asked for, before any elite filter).
     """
-    rows = [row for row in read_rows(path) if row.get("status") == "ok"]
+    rows = [row for row in read_json_lines(path) if row.get("status") == "ok"]
     rows = list({row["run_id"]: row for row in rows}.values())
     if not rows:
         return pd.DataFrame(columns=["run_id", "seed"])

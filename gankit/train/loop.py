@@ -48,9 +48,9 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit.config import GANConfig, TrainConfig, from_dict, to_dict, validate
+from gankit.data.grids import make_gif, save_image_grid
 from gankit.nets import build_gan
 from gankit.nets.sampling import balanced_labels, check_labels
-from gankit.plots.grids import make_gif, save_image_grid
 from gankit.runtime import first_call_silenced
 from gankit.train.run_dir import RunDir, step_table
 from gankit.train.steps import STEP_COLUMNS, GANSteps
