@@ -29,10 +29,6 @@ from typing import NamedTuple
 import numpy as np
 
 from gankit import checks
-
-# Re-exported: load_mnist's uint8 arrays are what it scales, and the notebooks call it
-# as ``mnist.scale_images``. Its home is gankit.data.images.
-from gankit.data.images import scale_images  # noqa: F401
 from gankit.data.sources import (
     _PARTS,
     MNIST_KEYS,

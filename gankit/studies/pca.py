@@ -31,7 +31,7 @@ deterministic (each axis' sign is fixed), so it takes no seed; sampling does.
 
 Usage::
 
-    x = gankit.data.mnist.scale_images(x_train)                   # float32 in [-1, 1]
+    x = gankit.data.images.scale_images(x_train)                   # float32 in [-1, 1]
     pca = fit_pca_generator(x, explained_variance=0.9)      # k chosen for 90 % variance
     images = pca.sample(10_000, seed=0)                     # (10000, 28, 28, 1)
     per_digit = fit_pca_generator(x, y_train, per_class=True, n_components=50)
@@ -273,7 +273,7 @@ def fit_pca_generator(
     """Fit a PCA generative model to ``images`` (see the module docstring for the kinds).
 
     Args:
-        images: float in [-1, 1] (``gankit.data.mnist.scale_images``), shape (N, 28, 28) or
+        images: float in [-1, 1] (``gankit.data.images.scale_images``), shape (N, 28, 28) or
             (N, 28, 28, 1).
         labels: int (N,) digits 0-9; required with ``per_class``, not allowed without.
         n_components: k, the number of principal axes; at most min(N, 784), and with

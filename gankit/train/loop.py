@@ -138,7 +138,7 @@ def train_gan(
     """Trains the GAN of ``config`` on ``images`` and returns models, history and run dir.
 
     Args:
-      images: float32 (N, 28, 28[, 1]) in [-1, 1] (see gankit.data.mnist.scale_images); the first
+      images: float32 (N, 28, 28[, 1]) in [-1, 1] (see gankit.data.images.scale_images); the first
         ``config.train.n_train`` are used if that is set.
       labels: int (N,) classes 0-9 of ``images``; required for a conditional GAN
         (``config.conditional``), not allowed otherwise.
