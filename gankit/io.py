@@ -99,11 +99,14 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
             os.fsync(f.fileno())
 
 
-def plain_json(value: Any) -> Any:
-    """``value`` as plain JSON: numpy numbers to Python, NaN/inf to None, tuples to lists.
+def plain_json(value: Any, where: str = "value") -> Any:
+    """``value`` as plain JSON: numpy scalars and arrays (tensors too) to numbers and
+    lists, float32 by its shortest repr (0.1, not 0.10000000149011612), NaN and infinities
+    to None (JSON has none), tuples to lists, paths to strings.
 
     Raises:
-        TypeError: a value JSON cannot hold (say which types can).
+        TypeError: a value JSON cannot hold, named by its place in ``where`` (e.g.
+            ``q3.cells[2]``).
     """
     if value is None or isinstance(value, bool | str):
         return value
@@ -111,17 +114,25 @@ def plain_json(value: Any) -> Any:
         return bool(value)
     if isinstance(value, numbers.Integral):
         return int(value)
+    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        value = float(str(value))
     if isinstance(value, numbers.Real):
         number = float(value)
         return number if math.isfinite(number) else None
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, Mapping):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain_json(v) for v in value]
+        return {str(k): plain_json(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):  # also tf/keras tensors
+        array = np.asarray(value)
+        if array.ndim == 0:
+            return plain_json(array[()], where)
+        return [plain_json(v, f"{where}[{i}]") for i, v in enumerate(array)]
     raise TypeError(
-        f"cannot store {type(value).__name__} as JSON: use numbers, strings, bools, lists or dicts"
+        f"{where}: cannot store {type(value).__name__} in JSON; "
+        "pass numbers, strings, bools, lists or dicts"
     )
 
 

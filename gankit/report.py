@@ -12,7 +12,6 @@ half-written table behind.
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
 import re
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gankit.io import atomic_write
+from gankit.io import atomic_write, plain_json
 
 __all__ = [
     "MISSING",
@@ -270,40 +269,6 @@ def write_table(
 # --------------------------------------------------------------------------------------
 # Results JSON
 # --------------------------------------------------------------------------------------
-def _to_json_value(value: Any, where: str) -> Any:
-    """Plain-Python version of ``value`` for json: numpy scalars/arrays -> numbers/lists.
-
-    NaN and infinities become ``null`` (JSON has no NaN).
-    """
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
-        # float32 0.1 would otherwise be stored as 0.10000000149011612.
-        value = float(str(value))
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, Mapping):
-        return {str(k): _to_json_value(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):  # also tf/keras tensors
-        array = np.asarray(value)
-        if array.ndim == 0:
-            return _to_json_value(array[()], where)
-        return [_to_json_value(v, f"{where}[{i}]") for i, v in enumerate(array)]
-    raise TypeError(
-        f"{where}: cannot store {type(value).__name__} in JSON; "
-        "pass numbers, strings, bools, lists or dicts"
-    )
-
-
 def update_results_json(
     path: str | os.PathLike[str], key: str, values: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -327,7 +292,7 @@ def update_results_json(
     if not isinstance(values, Mapping):
         raise TypeError(f"values must be a dict of results, got {type(values).__name__}")
     path = Path(path)
-    converted = _to_json_value(values, key)
+    converted = plain_json(values, key)
     results: dict[str, Any] = {}
     if path.exists():
         text = path.read_text(encoding="utf-8")
