@@ -73,6 +73,7 @@ def build_generator(
       ValueError: for an unknown option, a non-positive size, or 'batchnorm' conditioning
         without norm='batch'.
     """
+    # One function on purpose: the layers read top to bottom as in a keras-io example.
     check_choice("upsampling", upsampling, UPSAMPLING)
     check_choice("norm", norm, NORMALIZATIONS)
     check_choice("conditioning", conditioning, GENERATOR_CONDITIONING)
