@@ -1,0 +1,199 @@
+"""The README's results section, rendered from ``figures/results.json``.
+
+Every number the README gives for the committed figures comes from the results file the
+notebooks wrote in the execution that produced them, so the two cannot disagree:
+`render` turns the results into Markdown tables, `update_readme` writes them between the
+two marker lines of README.md (``python -m gankit readme``), and a test fails when the
+README holds anything else there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from gankit.io import atomic_write
+
+START = (
+    "<!-- results: written by `python -m gankit readme` from figures/results.json; "
+    "do not edit by hand -->"
+)
+END = "<!-- results: end -->"
+
+
+def _f(value: Any, spec: str) -> str:
+    """``value`` formatted by ``spec``; an en dash for a missing number (None)."""
+    return "–" if value is None else format(value, spec)
+
+
+def _row(label: str, value: str) -> str:
+    return f"| {label} | {value} |"
+
+
+def _table(header: str, rows: Iterable[str]) -> list[str]:
+    return [f"| {header} | value |", "| --- | --- |", *rows, ""]
+
+
+def _suite(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
+    """One generator's suite beside the real test images' (the floor at the same N)."""
+    return (
+        f"TARR {m['tarr']:.2%} (real test: {real['tarr']:.2%}), IS {m['inception_score']:.2f} "
+        f"({real['inception_score']:.2f}), FID {m['fid']:.1f} ({real['fid']:.1f}), "
+        f"precision {m['precision']:.2f} ({real['precision']:.2f}), recall "
+        f"{m['recall']:.2f} ({real['recall']:.2f})"
+    )
+
+
+def _q1(q1: Mapping[str, Any]) -> list[str]:
+    tuned, real = q1["tuned"], q1["real_test"]
+    return _table(
+        "Q1, the unconditional DCGAN",
+        [
+            _row(
+                "reference classifier (`gankit.evaluate.classifier`), real test accuracy",
+                f"{q1['classifier_test_accuracy']:.2%}",
+            ),
+            _row(
+                "tuned DCGAN (`dcgan_tuned`)",
+                f"IS {tuned['inception_score']:.2f} (real test: {real['inception_score']:.2f}), "
+                f"{tuned['classes_covered']}/10 classes, FID {tuned['fid']:.0f} (real-vs-real "
+                f"floor {real['fid']:.0f}), {tuned['duplicate_fraction']:.2%} near-duplicates",
+            ),
+            _row("tuned DCGAN training time", f"{q1['tuned_train_seconds']:.0f} s"),
+            _row("best one-change variant (by FID)", f"{q1['best_variant']}"),
+        ],
+    )
+
+
+def _q2(q2: Mapping[str, Any]) -> list[str]:
+    metrics, minutes = q2["metrics"], q2["train_minutes"]
+    real = metrics["real test"]
+    rows = [
+        _row(f"{name} ({q2['n_eval']:,} samples)", _suite(metrics[name], real))
+        for name in metrics
+        if name != "real test"
+    ]
+    rows += [_row(f"{name}: training time", f"{minutes[name]:.1f} min") for name in minutes]
+    return _table("Q2, conditional GANs (in brackets: the real test images)", rows)
+
+
+def _q3(q3: Mapping[str, Any]) -> list[str]:
+    def cell(c: Mapping[str, Any]) -> str:
+        return f"{100 * c['mean']:.2f} ± {100 * c['std']:.2f}% (n = {c['n']})"
+
+    rows = [
+        _row(
+            f"{c['strategy']}, {c['n_real']} real / class, {c['n_synth']} synthetic / class "
+            f"({c['source']}, {c['steps']} steps)",
+            cell(c),
+        )
+        for c in q3["cells"]
+    ]
+    rows += [
+        _row("elite filter: share of synthetic images kept", f"{q3['elite_kept_fraction']:.1%}"),
+        _row("training time of all runs", f"{q3['run_minutes']:.1f} min"),
+        _row("notebook, whole, full mode", f"{q3['notebook_minutes']:.1f} min"),
+    ]
+    seeds = len(q3["seeds"])
+    return _table(
+        f"Q3, test accuracy on the 10k real test images (mean ± std, {seeds} seeds)", rows
+    )
+
+
+def _bonus(bonus: Mapping[str, Any]) -> list[str]:
+    conditional, real = bonus["conditional"], bonus["conditional"]["real test"]
+    rows = [
+        _row(f"{name} ({bonus['n_eval']:,} samples)", _suite(m, real))
+        for name, m in conditional.items()
+        if name != "real test"
+    ]
+    rows += [
+        _row(f"{name}: training time", f"{t:.1f} min") for name, t in bonus["train_minutes"].items()
+    ]
+    rows += [
+        _row(
+            f"{name} as a generator",
+            f"TARR {_f(m.get('tarr'), '.1%')}, IS {m['inception_score']:.2f}, "
+            f"FID {m['fid']:.0f}, recall {m['recall']:.2f}",
+        )
+        for name, m in bonus["pca"].items()
+    ]
+    ssl = bonus["semi_supervised"]
+    rows.append(
+        _row(
+            f"semi-supervised GAN, {ssl['labels_per_class']} labels per class",
+            f"{ssl['test_accuracy']:.2%} test accuracy after {ssl['epochs']} epochs "
+            f"({ssl['train_minutes']:.1f} min)",
+        )
+    )
+    return _table("Further thoughts (notebook 04)", rows)
+
+
+_SECTIONS: tuple[tuple[str, Callable[[Mapping[str, Any]], list[str]]], ...] = (
+    ("q1", _q1),
+    ("q2", _q2),
+    ("q3", _q3),
+    ("bonus", _bonus),
+)
+
+
+def render(results: Mapping[str, Any]) -> str:
+    """The results section (Markdown tables, one per notebook section present in
+    ``results``, the parsed ``figures/results.json``), between the marker lines.
+
+    Raises:
+      KeyError: a section lacks a number the table shows (re-execute its notebook).
+    """
+    lines = [START, ""]
+    for key, section in _SECTIONS:
+        if key in results:
+            mode = results[key].get("mode", "full")
+            if mode != "full":
+                lines += [f"_{key}: from a {mode}-mode execution, not the report's numbers._", ""]
+            lines += section(results[key])
+    return "\n".join([*lines, END])
+
+
+def _split(text: str, path: Path) -> tuple[str, str]:
+    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
+        raise ValueError(
+            f"{path} needs the two marker lines once each, in order:\n{START}\n{END}\n"
+            "put them where the results section goes"
+        )
+    before, rest = text.split(START, 1)
+    return before, rest.split(END, 1)[1]
+
+
+def readme_section(readme: str | os.PathLike[str]) -> str:
+    """The results section README.md holds now, markers included.
+
+    Raises:
+      ValueError: the markers are missing, repeated or out of order.
+    """
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    before, after = _split(text, path)
+    return text[len(before) : len(text) - len(after)]
+
+
+def update_readme(readme: str | os.PathLike[str], results: str | os.PathLike[str]) -> bool:
+    """Writes `render` of the results file ``results`` between README's markers; returns
+    whether the README changed.
+
+    Raises:
+      ValueError: the markers are missing, repeated or out of order.
+      FileNotFoundError: no results file (run the notebooks: ``make figures``).
+    """
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    before, after = _split(text, path)
+    section = render(json.loads(Path(results).read_text(encoding="utf-8")))
+    new = before + section + after
+    if new == text:
+        return False
+    with atomic_write(path) as f:
+        f.write(new)
+    return True
