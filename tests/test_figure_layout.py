@@ -85,11 +85,16 @@ def _gains() -> pd.DataFrame:
 
 def _registry() -> pd.DataFrame:
     rows = [
-        {"run_id": f"r{i}", "status": "ok", "seed": seed, "name": "sweep",
-         "train.g_lr": lr, "train.batch_size": batch, "fid": 100 * lr * 1e4 + seed}  # fmt: skip
-        for i, (lr, batch, seed) in enumerate(
-            itertools.product((1e-4, 1e-3), (64, 128), (0, 1))
-        )
+        {
+            "run_id": f"r{i}",
+            "status": "ok",
+            "seed": seed,
+            "name": "sweep",
+            "train.g_lr": lr,
+            "train.batch_size": batch,
+            "fid": 100 * lr * 1e4 + seed,
+        }
+        for i, (lr, batch, seed) in enumerate(itertools.product((1e-4, 1e-3), (64, 128), (0, 1)))
     ]
     return pd.DataFrame(rows)
 
@@ -117,24 +122,35 @@ FIGURES = {
         _steps(), title="Failing DCGAN: losses and D accuracy per step", smooth=20
     ),
     "histories": lambda: curves.plot_histories(
-        {name: _steps() for name in _RUNS}, "d_acc_real", smooth=20,
+        {name: _steps() for name in _RUNS},
+        "d_acc_real",
+        smooth=20,
         title="D accuracy on real images during training",
-    ),  # fmt: skip
+    ),
     "histories_tarr": lambda: curves.plot_histories(
-        {name: _epochs() for name in _RUNS[:4]}, "tarr",
+        {name: _epochs() for name in _RUNS[:4]},
+        "tarr",
         title="TARR on 2,000 samples after each epoch",
-    ),  # fmt: skip
+    ),
     "metric_bars": lambda: bars.plot_metric_bars(
         pd.DataFrame({"configuration": _RUNS, "fid": [584, 615, 2420, 1766, 628]}),
-        "fid", label_col="configuration",
+        "fid",
+        label_col="configuration",
         title="FID on classifier embeddings (lower is better)",
-    ),  # fmt: skip
+    ),
     "metric_bars_errors": lambda: bars.plot_metric_bars(
-        pd.DataFrame({"configuration": _RUNS, "inception_score": [5.0, 4.7, 1.0, 1.3, 4.9],
-                      "inception_score_std": [0.1, 0.1, 0.01, 0.05, 0.1]}),
-        "inception_score", label_col="configuration", err_col="inception_score_std",
+        pd.DataFrame(
+            {
+                "configuration": _RUNS,
+                "inception_score": [5.0, 4.7, 1.0, 1.3, 4.9],
+                "inception_score_std": [0.1, 0.1, 0.01, 0.05, 0.1],
+            }
+        ),
+        "inception_score",
+        label_col="configuration",
+        err_col="inception_score_std",
         title="Inception score (10 splits; higher is better)",
-    ),  # fmt: skip
+    ),
     "class_fractions": lambda: bars.plot_class_fractions(
         {name: _RNG.dirichlet(np.ones(10)) for name in ("real test", "tuned", "collapse")},
         title="Which digits do the samples show?",
@@ -143,17 +159,24 @@ FIGURES = {
         _confusion(), title="Default CGAN: asked vs seen (% of row)"
     ),
     "per_class_rates": lambda: classes.plot_per_class_rates(
-        {"latent dim 1": np.full(10, 0.999), "small MLP, lr 5e-3": _RNG.uniform(0, 0.5, 10),
-         "default CGAN": np.full(10, 0.995), "default + smoothing": np.full(10, 0.985)},
-        reference=0.992, ylabel="TARR (success rate)",
+        {
+            "latent dim 1": np.full(10, 0.999),
+            "small MLP, lr 5e-3": _RNG.uniform(0, 0.5, 10),
+            "default CGAN": np.full(10, 0.995),
+            "default + smoothing": np.full(10, 0.985),
+        },
+        reference=0.992,
+        ylabel="TARR (success rate)",
         title="Success rate per digit; dashed: classifier accuracy on real test images",
-    ),  # fmt: skip
+    ),
     "captioned_images": lambda: classes.plot_captioned_images(
-        _images(30), [f"{d % 10}→{(d + 3) % 10} 97%" for d in range(30)],
+        _images(30),
+        [f"{d % 10}→{(d + 3) % 10} 97%" for d in range(30)],
         title="Default CGAN: misclassified samples (asked→seen, confidence)",
     ),
     "accuracy_vs_real": lambda: retrain.plot_accuracy_vs_real(
-        _retrain_results(), references={"reference classifier (60k real)": 0.992},
+        _retrain_results(),
+        references={"reference classifier (60k real)": 0.992},
         title="Test accuracy by strategy",
     ),
     "gain_vs_synthetic": lambda: retrain.plot_gain_vs_synthetic(
@@ -161,37 +184,61 @@ FIGURES = {
     ),
     "embedding_maps": lambda: analysis.plot_embedding_maps(
         {"tsne": _RNG.normal(size=(200, 2)), "pca": _RNG.normal(size=(200, 2))},
-        np.tile(np.arange(10), 20), np.repeat([False, True], 100),
+        np.tile(np.arange(10), 20),
+        np.repeat([False, True], 100),
         caption="100 real + 100 synthetic",
     ),
     "embedding_2d": lambda: analysis.plot_embedding_2d(
-        _RNG.normal(size=(200, 2)), np.tile(np.arange(10), 20), np.repeat([False, True], 100),
+        _RNG.normal(size=(200, 2)),
+        np.tile(np.arange(10), 20),
+        np.repeat([False, True], 100),
         title="t-SNE of embeddings",
     ),
     "confidence_histograms": lambda: analysis.plot_confidence_histograms(
         np.clip(1 - _RNG.exponential(0.01, 100), 0.1, 1),
         np.clip(1 - _RNG.exponential(0.05, 100), 0.1, 1),
-        log_y=True, title="Reference classifier: 100 real and 100 synthetic images",
-    ),  # fmt: skip
+        log_y=True,
+        title="Reference classifier: 100 real and 100 synthetic images",
+    ),
     "reconstructions": lambda: analysis.plot_reconstructions(
-        _images(10), {k: _images(10, k) for k in (5, 10, 20, 50, 87, 300)},
+        _images(10),
+        {k: _images(10, k) for k in (5, 10, 20, 50, 87, 300)},
         title="PCA reconstructions from the first k axes",
     ),
     "explained_variance": lambda: analysis.plot_explained_variance(
-        {"all digits": np.full(100, 0.0099), **{f"digit {d}": np.full(100, 0.0098)
-                                                 for d in (0, 1, 8)}},
+        {
+            "all digits": np.full(100, 0.0099),
+            **{f"digit {d}": np.full(100, 0.0098) for d in (0, 1, 8)},
+        },
         title="Cumulative explained variance",
-    ),  # fmt: skip
+    ),
     "sample_grids": lambda: analysis.plot_sample_grids(
-        {name: _images(40, k) for k, name in enumerate(
-            ["DCGAN", "DCGAN + WGAN", "DCGAN + WGAN-GP", "CGAN", "CGAN + WGAN", "CGAN + WGAN-GP"])},
-        ncol=10, title="GAN losses: samples after the same budget",
-    ),  # fmt: skip
+        {
+            name: _images(40, k)
+            for k, name in enumerate(
+                [
+                    "DCGAN",
+                    "DCGAN + WGAN",
+                    "DCGAN + WGAN-GP",
+                    "CGAN",
+                    "CGAN + WGAN",
+                    "CGAN + WGAN-GP",
+                ]
+            )
+        },
+        ncol=10,
+        title="GAN losses: samples after the same budget",
+    ),
     "sample_grids_pca": lambda: analysis.plot_sample_grids(
-        {name: _images(100, k) for k, name in enumerate(
-            ["PCA\n(k=87)", "PCA per digit\n(k=20)", "mixture\n(k=20)", "default CGAN", "ACGAN"])},
-        ncol=10, title="PCA vs GAN samples, one digit per row",
-    ),  # fmt: skip
+        {
+            name: _images(100, k)
+            for k, name in enumerate(
+                ["PCA\n(k=87)", "PCA per digit\n(k=20)", "mixture\n(k=20)", "default CGAN", "ACGAN"]
+            )
+        },
+        ncol=10,
+        title="PCA vs GAN samples, one digit per row",
+    ),
     "power_spectra": lambda: variants.plot_power_spectra(
         _spectra(), title="Mean log power spectra, and minus real"
     ),

@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
-from gankit.data.grids import image_grid, images_to_uint8
 from gankit.checks import positive_int
+from gankit.data.grids import image_grid, images_to_uint8
 from gankit.plots.samples import panel_figure, plot_image_grid, tile_counts
 from gankit.plots.samples import panels_per_row as fitting_panels
 from gankit.plots.style import (

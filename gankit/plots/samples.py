@@ -67,7 +67,8 @@ def _tile_spans(is_pad: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) of each run of non-padding lines."""
     inside = np.concatenate([[0], (~is_pad).astype(np.int8), [0]])
     change = np.diff(inside)
-    return list(zip(np.flatnonzero(change == 1).tolist(), np.flatnonzero(change == -1).tolist()))
+    starts, stops = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def _pad_lines(grid: np.ndarray, axis: int) -> np.ndarray:

@@ -32,8 +32,8 @@ from gankit.report import atomic_write
 __all__ = [
     "COLORS",
     "COLUMN_WIDTH_IN",
-    "FULL_WIDTH_IN",
     "ERROR_LABELS",
+    "FULL_WIDTH_IN",
     "HOUSE_RC",
     "METRIC_LABELS",
     "RUN_COLORS",
@@ -143,7 +143,6 @@ HOUSE_RC: Mapping[str, Any] = MappingProxyType(
         "savefig.bbox": None,
     }
 )
-
 
 
 def metric_label(column: str) -> str:
