@@ -314,3 +314,11 @@ def test_plot_epoch_grids_shows_at_most_max_panels_of_tile_rows():
     assert samples.tile_counts(grid) == (8, 8)
     assert samples.tile_counts(samples.crop_tile_rows(grid, 4)) == (4, 8)
     assert samples.panels_per_row(6, 10) == 3 and samples.panels_per_row(2, 10) == 2
+
+
+def test_plot_metric_bars_draws_and_names_the_floor():
+    table = pd.DataFrame({"run": ["a", "b"], "fid": [12.6, 30.0]})
+    fig = bars.plot_metric_bars(table, "fid", floor=5.1)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "FID (floor 5.1)"
+    assert any(list(line.get_xdata()) == [5.1, 5.1] for line in ax.get_lines())

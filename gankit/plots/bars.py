@@ -40,6 +40,7 @@ def plot_metric_bars(
     err_col: str | None = None,
     title: str | None = None,
     error_label: str | None = None,
+    floor: float | None = None,
 ) -> Figure:
     """Horizontal bars of ``metric`` per row of ``table``, first row on top, values printed.
 
@@ -53,6 +54,8 @@ def plot_metric_bars(
         err_col: optional column of error-bar half-widths (e.g. std over seeds).
         error_label: what the error bars are, e.g. ``"± std over 3 seeds"``; default
             from ``style.ERROR_LABELS`` (``inception_score_std``: "± std over 10 splits").
+        floor: the metric of real images against the real reference at the same sample
+            count (e.g. FID's floor): a dashed line, and "(floor 5.1)" in the axis label.
 
     Raises:
         ValueError: a named column is missing or not numeric.
@@ -85,6 +88,9 @@ def plot_metric_bars(
     ax.tick_params(axis="y", length=0)
     _annotate_bars(ax, y, values, errors)
     xlabel = metric_label(metric)
+    if floor is not None:
+        ax.axvline(floor, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
+        xlabel = f"{xlabel} (floor {_short_number(floor)})"
     ax.set_xlabel(xlabel if errors is None else f"{xlabel}\n(error bars: {error_label})")
     figure_title(fig, title)
     return fig

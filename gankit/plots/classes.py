@@ -158,6 +158,7 @@ def _zoom(ax: Axes, lowest: float, top: float) -> None:
     """y from a little below ``lowest`` (on a 0.5 % step) to ``top``."""
     span = max(top - lowest, 0.01)
     ax.set_ylim(np.floor((lowest - 0.1 * span) * 200) / 200, top)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1 if span < 0.05 else 0))
 
 
 @styled
