@@ -313,7 +313,7 @@ def test_plot_epoch_grids_shows_at_most_max_panels_of_tile_rows():
     grid = grids.image_grid(_float_digits(64), ncol=8)
     assert samples.tile_counts(grid) == (8, 8)
     assert samples.tile_counts(samples.crop_tile_rows(grid, 4)) == (4, 8)
-    assert samples.panels_per_row(6, 10) == 3 and samples.panels_per_row(2, 10) == 2
+    assert samples.panels_per_row_for(6, 10) == 3 and samples.panels_per_row_for(2, 10) == 2
 
 
 def test_plot_metric_bars_draws_and_names_the_floor():

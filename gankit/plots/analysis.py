@@ -29,8 +29,7 @@ from numpy.typing import ArrayLike
 from gankit.checks import positive_int
 from gankit.data.grids import image_grid, images_to_uint8
 from gankit.plots.confidence import plot_confidence_histograms
-from gankit.plots.samples import panel_figure, plot_image_grid, tile_counts
-from gankit.plots.samples import panels_per_row as fitting_panels
+from gankit.plots.samples import panel_figure, panels_per_row_for, plot_image_grid, tile_counts
 from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
@@ -341,7 +340,7 @@ def plot_sample_grids(
     panels_per_row: int | None = None,
 ) -> Figure:
     """Sample grids of several models, each titled with its name, in rows of as many
-    panels as keep a tile readable in print (``gankit.plots.samples.panels_per_row``).
+    panels as keep a tile readable in print (``gankit.plots.samples.panels_per_row_for``).
 
     Args:
         samples: {model name: (N, 28, 28[, 1]) images}, e.g. ``{"PCA (k=87)": ...,
@@ -360,7 +359,7 @@ def plot_sample_grids(
         raise ValueError("samples must be a non-empty dict {model name: images}")
     panels = [(str(name), image_grid(images, ncol=ncol)) for name, images in samples.items()]
     if panels_per_row is None:
-        per_row = fitting_panels(len(panels), max(tile_counts(g)[1] for _, g in panels))
+        per_row = panels_per_row_for(len(panels), max(tile_counts(g)[1] for _, g in panels))
     else:
         per_row = min(positive_int(panels_per_row, "panels_per_row"), len(panels))
     return panel_figure(panels, per_row, title)

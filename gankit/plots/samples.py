@@ -36,7 +36,7 @@ from gankit.plots.style import (
 __all__ = [
     "crop_tile_rows",
     "panel_figure",
-    "panels_per_row",
+    "panels_per_row_for",
     "plot_epoch_grids",
     "plot_image_grid",
     "show_grid",
@@ -95,7 +95,7 @@ def crop_tile_rows(grid: np.ndarray, rows: int | None) -> np.ndarray:
     return grid[: spans[rows][0]]
 
 
-def panels_per_row(n_panels: int, tiles_across: int, width: float = FULL_WIDTH_IN) -> int:
+def panels_per_row_for(n_panels: int, tiles_across: int, width: float = FULL_WIDTH_IN) -> int:
     """Panels in a row so each tile is at least ``MIN_TILE_IN`` wide at ``width`` inches,
     with the rows as even as possible (6 panels that fit 4 a row: 2 rows of 3)."""
     fit = max(1, int(width / (max(tiles_across, 1) * MIN_TILE_IN)))
@@ -263,9 +263,6 @@ def plot_epoch_grids(
     else:
         per_row = min(check_positive_int(panels_per_row, "panels_per_row"), n)
     return panel_figure(panels, per_row, title)
-
-
-panels_per_row_for = panels_per_row  # the keyword argument above shadows the function
 
 
 def panel_figure(
