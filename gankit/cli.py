@@ -26,9 +26,13 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
+from gankit.experiments.faults import EXIT_USAGE, describe, int_at_least, raise_on_sigterm
 from gankit.paths import project_root
+
+_DEBUG = "show the traceback of an error (also GANKIT_DEBUG=1)"
 
 
 # --------------------------------------------------------------------------------------
@@ -122,12 +126,26 @@ def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | N
     return 1 if counts["failed"] or counts["busy"] else 0
 
 
+def _validated(config, source: str):
+    """``config`` after `gankit.config.validate`; a broken rule names the config file."""
+    from gankit.config import validate
+
+    try:
+        validate(config)
+    except (TypeError, ValueError) as err:
+        if Path(source).is_file():
+            raise type(err)(f"{source}: {err}") from None
+        raise
+    return config
+
+
 def _train(args: argparse.Namespace) -> int:
     from gankit.config import to_dict
     from gankit.experiments.run import config_from_source
     from gankit.experiments.sweep_grid import RunSpec
 
     config = config_from_source(args.config, args.overrides, quick=args.quick)
+    _validated(config, args.config)
     if args.print_config:
         print(json.dumps(to_dict(config), indent=2, sort_keys=True))
         return 0
@@ -137,6 +155,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from gankit.experiments.run import config_from_source
+    from gankit.experiments.sweep import check_specs
     from gankit.experiments.sweep_grid import (
         expand_grid,
         expand_list,
@@ -153,6 +172,7 @@ def _sweep(args: argparse.Namespace) -> int:
         specs = expand_grid(base, grid, args.seeds)
     else:
         specs = expand_list(base, load_runs(args.runs), args.seeds)
+    check_specs(specs, args.jobs)  # every run's config, before anything is touched
     if args.dry_run:
         root = Path(args.root) if args.root else _default_root(args.quick)
         for spec in specs:
@@ -201,6 +221,13 @@ def _report(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """Errors on one line, ``gankit <command>: error: ...``, with exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _seeds(text: str) -> list[int]:
     try:
         seeds = [int(s) for s in text.replace(",", " ").split()]
@@ -220,6 +247,7 @@ def _add_command(sub, name: str, help: str, description: str, example: str, func
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=func)
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG)
     return parser
 
 
@@ -241,17 +269,20 @@ def _add_run_options(parser) -> None:
     _add_mode(parser)
     parser.add_argument("--root", help="folder of the run directories (default: runs/)")
     parser.add_argument("--registry", help="results file (default: ROOT/results.jsonl)")
-    parser.add_argument("--eval-n", type=int, help="samples per evaluation (default 5000/1000)")
+    parser.add_argument(
+        "--eval-n", type=int_at_least(1), help="samples per evaluation (default 5000/1000)"
+    )
     parser.add_argument("--no-evaluate", action="store_true", help="train only, no metrics")
     parser.add_argument("--tag", help="stored with each run, to pick them in `report --tag`")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``gankit`` argument parser (one sub-parser per command)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gankit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--debug", action="store_true", help=_DEBUG)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train_and_sweep(sub)
     _add_evaluate_and_report(sub)
     _add_figures_and_data(sub)
@@ -274,7 +305,9 @@ def _add_train_and_sweep(sub) -> None:
         presets_note,
     )
     _add_run_options(train)
-    train.add_argument("--seed", type=int, default=0, help="seeds weights, data order, noise")
+    train.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seeds weights, data order, noise"
+    )
     train.add_argument(
         "--print-config", action="store_true", help="print the resolved config and exit"
     )
@@ -303,7 +336,12 @@ def _add_train_and_sweep(sub) -> None:
     sweep.add_argument(
         "--seeds", type=_seeds, default=[0], help="seeds of every config, e.g. 0,1,2"
     )
-    sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel (-1: one per CPU)")
+    sweep.add_argument(
+        "--jobs",
+        type=int_at_least(1, also=(-1,)),
+        default=1,
+        help="runs in parallel (-1: one per CPU)",
+    )
     sweep.add_argument(
         "--backend",
         choices=("loky", "sequential", "dask", "ray"),
@@ -313,7 +351,7 @@ def _add_train_and_sweep(sub) -> None:
     )
     sweep.add_argument("--address", help="Dask scheduler or Ray cluster address")
     sweep.add_argument(
-        "--threads-per-run", type=int, help="TensorFlow threads per run (default: all)"
+        "--threads-per-run", type=int_at_least(1), help="TensorFlow threads per run (default: all)"
     )
     sweep.add_argument("--skip-failed", action="store_true", help="do not retry failed runs")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs, run nothing")
@@ -331,8 +369,12 @@ def _add_evaluate_and_report(sub) -> None:
         _evaluate,
     )
     evaluate.add_argument("run_dir", help="a run directory with generator.keras")
-    evaluate.add_argument("--n", type=int, help="generated samples (default 5000, quick 1000)")
-    evaluate.add_argument("--seed", type=int, default=0, help="seeds the generated samples")
+    evaluate.add_argument(
+        "--n", type=int_at_least(1), help="generated samples (default 5000, quick 1000)"
+    )
+    evaluate.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seeds the generated samples"
+    )
     _add_mode(evaluate)
 
     report = _add_command(
@@ -393,8 +435,13 @@ def _add_figures_and_data(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Runs the command in ``argv`` (default: sys.argv) and returns its exit code.
 
-    Bad arguments (an unknown preset or config key, a wrong value type) exit with code 2
-    and a message saying what to change.
+    Everything the command needs is checked before it loads data or writes a file. Every
+    error ends in one line, ``gankit <command>: error: ...``, and an exit code (the table
+    is in docs/experiments.md): 2 for bad input (an unknown preset or config key, a
+    wrong value, an option out of range), 3 for a folder or file that cannot be written,
+    4 for a full disk, 5 if MNIST is unavailable, 130 for Ctrl-C, 143 for SIGTERM, 1 for
+    failed runs and anything unexpected. ``--debug`` (or GANKIT_DEBUG=1) adds the
+    traceback. Errors exit through SystemExit; a command's own result is returned.
     """
     parser = build_parser()
     # Overrides may follow options (train X --seed 1 a=b): argparse leaves those unparsed.
@@ -404,7 +451,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
     if extra:
         args.overrides = [*args.overrides, *extra]
+    raise_on_sigterm()
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        parser.exit(2, f"gankit {args.command}: error: {err}\n")
+    except (Exception, KeyboardInterrupt) as err:
+        message, code = describe(err)
+        if args.debug or os.environ.get("GANKIT_DEBUG") == "1":
+            traceback.print_exc()
+        parser.exit(code, f"gankit {args.command}: error: {message}\n")

@@ -53,6 +53,8 @@ def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: boo
     from gankit import presets
     from gankit.config import load_config, parse_overrides, with_overrides
 
+    if Path(source).is_dir():
+        raise ValueError(f"{source} is a folder: give a preset name or a JSON config file")
     if source.endswith(".json") or Path(source).is_file():
         config = load_config(source)
     elif source in presets.preset_names():
@@ -140,9 +142,16 @@ def evaluate_run_dir(
       data: returns the MNIST arrays (see `load_scaled_mnist`); tests pass fake ones.
 
     Raises:
-      FileNotFoundError: the run has not finished (no generator.keras).
+      FileNotFoundError: no such folder, or the run has not finished (no generator.keras).
+      ValueError: ``n`` is not a positive int.
+      PermissionError, OSError: ``run_dir`` cannot be written (checked first).
     """
-    from gankit.train.loop import load_generator
+    from gankit.experiments.faults import check_writable_dir
+
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"n must be a positive number of samples, got {n!r}")
+    check_writable_dir(run_dir, "run directory", create=False)
+    from gankit.train.loop import load_generator  # TensorFlow: after the cheap checks
 
     generator = load_generator(run_dir)
     n = n or default_eval_n(quick)
