@@ -246,7 +246,7 @@ def _add_command(sub, name: str, help: str, description: str, example: str, func
         epilog=f"Example:\n  {example}\n{notes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(func=func)
+    parser.set_defaults(func=func, parser=parser)
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG)
     return parser
 
@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     stray = [e for e in extra if e.startswith("-") or "=" not in e]
     if stray or (extra and not hasattr(args, "overrides")):
-        parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
+        args.parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
     if extra:
         args.overrides = [*args.overrides, *extra]
     raise_on_sigterm()
@@ -458,4 +458,4 @@ def main(argv: list[str] | None = None) -> int:
         message, code = describe(err)
         if args.debug or os.environ.get("GANKIT_DEBUG") == "1":
             traceback.print_exc()
-        parser.exit(code, f"gankit {args.command}: error: {message}\n")
+        args.parser.exit(code, f"{args.parser.prog}: error: {message}\n")
