@@ -8,6 +8,7 @@ functions that write raise the OSError the system would (PermissionError, EROFS,
 
 import errno
 import json
+import types
 
 import pytest
 
@@ -96,9 +97,7 @@ def stub_runs(monkeypatch):
     """Replaces training + evaluation by a stub; ``calls`` lists the runs it was asked for;
     ``raises`` (set by a test) is raised instead of returning metrics."""
 
-    class Stub:
-        calls: list = []
-        raises: BaseException | None = None
+    Stub = types.SimpleNamespace(calls=[], raises=None)
 
     def fake_call(self, config, seed, run_dir):
         Stub.calls.append(run_dir.name)
