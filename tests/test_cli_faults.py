@@ -220,9 +220,14 @@ def test_a_full_disk_stops_the_sweep_records_why_and_the_run_resumes(
 
 
 def test_a_full_disk_reported_by_a_library_is_found_in_its_text(tmp_path, stub_runs, capsys):
-    stub_runs.raises = RuntimeError("ResourceExhaustedError: write failed: No space left on device")
+    # As TensorFlow reports a checkpoint write on a full disk (ResourceExhaustedError).
+    stub_runs.raises = RuntimeError(
+        "{{function_node __wrapped__SaveV2_dtypes_47_device_/job:localhost/replica:0/task:0"
+        "/device:CPU:0}} ckpt-2_temp/part-00000; No space left on device [Op:SaveV2]"
+    )
     code, err = _fails(_train(tmp_path), capsys)
-    assert code == 4 and "disk full" in _one_error_line(err, "train")
+    line = _one_error_line(err, "train")
+    assert code == 4 and "disk full (" in line and "function_node" not in line
     [row] = read_rows(tmp_path / "runs" / "results.jsonl")
     assert row["status"] == "failed" and "No space left on device" in row["error"]
 

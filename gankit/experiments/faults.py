@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import signal
 import tempfile
 from pathlib import Path
@@ -78,8 +79,10 @@ def fault_errno(error: BaseException) -> int | None:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line: its lines joined by "; "."""
-    return "; ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    """``text`` on one line: its lines joined by "; ", without TensorFlow's
+    ``{{function_node ...}}`` prefixes."""
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(text))
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def describe(error: BaseException) -> tuple[str, int]:
@@ -145,7 +148,10 @@ def check_writable_dir(
         pass  # a file of that name: reported below
     if not path.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, f"the {what} is a file", str(path))
-    fd, probe = tempfile.mkstemp(dir=path, prefix=".gankit-write-check-")
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".gankit-write-check-")
+    except OSError as err:  # name the folder, not the probe file
+        raise type(err)(err.errno, err.strerror, str(path)) from err
     os.close(fd)
     os.unlink(probe)
     return path
