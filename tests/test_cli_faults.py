@@ -31,6 +31,7 @@ CONFIG_FILES = {
     "a_list.json": "[1, 2]",
     "unknown_section.json": '{"trian": {}}',
     "not_a_dict.json": '{"train": 5}',
+    "not_text.json": b"\xff\xfe\x00",
 }
 GRID = ["--grid", "train.g_lr=1e-3"]
 
@@ -132,7 +133,8 @@ def test_bad_input_exits_2_with_one_line_and_touches_nothing(
     argv, match, tmp_path, stub_runs, capsys
 ):
     for name, text in CONFIG_FILES.items():
-        (tmp_path / name).write_text(text)
+        path = tmp_path / name
+        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     root = tmp_path / "runs"
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     options = ["--root", str(root)] if argv[0] in ("train", "sweep") else []
@@ -230,6 +232,12 @@ def test_a_full_disk_reported_by_a_library_is_found_in_its_text(tmp_path, stub_r
     assert code == 4 and "disk full (" in line and "function_node" not in line
     [row] = read_rows(tmp_path / "runs" / "results.jsonl")
     assert row["status"] == "failed" and "No space left on device" in row["error"]
+
+
+def test_train_and_evaluate_checks_its_options_before_any_run():
+    for options in ({"eval_n": -5}, {"eval_n": 0}, {"threads": 0}, {"eval_n": True}):
+        with pytest.raises(ValueError, match="must be None or an int >= 1"):
+            gankit.experiments.run.TrainAndEvaluate(**options)
 
 
 def test_evaluate_on_a_read_only_run_dir_exits_3_before_evaluating(tmp_path, capsys, monkeypatch):

@@ -191,6 +191,16 @@ class TrainAndEvaluate:
     """TensorFlow threads per run (None: TensorFlow's default, all cores)."""
     data: Callable[[], Arrays] = load_scaled_mnist
 
+    def __post_init__(self) -> None:
+        """Raises ValueError for an ``eval_n`` or ``threads`` that is not None or an int
+        >= 1, before any run starts (not after the first one has trained)."""
+        for name in ("eval_n", "threads"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{name} must be None or an int >= 1, got {value!r}")
+
     def prepare(self) -> None:
         """Fetches MNIST and the classifier once, before runs start in parallel."""
         self.data()
