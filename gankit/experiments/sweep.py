@@ -17,6 +17,10 @@ Every run goes through `execute_run`, which makes a sweep safe to stop and resta
   sweep retries it;
 - a run directory is written by one process at a time (`gankit.experiments.locks.RunLock`); a run
   locked by another live sweep is reported as ``busy`` and left alone.
+- a file-system fault in a run (a full disk, a read-only folder) stops the sweep after
+  recording that run: every later run would fail the same way;
+- worker processes stop when the sweep process dies (`gankit.experiments.workers`), and a
+  run whose ``run.json`` says ``ok`` but has no registry row gets it from the next sweep.
 
 Runs are independent, so they are dispatched through joblib: ``n_jobs=1`` runs them one
 after the other in this process, ``n_jobs=2`` in two loky worker processes, and inside
@@ -45,8 +49,21 @@ from gankit.experiments.faults import check_writable_dir, check_writable_file, f
 from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError
 from gankit.experiments.registry import REGISTRY_NAME, append_row, make_row, read_rows
 from gankit.experiments.sweep_grid import RunSpec
-from gankit.experiments.workers import stop_with_parent
+from gankit.experiments.workers import cluster_backend, stop_with_parent
 from gankit.report import atomic_write
+
+__all__ = [
+    "OUTCOMES",
+    "RUN_RECORD",
+    "RunOutcome",
+    "RunResult",
+    "check_specs",
+    "cluster_backend",
+    "execute_run",
+    "read_record",
+    "run_status",
+    "run_sweep",
+]
 
 RUN_RECORD = "run.json"
 """Written last, atomically: its presence with status 'ok' is what "finished" means."""
@@ -361,45 +378,3 @@ def _record(registry: Path, outcome: RunOutcome, recorded: dict[str, str | None]
     if outcome.status in ("ok", "failed") or recorded.get(outcome.run_id) != row["status"]:
         append_row(registry, row)
         recorded[outcome.run_id] = row["status"]
-
-
-@contextlib.contextmanager
-def cluster_backend(name: str, address: str | None = None) -> Iterator[None]:
-    """Makes joblib (and so `run_sweep` with ``backend=None``) use a Dask or Ray cluster.
-
-    ``name`` is 'dask' (``address`` of a running scheduler, e.g. 'tcp://host:8786', or a
-    local cluster if None) or 'ray' (``address`` as for ``ray.init``). Neither is a
-    dependency of gankit: install one on every machine (see docs/experiments.md).
-
-    Raises:
-      ValueError: another name.
-      ImportError: the engine is not installed, with the command that installs it.
-    """
-    from joblib import parallel_config
-
-    if name == "dask":
-        try:
-            from dask.distributed import Client
-        except ImportError as err:
-            raise ImportError("the dask backend needs: pip install 'dask[distributed]'") from err
-        client = Client(address) if address else Client(processes=True, threads_per_worker=1)
-        try:
-            with parallel_config(backend="dask"):
-                yield
-        finally:
-            client.close()
-    elif name == "ray":
-        try:
-            import ray
-            from ray.util.joblib import register_ray
-        except ImportError as err:
-            raise ImportError("the ray backend needs: pip install 'ray[default]'") from err
-        ray.init(address=address)
-        register_ray()
-        try:
-            with parallel_config(backend="ray"):
-                yield
-        finally:
-            ray.shutdown()
-    else:
-        raise ValueError(f"cluster backend must be 'dask' or 'ray', got {name!r}")

@@ -1,4 +1,5 @@
-"""Sweep worker processes that stop when their sweep dies.
+"""Where a sweep's runs execute: worker processes that stop when their sweep dies, and
+`cluster_backend` (a Dask or Ray cluster through joblib).
 
 A loky worker that is training when its sweep is killed (SIGKILL included) would train
 on as an orphan, holding its run's lock, and finish a run no registry row records.
@@ -18,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 _PR_SET_PDEATHSIG = 1
 WATCH_SECONDS = 1.0
@@ -65,3 +67,45 @@ def _stop() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(5.0)
     os._exit(128 + signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def cluster_backend(name: str, address: str | None = None) -> Iterator[None]:
+    """Makes joblib (and so `run_sweep` with ``backend=None``) use a Dask or Ray cluster.
+
+    ``name`` is 'dask' (``address`` of a running scheduler, e.g. 'tcp://host:8786', or a
+    local cluster if None) or 'ray' (``address`` as for ``ray.init``). Neither is a
+    dependency of gankit: install one on every machine (see docs/experiments.md).
+
+    Raises:
+      ValueError: another name.
+      ImportError: the engine is not installed, with the command that installs it.
+    """
+    from joblib import parallel_config
+
+    if name == "dask":
+        try:
+            from dask.distributed import Client
+        except ImportError as err:
+            raise ImportError("the dask backend needs: pip install 'dask[distributed]'") from err
+        client = Client(address) if address else Client(processes=True, threads_per_worker=1)
+        try:
+            with parallel_config(backend="dask"):
+                yield
+        finally:
+            client.close()
+    elif name == "ray":
+        try:
+            import ray
+            from ray.util.joblib import register_ray
+        except ImportError as err:
+            raise ImportError("the ray backend needs: pip install 'ray[default]'") from err
+        ray.init(address=address)
+        register_ray()
+        try:
+            with parallel_config(backend="ray"):
+                yield
+        finally:
+            ray.shutdown()
+    else:
+        raise ValueError(f"cluster backend must be 'dask' or 'ray', got {name!r}")
