@@ -90,6 +90,8 @@ BAD_INPUTS = [
     (["evaluate", "{tmp}/no-run"], "does not exist"),
     (["report", "--root", "{tmp}/no-runs"], "no registry"),
     (["no-such-command"], "invalid choice"),
+    (["figures", "{tmp}/missing.ipynb", "--quick"], "notebook"),
+    (["figures", "--quick", "-p", "SEED"], "expected 2 arguments"),
 ]
 
 
@@ -139,7 +141,7 @@ def test_bad_input_exits_2_with_one_line_and_touches_nothing(
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     options = ["--root", str(root)] if argv[0] in ("train", "sweep") else []
     code, err = _fails([*argv, *options], capsys)
-    command = argv[0] if argv[0] in ("train", "sweep", "evaluate", "report") else ""
+    command = argv[0] if argv[0] in ("train", "sweep", "evaluate", "report", "figures") else ""
     line = _one_error_line(err, command)
     assert code == 2 and match in line
     assert not root.exists() and stub_runs.calls == []

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from gankit.experiments.faults import EXIT_MNIST_UNAVAILABLE
 from gankit.paths import project_root
 
 
@@ -29,12 +30,10 @@ def figures(args: argparse.Namespace) -> int:
         (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")
     )
     if not notebooks:
-        print("no notebooks found", file=sys.stderr)
-        return 1
+        raise FileNotFoundError(f"no notebooks found in {project_root() / 'notebooks'}")
     for path in notebooks:
-        if not path.exists():
-            print(f"{path} does not exist", file=sys.stderr)
-            return 1
+        if not path.is_file():
+            raise FileNotFoundError(f"notebook {path} does not exist")
     parameters = {name: parse_value(value) for name, value in args.parameters}
     mode = "quick" if args.quick else "full"
     for path in notebooks:
@@ -47,7 +46,8 @@ def figures(args: argparse.Namespace) -> int:
 def data(args: argparse.Namespace) -> int:
     from gankit.data.mnist import main as data_main
 
-    return data_main() or 0
+    # data_main prints why every source failed and how to place MNIST by hand.
+    return EXIT_MNIST_UNAVAILABLE if data_main() else 0
 
 
 # --------------------------------------------------------------------------------------
