@@ -45,6 +45,13 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
+def _is_python(pid: int) -> bool:
+    try:
+        return b"python" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _descendants(pid: int) -> set[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -128,7 +135,7 @@ def test_a_killed_sweep_leaves_no_workers_and_its_rerun_records_each_run_once(tm
         _wait_for(lambda: not any(_alive(p) for p in family), 10, f"workers gone: {family}")
     finally:
         for pid in family | _descendants(sweep.pid) | {sweep.pid}:
-            if _alive(pid):  # only after a failure: leave no process of this test behind
+            if _alive(pid) and _is_python(pid):  # after a failure: leave none of ours behind
                 os.kill(pid, signal.SIGKILL)
     registry = tmp_path / "runs" / "results.jsonl"
     if how == "SIGKILL":  # the short run finished, but its row was never written
