@@ -15,192 +15,33 @@ Commands:
 
 CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
 file such as the config.json of a run directory. Run "python -m gankit COMMAND --help" for
-the options and an example of each. The logic lives in gankit.experiments (run, sweep,
-sweep_grid, registry, sweep_report, notebooks); this module only reads arguments.
+the options and an example of each. This module reads the arguments and turns errors
+into one line and an exit code (gankit.experiments.faults); what each command does is in
+gankit.experiments.commands, the logic in the rest of gankit.experiments.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-import time
-from pathlib import Path
+import traceback
 
-from gankit.paths import project_root
+from gankit.experiments import commands
+from gankit.experiments.faults import EXIT_USAGE, describe, int_at_least, raise_on_sigterm
 
-
-# --------------------------------------------------------------------------------------
-# Notebooks and data
-# --------------------------------------------------------------------------------------
-def _figures(args: argparse.Namespace) -> int:
-    from gankit.config import parse_value
-    from gankit.experiments.notebooks import run_notebook
-
-    notebooks = [Path(p) for p in args.notebooks] or sorted(
-        (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")
-    )
-    if not notebooks:
-        print("no notebooks found", file=sys.stderr)
-        return 1
-    for path in notebooks:
-        if not path.exists():
-            print(f"{path} does not exist", file=sys.stderr)
-            return 1
-    parameters = {name: parse_value(value) for name, value in args.parameters}
-    mode = "quick" if args.quick else "full"
-    for path in notebooks:
-        print(f"executing {path} ({mode} mode) ...", flush=True)
-        seconds = run_notebook(path, quick=args.quick, parameters=parameters or None)
-        print(f"  done in {seconds / 60:.1f} min", flush=True)
-    return 0
-
-
-def _data(args: argparse.Namespace) -> int:
-    from gankit.data.mnist import main as data_main
-
-    return data_main() or 0
-
-
-# --------------------------------------------------------------------------------------
-# Runs: train, sweep, evaluate, report
-# --------------------------------------------------------------------------------------
-def _default_root(quick: bool) -> Path:
-    """$GANKIT_RUNS_DIR, else <project>/runs, or <project>/runs/quick in quick mode."""
-    if "GANKIT_RUNS_DIR" in os.environ:
-        return Path(os.environ["GANKIT_RUNS_DIR"])
-    base = project_root() / "runs"
-    return base / "quick" if quick else base
-
-
-def _run_function(args: argparse.Namespace, *, parallel: bool):
-    from gankit.experiments.run import TrainAndEvaluate
-
-    threads = args.threads_per_run if hasattr(args, "threads_per_run") else None
-    return TrainAndEvaluate(
-        quick=args.quick,
-        eval_n=args.eval_n,
-        evaluate=not args.no_evaluate,
-        progress=not parallel and sys.stderr.isatty(),
-        threads=threads,
-    )
-
-
-def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | None) -> int:
-    import contextlib
-
-    from gankit.experiments.registry import REGISTRY_NAME
-    from gankit.experiments.sweep import cluster_backend, run_sweep
-
-    root = Path(args.root) if args.root else _default_root(args.quick)
-    registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
-    cluster = backend in ("dask", "ray")
-    context = cluster_backend(backend, args.address) if cluster else contextlib.nullcontext()
-    if backend == "sequential":
-        n_jobs, backend = 1, None
-    print(f"{len(specs)} run(s) in {root}; registry {registry}", flush=True)
-    t0 = time.perf_counter()
-    with context:
-        outcomes = run_sweep(
-            specs,
-            _run_function(args, parallel=n_jobs != 1 or cluster),
-            root=root,
-            registry=registry,
-            n_jobs=-1 if cluster and n_jobs == 1 else n_jobs,
-            backend=None if cluster else backend,
-            retry_failed=not getattr(args, "skip_failed", False),
-            tag=args.tag,
-            on_outcome=lambda outcome, done, total: print(
-                outcome.progress_line(done, total), flush=True
-            ),
-        )
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed", "busy")}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    print(f"done in {time.perf_counter() - t0:.0f} s: {summary}")
-    print(f"tables and plots: python -m gankit report --root {root}")
-    return 1 if counts["failed"] or counts["busy"] else 0
-
-
-def _train(args: argparse.Namespace) -> int:
-    from gankit.config import to_dict
-    from gankit.experiments.run import config_from_source
-    from gankit.experiments.sweep_grid import RunSpec
-
-    config = config_from_source(args.config, args.overrides, quick=args.quick)
-    if args.print_config:
-        print(json.dumps(to_dict(config), indent=2, sort_keys=True))
-        return 0
-    spec = RunSpec(config, args.seed, label=" ".join(args.overrides) or None)
-    return _run_specs(args, [spec], n_jobs=1, backend=None)
-
-
-def _sweep(args: argparse.Namespace) -> int:
-    from gankit.experiments.run import config_from_source
-    from gankit.experiments.sweep_grid import (
-        expand_grid,
-        expand_list,
-        load_runs,
-        parse_grid_item,
-        run_id,
-    )
-
-    if bool(args.grid) == bool(args.runs):
-        raise ValueError("give either --grid KEY=V1,V2 (repeatable) or --runs FILE")
-    base = config_from_source(args.config, args.overrides, quick=args.quick)
-    if args.grid:
-        grid = dict(parse_grid_item(item) for item in args.grid)
-        specs = expand_grid(base, grid, args.seeds)
-    else:
-        specs = expand_list(base, load_runs(args.runs), args.seeds)
-    if args.dry_run:
-        root = Path(args.root) if args.root else _default_root(args.quick)
-        for spec in specs:
-            print(f"{root / run_id(spec.config, spec.seed)}  {spec.label}")
-        print(f"{len(specs)} run(s); nothing was run (--dry-run)")
-        return 0
-    return _run_specs(args, specs, n_jobs=args.jobs, backend=args.backend)
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from gankit.experiments.run import evaluate_run_dir
-    from gankit.report import to_markdown
-
-    metrics = evaluate_run_dir(args.run_dir, seed=args.seed, n=args.n, quick=args.quick)
-    print(to_markdown(pd.DataFrame([{"images": row, **v} for row, v in metrics.items()])))
-    print(f"written to {Path(args.run_dir) / 'metrics'}.{{json,csv,md,tex}}")
-    return 0
-
-
-def _report(args: argparse.Namespace) -> int:
-    from gankit.experiments.registry import REGISTRY_NAME, load_registry
-    from gankit.experiments.sweep_report import format_summary, summarise, write_sweep_report
-    from gankit.report import to_markdown
-
-    root = Path(args.root) if args.root else _default_root(args.quick)
-    registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
-    if not registry.exists():
-        raise ValueError(f"no registry at {registry}: run `gankit sweep` first, or pass --root")
-    df = load_registry(registry)
-    for column, wanted in (("tag", args.tag), ("name", args.name)):
-        if wanted is not None:
-            df = df[df[column] == wanted]
-    if df.empty:
-        raise ValueError(f"{registry} has no runs matching --tag/--name")
-    out = Path(args.out) if args.out else registry.parent / "report"
-    paths = write_sweep_report(df, out, by=args.params, metrics=args.metrics, stem=args.stem)
-    print(to_markdown(format_summary(summarise(df, by=args.params, metrics=args.metrics), df)))
-    print(f"{len(df)} run(s) from {registry}; wrote {len(paths)} files to {out}:")
-    for path in sorted(set(paths.values())):
-        print(f"  {path}")
-    return 0
+_DEBUG = "show the traceback of an error (also GANKIT_DEBUG=1)"
 
 
 # --------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """Errors on one line, ``gankit <command>: error: ...``, with exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _seeds(text: str) -> list[int]:
     try:
         seeds = [int(s) for s in text.replace(",", " ").split()]
@@ -219,7 +60,8 @@ def _add_command(sub, name: str, help: str, description: str, example: str, func
         epilog=f"Example:\n  {example}\n{notes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(func=func)
+    parser.set_defaults(func=func, parser=parser)
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG)
     return parser
 
 
@@ -241,17 +83,20 @@ def _add_run_options(parser) -> None:
     _add_mode(parser)
     parser.add_argument("--root", help="folder of the run directories (default: runs/)")
     parser.add_argument("--registry", help="results file (default: ROOT/results.jsonl)")
-    parser.add_argument("--eval-n", type=int, help="samples per evaluation (default 5000/1000)")
+    parser.add_argument(
+        "--eval-n", type=int_at_least(1), help="samples per evaluation (default 5000/1000)"
+    )
     parser.add_argument("--no-evaluate", action="store_true", help="train only, no metrics")
     parser.add_argument("--tag", help="stored with each run, to pick them in `report --tag`")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``gankit`` argument parser (one sub-parser per command)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gankit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--debug", action="store_true", help=_DEBUG)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train_and_sweep(sub)
     _add_evaluate_and_report(sub)
     _add_figures_and_data(sub)
@@ -270,11 +115,13 @@ def _add_train_and_sweep(sub) -> None:
         "skipping it if it finished), evaluate it and add a row to the results registry. "
         "The run directory is ROOT/<name>-<config hash>-s<seed>.",
         "python -m gankit train dcgan_tuned train.epochs=2 train.g_lr=1e-3 --seed 1 --quick",
-        _train,
+        commands.train,
         presets_note,
     )
     _add_run_options(train)
-    train.add_argument("--seed", type=int, default=0, help="seeds weights, data order, noise")
+    train.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seeds weights, data order, noise"
+    )
     train.add_argument(
         "--print-config", action="store_true", help="print the resolved config and exit"
     )
@@ -290,7 +137,7 @@ def _add_train_and_sweep(sub) -> None:
         "python -m gankit sweep dcgan_tuned --quick \\\n"
         "      --grid train.g_lr,train.d_lr=1e-4,2e-4,1e-3 --grid train.batch_size=64,128 \\\n"
         "      --seeds 0,1 --jobs 2",
-        _sweep,
+        commands.sweep,
         presets_note,
     )
     _add_run_options(sweep)
@@ -303,7 +150,12 @@ def _add_train_and_sweep(sub) -> None:
     sweep.add_argument(
         "--seeds", type=_seeds, default=[0], help="seeds of every config, e.g. 0,1,2"
     )
-    sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel (-1: one per CPU)")
+    sweep.add_argument(
+        "--jobs",
+        type=int_at_least(1, also=(-1,)),
+        default=1,
+        help="runs in parallel (-1: one per CPU)",
+    )
     sweep.add_argument(
         "--backend",
         choices=("loky", "sequential", "dask", "ray"),
@@ -313,7 +165,7 @@ def _add_train_and_sweep(sub) -> None:
     )
     sweep.add_argument("--address", help="Dask scheduler or Ray cluster address")
     sweep.add_argument(
-        "--threads-per-run", type=int, help="TensorFlow threads per run (default: all)"
+        "--threads-per-run", type=int_at_least(1), help="TensorFlow threads per run (default: all)"
     )
     sweep.add_argument("--skip-failed", action="store_true", help="do not retry failed runs")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs, run nothing")
@@ -328,11 +180,15 @@ def _add_evaluate_and_report(sub) -> None:
         "(IS, class coverage, FID, diversity, duplicates, ...) and write metrics.json and "
         "metrics.{csv,md,tex} next to it.",
         "python -m gankit evaluate runs/dcgan_tuned-6cb063af4b-s0 --n 5000 --seed 0",
-        _evaluate,
+        commands.evaluate,
     )
     evaluate.add_argument("run_dir", help="a run directory with generator.keras")
-    evaluate.add_argument("--n", type=int, help="generated samples (default 5000, quick 1000)")
-    evaluate.add_argument("--seed", type=int, default=0, help="seeds the generated samples")
+    evaluate.add_argument(
+        "--n", type=int_at_least(1), help="generated samples (default 5000, quick 1000)"
+    )
+    evaluate.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seeds the generated samples"
+    )
     _add_mode(evaluate)
 
     report = _add_command(
@@ -343,7 +199,7 @@ def _add_evaluate_and_report(sub) -> None:
         "seeds; csv, Markdown and LaTeX with booktabs), a table of every run, and a plot "
         "of each metric against the parameters that vary.",
         "python -m gankit report --root /tmp/gankit-sweep-demo --metrics inception_score fid",
-        _report,
+        commands.report,
     )
     report.add_argument("--root", help="folder holding results.jsonl (default: runs/)")
     report.add_argument("--registry", help="the results file (default: ROOT/results.jsonl)")
@@ -365,7 +221,7 @@ def _add_figures_and_data(sub) -> None:
         "runs). -p NAME VALUE injects a parameter after the notebook's parameters cell, "
         "as papermill does.",
         "python -m gankit figures notebooks/01_dcgan.ipynb --quick -p SEED 1",
-        _figures,
+        commands.figures,
     )
     fig.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in order)")
     fig.add_argument(
@@ -386,25 +242,34 @@ def _add_figures_and_data(sub) -> None:
         "fetch MNIST into the cache",
         "Make sure MNIST is cached (verified by SHA-256) and print where it is.",
         "python -m gankit data",
-        _data,
+        commands.data,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command in ``argv`` (default: sys.argv) and returns its exit code.
 
-    Bad arguments (an unknown preset or config key, a wrong value type) exit with code 2
-    and a message saying what to change.
+    Everything the command needs is checked before it loads data or writes a file. Every
+    error ends in one line, ``gankit <command>: error: ...``, and an exit code (the table
+    is in docs/experiments.md): 2 for bad input (an unknown preset or config key, a
+    wrong value, an option out of range), 3 for a folder or file that cannot be written,
+    4 for a full disk, 5 if MNIST is unavailable, 130 for Ctrl-C, 143 for SIGTERM, 1 for
+    failed runs and anything unexpected. ``--debug`` (or GANKIT_DEBUG=1) adds the
+    traceback. Errors exit through SystemExit; a command's own result is returned.
     """
     parser = build_parser()
     # Overrides may follow options (train X --seed 1 a=b): argparse leaves those unparsed.
     args, extra = parser.parse_known_args(argv)
     stray = [e for e in extra if e.startswith("-") or "=" not in e]
     if stray or (extra and not hasattr(args, "overrides")):
-        parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
+        args.parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
     if extra:
         args.overrides = [*args.overrides, *extra]
+    raise_on_sigterm()
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        parser.exit(2, f"gankit {args.command}: error: {err}\n")
+    except (Exception, KeyboardInterrupt) as err:
+        message, code = describe(err)
+        if args.debug or os.environ.get("GANKIT_DEBUG") == "1":
+            traceback.print_exc()
+        args.parser.exit(code, f"{args.parser.prog}: error: {message}\n")

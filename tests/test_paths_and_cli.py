@@ -50,7 +50,9 @@ def test_cli_rejects_a_missing_notebook(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 1 and "does not exist" in proc.stderr
+    assert proc.returncode == 2  # bad input, as every command's
+    assert proc.stderr.strip().startswith("gankit figures: error: notebook ")
+    assert proc.stderr.strip().endswith("does not exist")
 
 
 def test_run_notebook_executes_in_place_and_strips_volatile_metadata(tmp_path):

@@ -113,3 +113,20 @@ def test_release_leaves_a_lock_that_is_no_longer_ours(tmp_path):
     _write_lock(tmp_path, pid=1, host="elsewhere.example", token="theirs")
     lock.release()
     assert read_owner(tmp_path / LOCK_NAME)["token"] == "theirs"
+
+
+def test_lock_of_a_dead_but_unreaped_process_is_stale(tmp_path):
+    # A killed sweep worker whose new parent does not reap it stays a zombie: its pid
+    # still answers kill(pid, 0), but it will never release the lock.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the child did not exit"
+        time.sleep(0.05)
+    owner = {"pid": child.pid, "host": socket.gethostname(), "start_ticks": None}
+    try:
+        assert is_stale(owner)
+        (tmp_path / LOCK_NAME).write_text(json.dumps(owner))
+        RunLock(tmp_path).acquire().release()  # taken over
+    finally:
+        child.wait()

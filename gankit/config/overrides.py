@@ -89,7 +89,8 @@ def load_config(path: str | os.PathLike[str]) -> GANConfig:
 
     Raises:
       FileNotFoundError: no such file.
-      ValueError: not JSON, not an object, or unknown sections or fields.
+      ValueError: not UTF-8 text, not JSON, not an object, or unknown sections or
+        fields (the message starts with the file's path).
       TypeError: a value of the wrong type.
     """
     path = Path(path)
@@ -97,6 +98,8 @@ def load_config(path: str | os.PathLike[str]) -> GANConfig:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON: {err}") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not a UTF-8 text file (a JSON config): {err}") from err
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a JSON object of config sections")
     try:

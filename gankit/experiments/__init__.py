@@ -6,5 +6,8 @@
 - ``locks``: one writer per run directory (a lock file).
 - ``registry``: the results registry: one JSON line per finished or failed run.
 - ``sweep_report``: registry -> tables over seeds and metric-vs-parameter plots.
+- ``commands``: what each ``gankit`` command does with its parsed arguments.
+- ``faults``: bad input and a failing machine as one line and an exit code.
+- ``workers``: sweep worker processes that stop when their sweep dies.
 - ``notebooks``: executing the numbered notebooks headless, in place, with parameters.
 """

@@ -62,13 +62,19 @@ def _process_start_ticks(pid: int) -> int | None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True if ``pid`` is a running process; a zombie (dead, not yet reaped by its parent,
+    e.g. a killed sweep worker under an init that does not reap) is not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by another user
-        return True
-    return True
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): os.kill is all we know
+    return state not in ("Z", "X")
 
 
 def is_stale(owner: dict[str, Any] | None, *, age_seconds: float = 0.0) -> bool:

@@ -54,6 +54,8 @@ def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: boo
     from gankit import presets
     from gankit.config import load_config, parse_overrides, with_overrides
 
+    if Path(source).is_dir():
+        raise ValueError(f"{source} is a folder: give a preset name or a JSON config file")
     if source.endswith(".json") or Path(source).is_file():
         config = load_config(source)
     elif source in presets.preset_names():
@@ -142,9 +144,16 @@ def evaluate_run_dir(
       data: returns the MNIST arrays (see `load_scaled_mnist`); tests pass fake ones.
 
     Raises:
-      FileNotFoundError: the run has not finished (no generator.keras).
+      FileNotFoundError: no such folder, or the run has not finished (no generator.keras).
+      ValueError: ``n`` is not a positive int.
+      PermissionError, OSError: ``run_dir`` cannot be written (checked first).
     """
-    from gankit.train.loop import load_generator
+    from gankit.experiments.faults import check_writable_dir
+
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"n must be a positive number of samples, got {n!r}")
+    check_writable_dir(run_dir, "run directory", create=False)
+    from gankit.train.loop import load_generator  # TensorFlow: after the cheap checks
 
     generator = load_generator(run_dir)
     n = n or default_eval_n(quick)
@@ -183,6 +192,16 @@ class TrainAndEvaluate:
     threads: int | None = None
     """TensorFlow threads per run (None: TensorFlow's default, all cores)."""
     data: Callable[[], Arrays] = load_scaled_mnist
+
+    def __post_init__(self) -> None:
+        """Raises ValueError for an ``eval_n`` or ``threads`` that is not None or an int
+        >= 1, before any run starts (not after the first one has trained)."""
+        for name in ("eval_n", "threads"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{name} must be None or an int >= 1, got {value!r}")
 
     def prepare(self) -> None:
         """Fetches MNIST and the classifier once, before runs start in parallel."""

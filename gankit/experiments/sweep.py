@@ -17,6 +17,10 @@ Every run goes through `execute_run`, which makes a sweep safe to stop and resta
   sweep retries it;
 - a run directory is written by one process at a time (`gankit.experiments.locks.RunLock`); a run
   locked by another live sweep is reported as ``busy`` and left alone.
+- a file-system fault in a run (a full disk, a read-only folder) stops the sweep after
+  recording that run: every later run would fail the same way;
+- worker processes stop when the sweep process dies (`gankit.experiments.workers`), and a
+  run whose ``run.json`` says ``ok`` but has no registry row gets it from the next sweep.
 
 Runs are independent, so they are dispatched through joblib: ``n_jobs=1`` runs them one
 after the other in this process, ``n_jobs=2`` in two loky worker processes, and inside
@@ -41,10 +45,25 @@ from pathlib import Path
 from typing import Any
 
 from gankit.config import GANConfig
+from gankit.experiments.faults import check_writable_dir, check_writable_file, fault_errno, one_line
 from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError
 from gankit.experiments.registry import REGISTRY_NAME, append_row, make_row, read_rows
 from gankit.experiments.sweep_grid import RunSpec
+from gankit.experiments.workers import cluster_backend, stop_with_parent
 from gankit.io import atomic_write
+
+__all__ = [
+    "OUTCOMES",
+    "RUN_RECORD",
+    "RunOutcome",
+    "RunResult",
+    "check_specs",
+    "cluster_backend",
+    "execute_run",
+    "read_record",
+    "run_status",
+    "run_sweep",
+]
 
 RUN_RECORD = "run.json"
 """Written last, atomically: its presence with status 'ok' is what "finished" means."""
@@ -76,6 +95,9 @@ class RunOutcome:
     """The registry row of a run that ran, or the recorded one of a skipped run."""
     error: str | None = None
     seconds: float = 0.0
+    fault: int | None = None
+    """The errno of a file-system fault that stopped the run (a full disk, a read-only
+    folder: `gankit.experiments.faults.FATAL_ERRNOS`); the sweep stops after recording it."""
 
     def progress_line(self, done: int, total: int) -> str:
         """``[done/total] status run_id  seconds  detail``: the error of a run that failed
@@ -195,11 +217,11 @@ def _run_and_record(
             extra=result.extra,
             **row_args,
         )
+        _write_record(run_dir, row)
+        return RunOutcome(spec.run_id, "ok", run_dir, row, None, seconds)
     except Exception as err:  # also metrics JSON cannot hold: recorded, not raised
         seconds = time.perf_counter() - t0
-        error = f"{type(err).__name__}: {err}"
-        with atomic_write(run_dir / ERROR_FILE) as f:
-            f.write(traceback.format_exc())
+        error = one_line(f"{type(err).__name__}: {err}")
         row = make_row(
             spec.config,
             spec.seed,
@@ -208,10 +230,14 @@ def _run_and_record(
             wall_seconds=seconds,
             **row_args,
         )
-        _write_record(run_dir, row)
-        return RunOutcome(spec.run_id, "failed", run_dir, row, error, seconds)
-    _write_record(run_dir, row)
-    return RunOutcome(spec.run_id, "ok", run_dir, row, None, seconds)
+        # On a full or read-only disk these writes fail too: the registry row, written by
+        # the sweep process, still says why, and the run resumes next time.
+        with contextlib.suppress(OSError):
+            with atomic_write(run_dir / ERROR_FILE) as f:
+                f.write(traceback.format_exc())
+            _write_record(run_dir, row)
+        fault = fault_errno(err)
+        return RunOutcome(spec.run_id, "failed", run_dir, row, error, seconds, fault)
 
 
 def _write_record(run_dir: Path, row: Mapping[str, Any]) -> None:
@@ -225,8 +251,8 @@ def _write_record(run_dir: Path, row: Mapping[str, Any]) -> None:
 def _parallel(
     tasks: list[tuple], options: dict[str, Any], n_jobs: int, backend: str | None
 ) -> Iterator[tuple[int, RunOutcome]]:
-    """(index, outcome) pairs as runs finish, through joblib; ``tasks`` are (index, spec,
-    root, run_fn)."""
+    """(index, outcome) pairs as runs finish, through joblib; ``tasks`` are (index, sweep
+    pid, spec, root, run_fn)."""
     from joblib import Parallel, delayed
 
     calls = [delayed(_indexed)(*task, **options) for task in tasks]
@@ -245,7 +271,8 @@ def _parallel(
         yield from Parallel(n_jobs=n_jobs, backend=backend)(calls)
 
 
-def _indexed(index: int, *args: Any, **kwargs: Any) -> tuple[int, RunOutcome]:
+def _indexed(index: int, sweep_pid: int, *args: Any, **kwargs: Any) -> tuple[int, RunOutcome]:
+    stop_with_parent(sweep_pid)  # in a worker process: no orphan if the sweep dies
     return index, execute_run(*args, **kwargs)
 
 
@@ -278,16 +305,18 @@ def run_sweep(
       on_outcome: called as ``on_outcome(outcome, done, total)`` as each run ends.
 
     Raises:
-      TypeError: a spec is not a RunSpec.
-      ValueError: ``n_jobs`` is 0.
+      TypeError, ValueError: a spec is not a RunSpec, a config breaks a rule of
+        `gankit.config.validate` (naming the run), or ``n_jobs`` is not >= 1 or -1;
+        raised before any folder is made.
+      OSError: ``root`` or ``registry`` cannot be written (checked before any run
+        starts), or a run met a file-system fault (`RunOutcome.fault`: a full disk, a
+        read-only folder), raised after recording that run; the other runs stop and
+        resume next time.
     """
-    specs = list(specs)
-    if not all(isinstance(s, RunSpec) for s in specs):
-        raise TypeError("specs must be RunSpec objects (see expand_grid / expand_list)")
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be >= 1, or -1 for one per CPU")
-    root = Path(root)
+    specs = check_specs(specs, n_jobs)
+    root = check_writable_dir(root, "run folder (--root)")
     registry = Path(registry) if registry is not None else root / REGISTRY_NAME
+    check_writable_file(registry, "registry")
     recorded = {row["run_id"]: row.get("status") for row in read_rows(registry)}
     options = {"retry_failed": retry_failed, "tag": tag}
     # Runs already done are confirmed here (cheap); only the others start workers.
@@ -305,61 +334,47 @@ def run_sweep(
             (i, execute_run(specs[i], root, run_fn, **options)) for i in todo
         )
     else:
-        tasks = [(i, specs[i], root, run_fn) for i in todo]
+        tasks = [(i, os.getpid(), specs[i], root, run_fn) for i in todo]
         rest = _parallel(tasks, options, n_jobs, backend) if todo else ()
     outcomes: list[RunOutcome | None] = [None] * len(specs)
-    for done, (index, outcome) in enumerate(itertools.chain(results, rest), start=1):
-        # New results are always recorded; a skipped run only if its row went missing
-        # (e.g. the sweep was killed between writing run.json and the registry).
-        row = outcome.row
-        if row is not None and (
-            outcome.status in ("ok", "failed") or recorded.get(outcome.run_id) != row["status"]
-        ):
-            append_row(registry, row)
-            recorded[outcome.run_id] = row["status"]
-        outcomes[index] = outcome
-        if on_outcome is not None:
-            on_outcome(outcome, done, len(specs))
+    try:
+        for done, (index, outcome) in enumerate(itertools.chain(results, rest), start=1):
+            _record(registry, outcome, recorded)
+            outcomes[index] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome, done, len(specs))
+            if outcome.fault is not None:
+                raise OSError(outcome.fault, f"run {outcome.run_id} stopped: {outcome.error}")
+    finally:
+        if hasattr(rest, "close"):
+            rest.close()  # stops the workers of runs still going (they resume next time)
     return [o for o in outcomes if o is not None]
 
 
-@contextlib.contextmanager
-def cluster_backend(name: str, address: str | None = None) -> Iterator[None]:
-    """Makes joblib (and so `run_sweep` with ``backend=None``) use a Dask or Ray cluster.
+def check_specs(specs: Sequence[RunSpec], n_jobs: int) -> list[RunSpec]:
+    """``specs`` as a list, after checking them and every config (`gankit.config.validate`)."""
+    from gankit.config import validate
 
-    ``name`` is 'dask' (``address`` of a running scheduler, e.g. 'tcp://host:8786', or a
-    local cluster if None) or 'ray' (``address`` as for ``ray.init``). Neither is a
-    dependency of gankit: install one on every machine (see docs/experiments.md).
+    specs = list(specs)
+    if not all(isinstance(s, RunSpec) for s in specs):
+        raise TypeError("specs must be RunSpec objects (see expand_grid / expand_list)")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+        raise ValueError(f"n_jobs must be >= 1, or -1 for one per CPU; got {n_jobs!r}")
+    for spec in specs:
+        try:
+            validate(spec.config)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"run {spec.label or spec.run_id}: {err}") from None
+    return specs
 
-    Raises:
-      ValueError: another name.
-      ImportError: the engine is not installed, with the command that installs it.
-    """
-    from joblib import parallel_config
 
-    if name == "dask":
-        try:
-            from dask.distributed import Client
-        except ImportError as err:
-            raise ImportError("the dask backend needs: pip install 'dask[distributed]'") from err
-        client = Client(address) if address else Client(processes=True, threads_per_worker=1)
-        try:
-            with parallel_config(backend="dask"):
-                yield
-        finally:
-            client.close()
-    elif name == "ray":
-        try:
-            import ray
-            from ray.util.joblib import register_ray
-        except ImportError as err:
-            raise ImportError("the ray backend needs: pip install 'ray[default]'") from err
-        ray.init(address=address)
-        register_ray()
-        try:
-            with parallel_config(backend="ray"):
-                yield
-        finally:
-            ray.shutdown()
-    else:
-        raise ValueError(f"cluster backend must be 'dask' or 'ray', got {name!r}")
+def _record(registry: Path, outcome: RunOutcome, recorded: dict[str, str | None]) -> None:
+    """Appends the row of ``outcome`` to the registry: always for a run that ran, for a
+    skipped one only if its row is missing (the sweep that ran it died between its
+    ``run.json`` and the registry), so each finished run gets exactly one row."""
+    row = outcome.row
+    if row is None:
+        return
+    if outcome.status in ("ok", "failed") or recorded.get(outcome.run_id) != row["status"]:
+        append_row(registry, row)
+        recorded[outcome.run_id] = row["status"]

@@ -124,12 +124,25 @@ def expand_list(
 
     Raises:
       ValueError: no runs, an unknown key, or bad seeds.
-      TypeError: a value of the wrong type for its field.
+      TypeError: ``runs`` or one of its entries is not as above, or a value of the wrong
+        type for its field.
     """
     if isinstance(runs, Mapping):
-        labelled = [(str(k), dict(v)) for k, v in runs.items()]
+        labelled = [(str(k), v) for k, v in runs.items()]
+    elif isinstance(runs, Sequence) and not isinstance(runs, str):
+        labelled = [(None, v) for v in runs]
     else:
-        labelled = [(None, dict(v)) for v in runs]
+        raise TypeError(
+            f"runs must be a list of override dicts or {{label: overrides}}, got {runs!r}"
+        )
+    for label, overrides in labelled:
+        if not isinstance(overrides, Mapping):
+            where = f"runs[{label!r}]" if label is not None else "an entry of runs"
+            raise TypeError(
+                f'{where} must be a dict of overrides such as {{"train.g_lr": 0.001}}, '
+                f"got {overrides!r}"
+            )
+    labelled = [(label, dict(overrides)) for label, overrides in labelled]
     if not labelled:
         raise ValueError("the sweep has no runs: give at least one set of overrides")
     seeds = _check_seeds(seeds)
