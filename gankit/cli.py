@@ -11,6 +11,7 @@ Commands:
   figures [NOTEBOOK ...]         execute the numbered notebooks in order, headless, in
                                  place (full mode unless GANKIT_QUICK=1 or --quick); they
                                  write the report figures and tables into figures/
+  readme                         write README.md's results section from figures/results.json
   data                           make sure MNIST is in the cache and print where it is
 
 CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
@@ -235,6 +236,18 @@ def _add_figures_and_data(sub) -> None:
         help="a notebook parameter (repeatable)",
     )
     _add_mode(fig)
+
+    readme = _add_command(
+        sub,
+        "readme",
+        "write README.md's results from figures/results.json",
+        "Rewrite the results section of README.md (between its marker lines) from the "
+        "results file the notebooks wrote, so the README shows the committed numbers.",
+        "python -m gankit readme",
+        commands.readme,
+    )
+    readme.add_argument("--readme", help="the README to update (default: README.md)")
+    readme.add_argument("--results", help="results file (default: figures/results.json)")
 
     _add_command(
         sub,

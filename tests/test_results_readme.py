@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from gankit.cli import main
 from gankit.results_readme import END, START, readme_section, render, update_readme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +55,20 @@ def test_a_readme_without_markers_is_refused(tmp_path):
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="marker lines"):
         readme_section(readme)
+
+
+def test_the_readme_command_writes_the_section_and_refuses_a_readme_without_markers(
+    tmp_path, capsys
+):
+    readme, results = tmp_path / "README.md", tmp_path / "results.json"
+    readme.write_text(f"{START}\n{END}\n")
+    results.write_text(json.dumps(_results()))
+    assert main(["readme", "--readme", str(readme), "--results", str(results)]) == 0
+    assert "results section updated" in capsys.readouterr().out
+    assert "cgan (1,000 samples)" in readme.read_text()
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["readme", "--readme", str(readme), "--results", str(results)])
+    assert exit_info.value.code == 2
+    (error,) = capsys.readouterr().err.splitlines()
+    assert error.startswith("gankit readme: error:") and "marker lines" in error

@@ -50,6 +50,18 @@ def data(args: argparse.Namespace) -> int:
     return EXIT_MNIST_UNAVAILABLE if data_main() else 0
 
 
+def readme(args: argparse.Namespace) -> int:
+    from gankit.paths import display_path, figures_dir
+    from gankit.results_readme import update_readme
+
+    readme_path = Path(args.readme) if args.readme else project_root() / "README.md"
+    results = Path(args.results) if args.results else figures_dir() / "results.json"
+    changed = update_readme(readme_path, results)
+    state = "updated" if changed else "already up to date"
+    print(f"{display_path(readme_path)}: results section {state}")
+    return 0
+
+
 # --------------------------------------------------------------------------------------
 # Runs: train, sweep, evaluate, report
 # --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextPath
 
-from gankit.report import atomic_write
+from gankit.io import atomic_write
 
 __all__ = [
     "COLORS",

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit.report import atomic_write
+from gankit.io import atomic_write
 
 
 class TrainingDivergedError(RuntimeError):
