@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 from crash_child import train
 
 import gankit
+import gankit.train.run_dir
 from gankit.train.run_dir import FAULT_ENV, DamagedRunError
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -135,6 +137,9 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(
     out = capsys.readouterr().out
     assert "ckpt-3 does not read back" in out and "using ckpt-2 instead" in out
     assert_same_run("gan", straight["gan"], resumed)
+    reader = tf.train.load_checkpoint(str(run_dir / "checkpoints" / "ckpt-3"))  # rewritten
+    for key in reader.get_variable_to_shape_map():
+        reader.get_tensor(key)
 
 
 def test_no_readable_checkpoint_is_a_one_line_error_naming_the_directory(straight, tmp_path):
@@ -186,3 +191,21 @@ def test_a_log_missing_rows_of_older_epochs_is_a_one_line_error(straight, tmp_pa
     ) as error:
         train("semi", run_dir)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "wanted, point, epoch, fires",
+    [
+        ("steps", "steps", 5, True),
+        ("steps:5", "steps", 5, True),
+        ("steps:2", "steps", 5, False),
+        ("history:5", "steps", 5, False),
+        ("", "checkpoint", 1, False),
+    ],
+)
+def test_the_fault_hook_fires_at_its_point_and_epoch_only(monkeypatch, wanted, point, epoch, fires):
+    kills = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: kills.append((pid, sig)))
+    monkeypatch.setenv(FAULT_ENV, wanted)
+    gankit.train.run_dir._fault_point(point, epoch)
+    assert kills == ([(os.getpid(), signal.SIGKILL)] if fires else [])

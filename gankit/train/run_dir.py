@@ -266,7 +266,7 @@ class RunDir:
         if later:
             print(
                 f"{self.path.name}: dropped the log rows and samples of epochs "
-                f"{_epoch_list(sorted(later))}, written after the last checkpoint; re-running"
+                f"{_epoch_list(sorted(later))}, which its checkpoint does not hold; re-running"
             )
         if (self.path / "samples").is_dir():
             missing = [e for e in range(1, done + 1) if not self.sample_path(e).exists()]
@@ -276,13 +276,18 @@ class RunDir:
     def _remove_leftovers(self) -> None:
         """Deletes what a killed writer leaves: temporary files ``.<name>.<pid>.*`` of dead
         processes (`gankit.report.atomic_write`, the trainers' final saves) and
-        TensorFlow's ``checkpoints/*_temp`` folders."""
+        TensorFlow's temporary checkpoint files (``*.tmp<hex>``, ``*.tempstate<n>``) and
+        folders (``ckpt-<n>_temp``), which only a stopped save leaves behind."""
         for path in [*self.path.glob(".*"), *self.path.glob("samples/.*")]:
             owner = re.fullmatch(r"\.(.+?)\.(\d+)\..*", path.name)
             if owner and path.is_file() and not _alive(int(owner[2])):
                 path.unlink()
-        for path in self.path.glob("checkpoints/*_temp"):
-            shutil.rmtree(path, ignore_errors=True)
+        for pattern in ("*.tmp*", "*.tempstate*", "*_temp"):
+            for path in self.path.glob(f"checkpoints/{pattern}"):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
 
     def check_finite(self, log: Mapping[str, float], epoch: int, step: int, advice: str) -> None:
         """Raises TrainingDivergedError naming every value of the step log ``log``, the
