@@ -349,9 +349,10 @@ def _read_state(path: Path) -> list[int] | None:
         match = _STATE_LINE.fullmatch(line)
         if match is None:
             return None
+        if match[1] == "model_checkpoint_path":
+            latest = int(match[2])
         if match[2] is not None:
             numbers.add(int(match[2]))
-            latest = latest if match[1] != "model_checkpoint_path" else int(match[2])
     return None if latest is None else sorted(numbers)
 
 
@@ -413,7 +414,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
-        return True
+        pass
     return True
 
 
