@@ -16,6 +16,10 @@ and leaves a run directory (kept by `gankit.train.run_dir.RunDir`)::
     run_dir/progress.gif       those grids as an animation
     run_dir/generator.keras    the final generator (its EMA with ``ema_decay`` > 0)
 
+An epoch's rows, grid and checkpoint are written in that order, the checkpoint last: a run
+stopped at any moment resumes with every epoch logged and drawn exactly once (see
+`gankit.train.run_dir.RunDir` for how the directory is repaired on resume).
+
 The updates of a round are `gankit.train.steps.GANSteps`: the losses of
 `gankit.train.losses` ('nonsaturating', 'minimax', 'hinge', and the Wasserstein GANs 'wgan'
 with weight clipping and 'wgan-gp' with the gradient penalty), ``d_steps`` D and
@@ -168,7 +172,7 @@ def train_gan(
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     steps = _build_steps(config, images, labels, seed, plan.rounds * cfg.epochs, classifier)
-    start = run.restore(cfg.epochs, **_checkpointed(steps))
+    start = run.restore(cfg.epochs, logs=("history.csv", "steps.csv"), **_checkpointed(steps))
     history, step_log = run.load_logs("history.csv", "steps.csv")
     # With an EMA, samples, metrics and the saved generator use the averaged weights.
     sampler = steps.g if steps.ema is None else steps.ema
@@ -186,11 +190,11 @@ def train_gan(
             row.update({k: float(v) for k, v in epoch_metrics(sampler).items()})
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
         step_log = pd.concat([step_log, _step_rows(epoch, logs)], ignore_index=True)
-        run.save_epoch(epoch, {"history.csv": history, "steps.csv": step_log})
-        save_image_grid(
-            sampler(grid_inputs, training=False).numpy(),
-            run.path / "samples" / f"epoch_{epoch:03d}.png",
-            ncol=grid_ncol,
+        grid = sampler(grid_inputs, training=False).numpy()
+        run.save_epoch(
+            epoch,
+            {"history.csv": history, "steps.csv": step_log},
+            sample=lambda path, grid=grid: save_image_grid(grid, path, ncol=grid_ncol),
         )
         for callback in callbacks:
             callback(epoch, row)
@@ -387,4 +391,7 @@ def _save_final(sampler: keras.Model, run_dir: Path) -> None:
     frames = sorted((run_dir / "samples").glob("epoch_*.png"))
     if frames:
         make_gif(frames, run_dir / "progress.gif")
-    sampler.save(run_dir / "generator.keras")
+    # Saved next to it and renamed, so a run stopped while saving leaves no broken file.
+    partial = run_dir / f".generator.{os.getpid()}.keras"
+    sampler.save(partial)
+    os.replace(partial, run_dir / "generator.keras")

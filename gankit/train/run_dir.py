@@ -1,31 +1,37 @@
-"""The run directory every trainer keeps: its config, CSV logs, checkpoints and resume.
+"""The run directory every trainer keeps: its config, CSV logs, samples, checkpoints, resume.
 
 `RunDir` is shared by `gankit.train.loop.train_gan` and
 `gankit.train.semi_supervised.train_semi_supervised`::
 
     run = RunDir(path)
     run.prepare(config_dict, same_run=..., resume=...)   # config.json: write or check
-    start = run.restore(epochs, generator=g, ...)         # epochs the checkpoint holds
+    start = run.restore(epochs, logs=["history.csv"], generator=g, ...)  # epochs it holds
     history, = run.load_logs("history.csv")               # their rows only
     for epoch in range(start + 1, epochs + 1):
         ...                                               # run.check_finite(log, ...)
-        run.save_epoch(epoch, {"history.csv": history})   # CSVs, then the checkpoint
+        run.save_epoch(epoch, {"history.csv": history}, sample=draw)  # CSVs, PNG, checkpoint
 
 On disk::
 
-    path/config.json     the run's identity, checked on resume
-    path/<name>.csv      the logs (one row per epoch, or per step with a fractional epoch)
-    path/checkpoints/    the objects given to `restore` and the epoch counter; the last
-                         two epochs are kept
+    path/config.json              the run's identity, checked on resume
+    path/<name>.csv               the logs (one row per epoch, or per step with a
+                                  fractional epoch; the last step of epoch e has epoch e)
+    path/samples/epoch_###.png    the sample drawn after each epoch (if the trainer draws)
+    path/checkpoints/             the objects given to `restore` and the epoch counter, as
+                                  ckpt-<epoch>.index/.data-*; the last two epochs are kept,
+                                  listed in the state file checkpoints/checkpoint
 
-Every file is replaced atomically, and the CSVs are written before the checkpoint: a run
-stopped in between resumes from the last checkpoint and drops the rows of later epochs.
+How an epoch is committed and how `restore` repairs the directory: see `RunDir`.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
+import shutil
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -35,17 +41,61 @@ import tensorflow as tf
 
 from gankit.io import atomic_write
 
+FAULT_ENV = "GANKIT_FAULT_AT"
+"""The test-only fault-injection variable (see `RunDir`)."""
+SAMPLE_NAME = "samples/epoch_{:03d}.png"
+"""Where `save_epoch` puts the sample image of an epoch, relative to the run directory."""
+_CHECKPOINT_NUMBER = re.compile(r"ckpt-(\d+)$")
+_STATE_LINE = re.compile(
+    r'(model_checkpoint_path|all_model_checkpoint_paths): "(?:[^"]*/)?ckpt-(\d+)"'
+    r"|(all_model_checkpoint_timestamps|last_preserved_timestamp): [0-9.eE+-]+"
+)
+
 
 class TrainingDivergedError(RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
+class DamagedRunError(RuntimeError):
+    """A run directory that cannot be resumed as it is: no checkpoint reads back, or its
+    logs lack epochs that every readable checkpoint holds. The message names the files and
+    what to do."""
+
+
 class RunDir:
-    """The files of one training run in ``path`` (created by `prepare` if missing)."""
+    """The files of one training run in ``path`` (created by `prepare` if missing).
+
+    Crash consistency: `save_epoch` writes every CSV (each replaced atomically), then the
+    sample image, then the checkpoint, the commit point: an epoch is done when its
+    checkpoint is. A process killed at any moment leaves the logs and samples of the
+    checkpoint's epochs complete, and perhaps rows and an image of one later epoch.
+    `restore` reconciles the directory with the newest checkpoint that restores:
+
+    - ahead of it: log rows and samples of later epochs are dropped (a line says so) and
+      those epochs re-run, which writes them again exactly once; leftover temporary files
+      of killed writers are deleted;
+    - a damaged checkpoint (its files truncated, zeroed, byte-flipped: reading back checks
+      every tensor's CRC) is skipped for the previous one with a one-line message, and the
+      lost epoch re-run; if none reads back, `DamagedRunError`;
+    - a damaged state file (checkpoints/checkpoint does not parse, or is missing while
+      ckpt-* files exist) is rebuilt from the ckpt-*.index files, with a one-line message;
+    - behind it: if a log given to `restore` lacks rows of an epoch the checkpoint holds
+      (a truncated or edited CSV; a last line without its newline counts as lost), the
+      previous checkpoint is used if the logs cover it (a line says so), otherwise
+      `DamagedRunError` names the file and the epochs: lost rows cannot be recomputed
+      without retraining, so never a silent gap. A missing sample of a done epoch warns.
+
+    Test-only fault injection: with ``GANKIT_FAULT_AT=<point>[:<epoch>]`` in the
+    environment, the process SIGKILLs itself right after writing ``<point>`` (a log's
+    stem such as 'history' or 'steps', 'image' or 'checkpoint') of epoch ``<epoch>`` (of
+    any epoch if not given). Unset, it costs one environment lookup per write.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.epochs_done = 0
+        self.checkpoint: Path | None = None
+        """The prefix of the checkpoint restored or saved last (None before one exists)."""
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._manager: tf.train.CheckpointManager | None = None
 
@@ -90,21 +140,47 @@ class RunDir:
         with atomic_write(self.path / "config.json") as f:
             f.write(json.dumps(config, indent=2, sort_keys=True))
 
-    def restore(self, epochs: int, **objects) -> int:
+    def restore(self, epochs: int, *, logs: Sequence[str] = (), **objects) -> int:
         """Checkpoints ``objects`` (models, optimisers, variables) with an epoch counter,
-        restores the latest checkpoint if there is one, and returns the epochs it holds
-        (also `epochs_done`). Prints a line when the run resumes or is already trained
-        (``epochs`` or more epochs done).
+        restores the newest checkpoint that reads back and that the ``logs`` (CSV names)
+        cover, drops the samples of later epochs, and returns the epochs it holds (also
+        `epochs_done`). Prints a line when the run resumes, is already trained (``epochs``
+        or more epochs done), or is repaired (see `RunDir`).
 
         Raises:
+          DamagedRunError: if checkpoints exist but none reads back, or the logs lack rows
+            of epochs every readable checkpoint holds.
           AssertionError: if the checkpoint does not match ``objects`` (TensorFlow's
             ``assert_existing_objects_matched``).
         """
         ckpt = tf.train.Checkpoint(epoch=self._epoch, **objects)
-        self._manager = tf.train.CheckpointManager(ckpt, self.path / "checkpoints", max_to_keep=2)
-        if self._manager.latest_checkpoint:
-            ckpt.restore(self._manager.latest_checkpoint).assert_existing_objects_matched()
+        directory = self.path / "checkpoints"
+        candidates = _checkpoint_candidates(directory, self.path.name)
+        frames = {name: self._read_log(name) for name in logs}
+        chosen, problems = None, []
+        for prefix in candidates:
+            problem = _unreadable(prefix) or _log_gap(frames, _number(prefix))
+            if problem is None:
+                chosen = prefix
+                break
+            problems.append(f"{prefix.name} {problem}")
+        if candidates and chosen is None:
+            raise DamagedRunError(
+                f"{self.path} cannot be resumed: {'; '.join(problems)}. Restore those files "
+                "from a backup, or delete (or move) the run directory to train from scratch"
+            )
+        if problems:
+            print(
+                f"{self.path.name}: {'; '.join(problems)}: using {chosen.name} instead "
+                "and re-running the later epochs"
+            )
+        self._manager = tf.train.CheckpointManager(ckpt, directory, max_to_keep=2)
+        if chosen is not None:
+            ckpt.restore(str(chosen)).assert_existing_objects_matched()
+        self.checkpoint = chosen
         self.epochs_done = start = int(self._epoch.numpy())
+        self._drop_later_epochs(frames)
+        self._remove_leftovers()
         if start >= epochs:
             print(f"{self.path.name}: already trained ({start} epochs), loaded from its checkpoint")
         elif start:
@@ -117,17 +193,27 @@ class RunDir:
         ceil(e). Empty frames for a new run or a missing file."""
         frames = []
         for name in names:
-            path = self.path / name
-            if self.epochs_done and path.exists():
-                df = pd.read_csv(path)
-                keep = np.ceil(df["epoch"] - 1e-9) <= self.epochs_done
-                frames.append(df[keep].reset_index(drop=True))
-            else:
+            df = self._read_log(name) if self.epochs_done else None
+            if df is None or df.empty:
                 frames.append(pd.DataFrame())
+            else:
+                keep = _ceil_epochs(df) <= self.epochs_done
+                frames.append(df[keep].reset_index(drop=True))
         return frames
 
-    def save_epoch(self, epoch: int, logs: Mapping[str, pd.DataFrame]) -> None:
-        """Writes the CSV ``logs`` (file name -> frame), then the checkpoint of ``epoch``.
+    def sample_path(self, epoch: int) -> Path:
+        """Where the sample image of ``epoch`` goes (`SAMPLE_NAME`)."""
+        return self.path / SAMPLE_NAME.format(epoch)
+
+    def save_epoch(
+        self,
+        epoch: int,
+        logs: Mapping[str, pd.DataFrame],
+        sample: Callable[[Path], None] | None = None,
+    ) -> None:
+        """Writes the CSV ``logs`` (file name -> frame), then the sample image of ``epoch``
+        (``sample(path)`` writes it to `sample_path`), then the checkpoint of ``epoch``,
+        the epoch's commit point.
 
         Raises:
           RuntimeError: if `restore` was not called first.
@@ -137,9 +223,71 @@ class RunDir:
         for name, df in logs.items():
             with atomic_write(self.path / name) as f:
                 df.to_csv(f, index=False)
+            _fault_point(Path(name).stem, epoch)
+        if sample is not None:
+            sample(self.sample_path(epoch))
+            _fault_point("image", epoch)
         self._epoch.assign(epoch)
-        self._manager.save(checkpoint_number=epoch)
+        self.checkpoint = Path(self._manager.save(checkpoint_number=epoch))
         self.epochs_done = epoch
+        _fault_point("checkpoint", epoch)
+
+    def _read_log(self, name: str) -> pd.DataFrame | None:
+        """The CSV ``name`` without a last line cut short (no newline); None if missing.
+
+        Raises:
+          DamagedRunError: if it does not parse or has no numeric epoch column.
+        """
+        path = self.path / name
+        if not path.exists():
+            return None
+        advice = "restore it from a backup, or delete the run directory to train from scratch"
+        try:
+            text = path.read_text(encoding="utf-8")
+            text = text[: text.rfind("\n") + 1]
+            df = pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
+        except (UnicodeDecodeError, pd.errors.ParserError) as e:
+            raise DamagedRunError(f"{path} does not parse ({_first_line(e)}); {advice}") from e
+        if not df.empty and ("epoch" not in df or not pd.api.types.is_numeric_dtype(df["epoch"])):
+            raise DamagedRunError(f"{path} has no numeric epoch column; {advice}")
+        return df
+
+    def _drop_later_epochs(self, frames: Mapping[str, pd.DataFrame | None]) -> None:
+        """Deletes the samples of epochs after `epochs_done` (their log rows are left out
+        by `load_logs`); prints a line for those and for samples missing before them."""
+        done = self.epochs_done
+        later = {int(e) for df in frames.values() if df is not None for e in _ceil_epochs(df)}
+        later = {e for e in later if e > done}
+        for path in (self.path / "samples").glob("epoch_*.png"):
+            number = re.fullmatch(r"epoch_(\d+)\.png", path.name)
+            if number and int(number[1]) > done:
+                path.unlink()
+                later.add(int(number[1]))
+        if later:
+            print(
+                f"{self.path.name}: dropped the log rows and samples of epochs "
+                f"{_epoch_list(sorted(later))}, which its checkpoint does not hold; re-running"
+            )
+        if (self.path / "samples").is_dir():
+            missing = [e for e in range(1, done + 1) if not self.sample_path(e).exists()]
+            if missing:
+                print(f"{self.path.name}: warning: samples/ lacks epochs {_epoch_list(missing)}")
+
+    def _remove_leftovers(self) -> None:
+        """Deletes what a killed writer leaves: temporary files ``.<name>.<pid>.*`` of dead
+        processes (`gankit.report.atomic_write`, the trainers' final saves) and
+        TensorFlow's temporary checkpoint files (``*.tmp<hex>``, ``*.tempstate<n>``) and
+        folders (``ckpt-<n>_temp``), which only a stopped save leaves behind."""
+        for path in [*self.path.glob(".*"), *self.path.glob("samples/.*")]:
+            owner = re.fullmatch(r"\.(.+?)\.(\d+)\..*", path.name)
+            if owner and path.is_file() and not _alive(int(owner[2])):
+                path.unlink()
+        for pattern in ("*.tmp*", "*.tempstate*", "*_temp"):
+            for path in self.path.glob(f"checkpoints/{pattern}"):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
 
     def check_finite(self, log: Mapping[str, float], epoch: int, step: int, advice: str) -> None:
         """Raises TrainingDivergedError naming every value of the step log ``log``, the
@@ -148,7 +296,7 @@ class RunDir:
         if all(np.isfinite(value) for value in log.values()):
             return
         values = ", ".join(f"{name}={value:.4g}" for name, value in log.items())
-        last = self._manager.latest_checkpoint if self._manager else None
+        last = self.checkpoint
         raise TrainingDivergedError(
             f"a loss became NaN or inf at epoch {epoch}, round {step} ({values}). The last "
             f"good checkpoint is kept: {last or 'none (diverged in the first epoch)'}. {advice}"
@@ -163,3 +311,118 @@ def step_table(logs: Sequence[Mapping[str, float]], columns: Sequence[str]) -> n
     histories of existing runs.
     """
     return np.array([[log[name] for name in columns] for log in logs], dtype=np.float32)
+
+
+def _checkpoint_candidates(directory: Path, run_name: str) -> list[Path]:
+    """The checkpoint prefixes listed in ``directory``'s state file, newest first. A state
+    file that does not parse, or is missing while ckpt-*.index files exist, is rebuilt
+    from those files (with a printed line)."""
+    state = directory / "checkpoint"
+    numbers = _read_state(state) if state.exists() else None
+    if numbers is None:
+        found = sorted(
+            int(m[1])
+            for p in directory.glob("ckpt-*.index")
+            if (m := re.fullmatch(r"ckpt-(\d+)\.index", p.name))
+        )
+        if not found:
+            return []
+        what = "does not parse" if state.exists() else "is missing"
+        print(f"{run_name}: {state} {what}; rebuilt from the checkpoint files {_epoch_list(found)}")
+        lines = [f'model_checkpoint_path: "ckpt-{found[-1]}"']
+        lines += [f'all_model_checkpoint_paths: "ckpt-{n}"' for n in found]
+        with atomic_write(state) as f:
+            f.write("\n".join(lines) + "\n")
+        numbers = found
+    return [directory / f"ckpt-{n}" for n in sorted(numbers, reverse=True)]
+
+
+def _read_state(path: Path) -> list[int] | None:
+    """The checkpoint numbers a TensorFlow checkpoint state file lists; None if it does not
+    parse (TensorFlow itself would only log a warning and start from scratch)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None
+    numbers, latest = set(), None
+    for line in filter(None, (line.strip() for line in lines)):
+        match = _STATE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        if match[1] == "model_checkpoint_path":
+            latest = int(match[2])
+        if match[2] is not None:
+            numbers.add(int(match[2]))
+    return None if latest is None else sorted(numbers)
+
+
+def _unreadable(prefix: Path) -> str | None:
+    """Why the checkpoint ``prefix`` does not read back, or None if every tensor of it does.
+    Reading checks each tensor's CRC; it is done before a restore so that a checkpoint
+    failing halfway leaves no object partly restored."""
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+        for key in reader.get_variable_to_shape_map():
+            reader.get_tensor(key)
+    # TensorFlow raises OpError subclasses, but IndexError for a truncated data file.
+    except Exception as e:
+        return f"does not read back ({type(e).__name__}: {_first_line(e)[:120]})"
+    return None
+
+
+def _log_gap(frames: Mapping[str, pd.DataFrame | None], epochs: int) -> str | None:
+    """What the logs ``frames`` lack of the first ``epochs`` epochs, or None: each needs one
+    row whose epoch is exactly k for every k <= epochs, in increasing order."""
+    for name, df in frames.items():
+        values = df["epoch"].to_numpy(float) if df is not None and not df.empty else np.zeros(0)
+        values = values[_ceil_epochs(df) <= epochs] if len(values) else values
+        if np.any(np.diff(values) <= 0):
+            return f"holds epochs whose rows in {name} are out of order or repeated"
+        ends = values[values == np.round(values)]
+        missing = [k for k in range(1, epochs + 1) if np.count_nonzero(ends == k) != 1]
+        if missing:
+            return (
+                f"holds epoch {epochs} but {name} lacks the rows of epochs {_epoch_list(missing)}"
+            )
+    return None
+
+
+def _ceil_epochs(df: pd.DataFrame | None) -> np.ndarray:
+    """The epoch each row belongs to: a step log's fractional epoch e belongs to ceil(e)."""
+    if df is None or df.empty:
+        return np.zeros(0)
+    return np.ceil(df["epoch"].to_numpy(float) - 1e-9)
+
+
+def _number(prefix: Path) -> int:
+    return int(_CHECKPOINT_NUMBER.search(prefix.name)[1])
+
+
+def _epoch_list(epochs: Sequence[int]) -> str:
+    """``[1, 2, 3]``, or ``[1, 2, 3, 4, 5, ... 95 more]`` for long lists."""
+    shown = ", ".join(str(e) for e in epochs[:5])
+    return f"[{shown}{f', ... {len(epochs) - 5} more' if len(epochs) > 5 else ''}]"
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    return True
+
+
+def _fault_point(point: str, epoch: int) -> None:
+    """Test-only fault injection: SIGKILLs this process right after the write ``point`` of
+    ``epoch`` if `FAULT_ENV` names it (``<point>`` or ``<point>:<epoch>``)."""
+    wanted = os.environ.get(FAULT_ENV)
+    if wanted:
+        name, _, at = wanted.partition(":")
+        if name == point and at in ("", str(epoch)):
+            os.kill(os.getpid(), signal.SIGKILL)

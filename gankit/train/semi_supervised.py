@@ -196,6 +196,7 @@ def train_semi_supervised(
 
     start = run.restore(
         config.epochs,
+        logs=("history.csv",),
         generator=generator,
         discriminator=discriminator,
         g_optimizer=g_opt,
