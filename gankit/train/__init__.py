@@ -6,7 +6,9 @@
 - `gankit.train.steps`: `GANSteps`, the compiled D and G updates of one round and their
   named step log (`STEP_COLUMNS`).
 - `gankit.train.run_dir`: `RunDir`, the run directory every trainer keeps (config.json,
-  CSV logs, checkpoints, resume) and `TrainingDivergedError`.
+  CSV logs, checkpoints, crash-consistent epochs, resume) and `TrainingDivergedError`.
+- `gankit.train.checkpoints`: which checkpoints a run directory holds and whether each
+  reads back whole (a damaged state file is rebuilt from the checkpoint files).
 - `gankit.train.loop`: `train_gan`, `TrainResult` and `load_generator`: trains a
   `GANConfig`, with samples, early stopping and an exact resume.
 - `gankit.train.semi_supervised`: a semi-supervised GAN whose discriminator is a digit

@@ -40,16 +40,13 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit.io import atomic_write
+from gankit.train import checkpoints
+from gankit.train.checkpoints import epoch_list, first_line
 
 FAULT_ENV = "GANKIT_FAULT_AT"
 """The test-only fault-injection variable (see `RunDir`)."""
 SAMPLE_NAME = "samples/epoch_{:03d}.png"
 """Where `save_epoch` puts the sample image of an epoch, relative to the run directory."""
-_CHECKPOINT_NUMBER = re.compile(r"ckpt-(\d+)$")
-_STATE_LINE = re.compile(
-    r'(model_checkpoint_path|all_model_checkpoint_paths): "(?:[^"]*/)?ckpt-(\d+)"'
-    r"|(all_model_checkpoint_timestamps|last_preserved_timestamp): [0-9.eE+-]+"
-)
 
 
 class TrainingDivergedError(RuntimeError):
@@ -155,11 +152,11 @@ class RunDir:
         """
         ckpt = tf.train.Checkpoint(epoch=self._epoch, **objects)
         directory = self.path / "checkpoints"
-        candidates = _checkpoint_candidates(directory, self.path.name)
+        candidates = checkpoints.candidates(directory, self.path.name)
         frames = {name: self._read_log(name) for name in logs}
         chosen, problems = None, []
         for prefix in candidates:
-            problem = _unreadable(prefix) or _log_gap(frames, _number(prefix))
+            problem = checkpoints.unreadable(prefix) or _log_gap(frames, checkpoints.number(prefix))
             if problem is None:
                 chosen = prefix
                 break
@@ -247,7 +244,7 @@ class RunDir:
             text = text[: text.rfind("\n") + 1]
             df = pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
         except (UnicodeDecodeError, pd.errors.ParserError) as e:
-            raise DamagedRunError(f"{path} does not parse ({_first_line(e)}); {advice}") from e
+            raise DamagedRunError(f"{path} does not parse ({first_line(e)}); {advice}") from e
         if not df.empty and ("epoch" not in df or not pd.api.types.is_numeric_dtype(df["epoch"])):
             raise DamagedRunError(f"{path} has no numeric epoch column; {advice}")
         return df
@@ -266,12 +263,12 @@ class RunDir:
         if later:
             print(
                 f"{self.path.name}: dropped the log rows and samples of epochs "
-                f"{_epoch_list(sorted(later))}, which its checkpoint does not hold; re-running"
+                f"{epoch_list(sorted(later))}, which its checkpoint does not hold; re-running"
             )
         if (self.path / "samples").is_dir():
             missing = [e for e in range(1, done + 1) if not self.sample_path(e).exists()]
             if missing:
-                print(f"{self.path.name}: warning: samples/ lacks epochs {_epoch_list(missing)}")
+                print(f"{self.path.name}: warning: samples/ lacks epochs {epoch_list(missing)}")
 
     def _remove_leftovers(self) -> None:
         """Deletes what a killed writer leaves: temporary files ``.<name>.<pid>.*`` of dead
@@ -313,63 +310,6 @@ def step_table(logs: Sequence[Mapping[str, float]], columns: Sequence[str]) -> n
     return np.array([[log[name] for name in columns] for log in logs], dtype=np.float32)
 
 
-def _checkpoint_candidates(directory: Path, run_name: str) -> list[Path]:
-    """The checkpoint prefixes listed in ``directory``'s state file, newest first. A state
-    file that does not parse, or is missing while ckpt-*.index files exist, is rebuilt
-    from those files (with a printed line)."""
-    state = directory / "checkpoint"
-    numbers = _read_state(state) if state.exists() else None
-    if numbers is None:
-        found = sorted(
-            int(m[1])
-            for p in directory.glob("ckpt-*.index")
-            if (m := re.fullmatch(r"ckpt-(\d+)\.index", p.name))
-        )
-        if not found:
-            return []
-        what = "does not parse" if state.exists() else "is missing"
-        print(f"{run_name}: {state} {what}; rebuilt from the checkpoint files {_epoch_list(found)}")
-        lines = [f'model_checkpoint_path: "ckpt-{found[-1]}"']
-        lines += [f'all_model_checkpoint_paths: "ckpt-{n}"' for n in found]
-        with atomic_write(state) as f:
-            f.write("\n".join(lines) + "\n")
-        numbers = found
-    return [directory / f"ckpt-{n}" for n in sorted(numbers, reverse=True)]
-
-
-def _read_state(path: Path) -> list[int] | None:
-    """The checkpoint numbers a TensorFlow checkpoint state file lists; None if it does not
-    parse (TensorFlow itself would only log a warning and start from scratch)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        return None
-    numbers, latest = set(), None
-    for line in filter(None, (line.strip() for line in lines)):
-        match = _STATE_LINE.fullmatch(line)
-        if match is None:
-            return None
-        if match[1] == "model_checkpoint_path":
-            latest = int(match[2])
-        if match[2] is not None:
-            numbers.add(int(match[2]))
-    return None if latest is None else sorted(numbers)
-
-
-def _unreadable(prefix: Path) -> str | None:
-    """Why the checkpoint ``prefix`` does not read back, or None if every tensor of it does.
-    Reading checks each tensor's CRC; it is done before a restore so that a checkpoint
-    failing halfway leaves no object partly restored."""
-    try:
-        reader = tf.train.load_checkpoint(str(prefix))
-        for key in reader.get_variable_to_shape_map():
-            reader.get_tensor(key)
-    # TensorFlow raises OpError subclasses, but IndexError for a truncated data file.
-    except Exception as e:
-        return f"does not read back ({type(e).__name__}: {_first_line(e)[:120]})"
-    return None
-
-
 def _log_gap(frames: Mapping[str, pd.DataFrame | None], epochs: int) -> str | None:
     """What the logs ``frames`` lack of the first ``epochs`` epochs, or None: each needs one
     row whose epoch is exactly k for every k <= epochs, in increasing order."""
@@ -381,9 +321,7 @@ def _log_gap(frames: Mapping[str, pd.DataFrame | None], epochs: int) -> str | No
         ends = values[values == np.round(values)]
         missing = [k for k in range(1, epochs + 1) if np.count_nonzero(ends == k) != 1]
         if missing:
-            return (
-                f"holds epoch {epochs} but {name} lacks the rows of epochs {_epoch_list(missing)}"
-            )
+            return f"holds epoch {epochs} but {name} lacks the rows of epochs {epoch_list(missing)}"
     return None
 
 
@@ -392,20 +330,6 @@ def _ceil_epochs(df: pd.DataFrame | None) -> np.ndarray:
     if df is None or df.empty:
         return np.zeros(0)
     return np.ceil(df["epoch"].to_numpy(float) - 1e-9)
-
-
-def _number(prefix: Path) -> int:
-    return int(_CHECKPOINT_NUMBER.search(prefix.name)[1])
-
-
-def _epoch_list(epochs: Sequence[int]) -> str:
-    """``[1, 2, 3]``, or ``[1, 2, 3, 4, 5, ... 95 more]`` for long lists."""
-    shown = ", ".join(str(e) for e in epochs[:5])
-    return f"[{shown}{f', ... {len(epochs) - 5} more' if len(epochs) > 5 else ''}]"
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _alive(pid: int) -> bool:
