@@ -16,7 +16,8 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from PIL import Image
 
-from gankit.plots import bars, curves, grids, samples, style
+from gankit.data import grids
+from gankit.plots import bars, curves, samples, style
 
 
 def _float_digits(n: int, size: int = 28, seed: int = 0) -> np.ndarray:
