@@ -11,8 +11,11 @@ accepted, and every public function that takes images calls it:
 - float values must be finite and in [-1, 1] within ``RANGE_TOLERANCE`` (1e-3, for tanh
   output that overshoots by rounding); they are then clipped to [-1, 1]. Anything else
   (NaN, inf, [0, 255] floats) is a ``ValueError`` whose message says how to scale;
-- float images with no negative value (probably [0, 1]-scaled) pass with a ``UserWarning``:
-  an all-bright batch is legitimate, so it is not rejected.
+- float images that look [0, 1]-scaled (no negative value, and at least half of the pixels
+  exactly 0: MNIST's background divided by 255) are a ``ValueError`` whose message gives
+  the fix (``images * 2 - 1``); a tanh generator's background is near -1, never exactly 0.
+  Other float images with no negative value pass with a ``UserWarning``: an all-bright
+  batch can be legitimate.
 """
 
 from __future__ import annotations
@@ -53,8 +56,8 @@ def check_images(
 
     Raises:
         TypeError: neither uint8 nor floating point.
-        ValueError: another shape, fewer than ``min_samples`` images, NaN or inf, or
-            values outside [-1, 1] beyond ``RANGE_TOLERANCE``.
+        ValueError: another shape, fewer than ``min_samples`` images, NaN or inf, values
+            outside [-1, 1] beyond ``RANGE_TOLERANCE``, or [0, 1]-scaled MNIST.
 
     Warns:
         UserWarning: float images with no negative value (probably [0, 1]-scaled).
@@ -96,6 +99,11 @@ def _check_range(arr: np.ndarray, name: str) -> bool:
         )
     if low >= 0 and high > 0:
         # MNIST background is -1 after scaling; all >= 0 means [0, 1] images slipped through.
+        if np.count_nonzero(arr == 0) >= arr.size / 2:
+            raise ValueError(
+                f"{name} looks like [0, 1]-scaled images (no negative value, background 0), "
+                f"but gankit expects [-1, 1]: pass images * 2 - 1, or the uint8 pixels"
+            )
         warnings.warn(
             f"{name} has no negative values: if it is in [0, 1], pass images * 2 - 1",
             UserWarning,

@@ -38,6 +38,8 @@ def _finite_matrix(x, name: str, min_samples: int, what: str, hint: str) -> np.n
     arr = np.asarray(x)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D {what}, got shape {arr.shape}; {hint}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {arr.shape}); {hint}")
     arr = _as_finite_float(arr, name)
     if arr.shape[0] < min_samples:
         raise ValueError(

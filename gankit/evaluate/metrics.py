@@ -23,6 +23,7 @@ References
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -215,6 +216,23 @@ def _sqrt_psd(s: np.ndarray) -> np.ndarray:
     return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
+def _check_covariance(s: np.ndarray, name: str) -> None:
+    """ValueError unless ``s`` is symmetric positive semi-definite up to rounding."""
+    scale = float(np.max(np.abs(s))) or 1.0
+    asymmetry = float(np.max(np.abs(s - s.T)))
+    if asymmetry > 1e-6 * scale:
+        raise ValueError(
+            f"{name} must be a symmetric covariance matrix; |sigma - sigma.T| reaches "
+            f"{asymmetry:.3g}: pass np.cov(embeddings, rowvar=False)"
+        )
+    lowest = float(np.linalg.eigvalsh(s).min())
+    if lowest < -1e-6 * scale:
+        raise ValueError(
+            f"{name} must be positive semi-definite (a covariance); its smallest eigenvalue "
+            f"is {lowest:.3g}: pass np.cov(embeddings, rowvar=False)"
+        )
+
+
 def frechet_distance_from_statistics(mu_a, sigma_a, mu_b, sigma_b) -> float:
     """Squared Fréchet distance between N(mu_a, sigma_a) and N(mu_b, sigma_b).
 
@@ -226,7 +244,8 @@ def frechet_distance_from_statistics(mu_a, sigma_a, mu_b, sigma_b) -> float:
     negative eigenvalues from rounding are clipped to 0 and so is the result.
 
     Raises:
-        ValueError: non-finite statistics or mismatched shapes.
+        ValueError: non-finite statistics, mismatched shapes, or a sigma that is not a
+            symmetric positive semi-definite matrix.
     """
     mu_a, mu_b = (_as_finite_float(m, n) for m, n in ((mu_a, "mu_a"), (mu_b, "mu_b")))
     sa, sb = (_as_finite_float(s, n) for s, n in ((sigma_a, "sigma_a"), (sigma_b, "sigma_b")))
@@ -236,6 +255,8 @@ def frechet_distance_from_statistics(mu_a, sigma_a, mu_b, sigma_b) -> float:
             f"statistics must be mu (D,) and sigma (D, D) for one D; got {mu_a.shape}, "
             f"{sa.shape}, {mu_b.shape}, {sb.shape}"
         )
+    _check_covariance(sa, "sigma_a")
+    _check_covariance(sb, "sigma_b")
     root_a = _sqrt_psd(sa)
     inner = root_a @ sb @ root_a
     eig = np.linalg.eigvalsh((inner + inner.T) / 2.0)
@@ -311,6 +332,7 @@ def kernel_inception_distance(
     """
     n_subsets = checks.positive_int(n_subsets, "n_subsets")
     subset_size = checks.positive_int(subset_size, "subset_size")
+    seed = checks.seed(seed)
     a = validate_embeddings(emb_a, "emb_a", min_samples=2)
     b = validate_embeddings(emb_b, "emb_b", min_samples=2)
     _check_same_dim(a, b, "emb_a", "emb_b")
@@ -369,8 +391,11 @@ def mmd_gaussian(a, b, bandwidth: float | None = None, seed: int = 0) -> float:
     x = validate_embeddings(a, "a", min_samples=1)
     y = validate_embeddings(b, "b", min_samples=1)
     _check_same_dim(x, y, "a", "b")
+    seed = checks.seed(seed)
     if bandwidth is None:
         bandwidth = _median_heuristic(np.vstack([x, y]), np.random.default_rng(seed), 2000)
+    elif isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real):
+        raise TypeError(f"bandwidth must be a number or None, got {type(bandwidth).__name__}")
     elif not (np.isfinite(bandwidth) and bandwidth > 0):
         raise ValueError(f"bandwidth must be a positive number or None, got {bandwidth!r}")
     # float32 kernels (exp of distances, summed in float64) halve the time: ~3 s for

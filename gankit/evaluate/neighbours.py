@@ -135,6 +135,9 @@ def precision_recall(
         ValueError: invalid embeddings, different dimensions, or a set with <= k samples.
     """
     k = checks.positive_int(k, "k")
+    if max_samples is not None:
+        max_samples = checks.integer(max_samples, "max_samples", low=k + 1)
+    seed = checks.seed(seed)
     real = validate_embeddings(real_emb, "real_emb", min_samples=k + 1)
     fake = validate_embeddings(fake_emb, "fake_emb", min_samples=k + 1)
     _check_same_dim(real, fake, "real_emb", "fake_emb")
