@@ -70,26 +70,18 @@ def _package_version(name: str) -> str | None:
         return None
 
 
+def _git(*args: str) -> str:
+    """The stripped output of ``git args`` in the project root (raises if git fails)."""
+    return subprocess.run(
+        ["git", *args], cwd=project_root(), capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
+
+
 def _git_commit() -> str | None:
     """The checkout's commit (with ``-dirty`` if files changed), or None outside git."""
-    root = project_root()
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short=12", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit
