@@ -30,12 +30,13 @@ def display_path(path: str | os.PathLike[str]) -> str:
         return str(path)
 
 
-def runs_dir() -> Path:
-    """Root of all run directories: $GANKIT_RUNS_DIR, else <project>/runs[/quick]."""
+def runs_dir(quick: bool | None = None) -> Path:
+    """Root of all run directories: $GANKIT_RUNS_DIR, else <project>/runs, or
+    <project>/runs/quick in quick mode (``quick``; default: GANKIT_QUICK)."""
     if "GANKIT_RUNS_DIR" in os.environ:
         return Path(os.environ["GANKIT_RUNS_DIR"])
     base = project_root() / "runs"
-    return base / "quick" if is_quick() else base
+    return base / "quick" if (is_quick() if quick is None else quick) else base
 
 
 def figures_dir() -> Path:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from gankit.experiments.faults import EXIT_MNIST_UNAVAILABLE
-from gankit.paths import project_root
+from gankit.paths import project_root, runs_dir
 
 
 # --------------------------------------------------------------------------------------
@@ -65,14 +64,6 @@ def readme(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------
 # Runs: train, sweep, evaluate, report
 # --------------------------------------------------------------------------------------
-def _default_root(quick: bool) -> Path:
-    """$GANKIT_RUNS_DIR, else <project>/runs, or <project>/runs/quick in quick mode."""
-    if "GANKIT_RUNS_DIR" in os.environ:
-        return Path(os.environ["GANKIT_RUNS_DIR"])
-    base = project_root() / "runs"
-    return base / "quick" if quick else base
-
-
 def _run_function(args: argparse.Namespace, *, parallel: bool):
     from gankit.experiments.run import TrainAndEvaluate
 
@@ -92,7 +83,7 @@ def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | N
     from gankit.experiments.registry import REGISTRY_NAME
     from gankit.experiments.sweep import cluster_backend, run_sweep
 
-    root = Path(args.root) if args.root else _default_root(args.quick)
+    root = Path(args.root) if args.root else runs_dir(args.quick)
     registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
     cluster = backend in ("dask", "ray")
     context = cluster_backend(backend, args.address) if cluster else contextlib.nullcontext()
@@ -169,7 +160,7 @@ def sweep(args: argparse.Namespace) -> int:
         specs = expand_list(base, load_runs(args.runs), args.seeds)
     check_specs(specs, args.jobs)  # every run's config, before anything is touched
     if args.dry_run:
-        root = Path(args.root) if args.root else _default_root(args.quick)
+        root = Path(args.root) if args.root else runs_dir(args.quick)
         for spec in specs:
             print(f"{root / run_id(spec.config, spec.seed)}  {spec.label}")
         print(f"{len(specs)} run(s); nothing was run (--dry-run)")
@@ -194,7 +185,7 @@ def report(args: argparse.Namespace) -> int:
     from gankit.experiments.sweep_report import format_summary, summarise, write_sweep_report
     from gankit.report import to_markdown
 
-    root = Path(args.root) if args.root else _default_root(args.quick)
+    root = Path(args.root) if args.root else runs_dir(args.quick)
     registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
     if not registry.exists():
         raise ValueError(f"no registry at {registry}: run `gankit sweep` first, or pass --root")
