@@ -144,15 +144,36 @@ def test_batch_norm_output_does_depend_on_its_batch():
     assert np.abs(out_a - out_b).max() > 1e-3
 
 
-def test_vbn_matches_formula():
-    layer = VirtualBatchNormalization(reference_size=3, epsilon=0.0)
-    x = np.random.default_rng(0).standard_normal((5, 2, 2, 3)).astype("float32")
-    out = layer(x).numpy()
-    ref = x[:3]
-    for i in range(5):
-        mean = (3 * ref.mean(axis=(0, 1, 2)) + x[i].mean(axis=(0, 1))) / 4
-        sq = (3 * (ref**2).mean(axis=(0, 1, 2)) + (x[i] ** 2).mean(axis=(0, 1))) / 4
-        np.testing.assert_allclose(out[i], (x[i] - mean) / np.sqrt(sq - mean**2), atol=1e-4)
+def _vbn_reference(x: np.ndarray, r: int, gamma, beta, eps: float) -> np.ndarray:
+    """Salimans et al. 2016, section 3.4, computed directly: the reference batch x[:r] is
+    normalised with its own statistics; every other example with the reference statistics
+    and its own, weighted 1/(R + 1). Moments per channel, over the batch and spatial axes."""
+    axes = tuple(range(1, x.ndim - 1))
+    ref = x[:r]
+    ref_mean = ref.mean(axis=(0, *axes))
+    ref_sq = (ref**2).mean(axis=(0, *axes))
+    out = np.empty_like(x, dtype=np.float64)
+    out[:r] = (ref - ref_mean) / np.sqrt(ref_sq - ref_mean**2 + eps)
+    for i in range(r, len(x)):
+        own_mean = x[i].mean(axis=tuple(a - 1 for a in axes))
+        own_sq = (x[i] ** 2).mean(axis=tuple(a - 1 for a in axes))
+        mean = (r * ref_mean + own_mean) / (r + 1)
+        var = (r * ref_sq + own_sq) / (r + 1) - mean**2
+        out[i] = (x[i] - mean) / np.sqrt(var + eps)
+    return gamma * out + beta
+
+
+@pytest.mark.parametrize("shape", [(7, 3, 2, 4), (7, 5)])
+def test_vbn_matches_the_papers_definition(shape):
+    # Conv activations (batch, H, W, C) and dense ones (batch, C); gamma and beta not 1, 0.
+    x = (np.random.default_rng(0).standard_normal(shape) * 2 + 0.5).astype("float32")
+    layer = VirtualBatchNormalization(reference_size=3, epsilon=1e-3)
+    layer.build(x.shape)
+    gamma = np.linspace(0.5, 1.5, shape[-1]).astype("float32")
+    beta = np.linspace(-0.2, 0.3, shape[-1]).astype("float32")
+    layer.set_weights([gamma, beta])
+    expected = _vbn_reference(x.astype(np.float64), 3, gamma, beta, 1e-3)
+    np.testing.assert_allclose(layer(x).numpy(), expected, atol=1e-4)
 
 
 def test_vbn_generator_saves_and_loads(tmp_path):

@@ -20,7 +20,10 @@ class VirtualBatchNormalization(keras.layers.Layer):
     For an example ``x`` and reference activations ``r_1..r_R`` (per channel, pooled over the
     spatial axes) the statistics are ``mu = (R * mean(r) + mean(x)) / (R + 1)`` and
     ``var = (R * mean(r^2) + mean(x^2)) / (R + 1) - mu^2``; the output is
-    ``gamma * (x - mu) / sqrt(var + epsilon) + beta``.
+    ``gamma * (x - mu) / sqrt(var + epsilon) + beta``. The reference rows themselves are
+    normalised with the reference statistics alone (``mean(r)``, ``mean(r^2) - mean(r)^2``),
+    as the paper says and its code does, so the reference that feeds the next layer does not
+    depend on which of its rows is being normalised.
 
     Input: (batch, ..., channels) with batch > reference_size. Output: same shape.
     """
@@ -46,9 +49,14 @@ class VirtualBatchNormalization(keras.layers.Layer):
         m2 = ops.mean(ops.square(x), axis=spatial) if spatial else ops.square(x)
         ref_m1 = ops.mean(m1[:r], axis=0, keepdims=True)
         ref_m2 = ops.mean(m2[:r], axis=0, keepdims=True)
+        ref_var = ref_m2 - ops.square(ref_m1)
         w = 1.0 / (r + 1.0)
         mean = (1.0 - w) * ref_m1 + w * m1
-        var = ops.maximum((1.0 - w) * ref_m2 + w * m2 - ops.square(mean), 0.0)
+        var = (1.0 - w) * ref_m2 + w * m2 - ops.square(mean)
+        # Rows [0, r) are the reference batch: they take its statistics alone.
+        is_reference = ops.expand_dims(ops.arange(ops.shape(x)[0]) < r, -1)
+        mean = ops.where(is_reference, ref_m1, mean)
+        var = ops.maximum(ops.where(is_reference, ref_var, var), 0.0)
         shape = (-1,) + (1,) * len(spatial) + (x.shape[-1],)
         mean = ops.reshape(mean, shape)
         inv = ops.reshape(ops.rsqrt(var + self.epsilon), shape)
