@@ -463,6 +463,29 @@ def test_nearest_neighbour_distances_brute_force_and_copies():
     )
 
 
+def test_training_coverage_counts_the_training_images_samples_stay_near():
+    train = _images(12, seed=5)
+    train_labels = np.repeat([0, 1, 2], 4)  # 4 training images per class
+    noise = 0.01 * _rng(6).normal(size=(16, 28, 28)).astype(np.float32)
+    # class 0: every sample is a copy of one image; class 1: each image once; class 2: none.
+    picks = [0, 0, 0, 0, 0, 0, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5]
+    samples = np.clip(train[picks] + noise, -1, 1)
+    labels = np.array([0] * 6 + [1] * 10)
+    got = diversity.training_coverage(samples, labels, train, train_labels, n_classes=4)
+    np.testing.assert_array_equal(got["train_images"], [4, 4, 4, 0])
+    np.testing.assert_array_equal(got["images_used"], [1, 4, 0, 0])
+    shares = np.array([3, 3, 2, 2]) / 10
+    np.testing.assert_allclose(
+        got["effective_images"][:2], [1, np.exp(-(shares * np.log(shares)).sum())]
+    )
+    np.testing.assert_allclose(got["top_share"][:2], [1, 0.3])
+    assert np.isnan(got["effective_images"][2:]).all() and np.isnan(got["top_share"][2:]).all()
+    with pytest.raises(ValueError, match="no training image"):
+        diversity.training_coverage(samples, np.full(16, 3), train, train_labels, n_classes=4)
+    with pytest.raises(ValueError, match="labels"):
+        diversity.training_coverage(samples, labels[:-1], train, train_labels)
+
+
 def test_nearest_neighbour_distances_accepts_uint8_and_channel_axis():
     raw = _rng(4).integers(0, 256, size=(8, 28, 28, 1), dtype=np.uint8)
     scaled = raw.astype(np.float32) / 127.5 - 1

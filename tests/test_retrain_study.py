@@ -176,6 +176,56 @@ def test_the_fair_generator_sees_exactly_the_runs_real_training_images(tmp_path,
         )  # fmt: skip
 
 
+def class_mean_generator(images, labels, latent_dim=4):
+    """A conditional (noise, label) -> image model that draws the mean of the training
+    images of the class it is asked for: what a CGAN would learn if it kept its classes."""
+    import keras
+
+    flat = np.asarray(images).reshape(len(images), -1)
+    means = np.stack([flat[np.asarray(labels) == c].mean(axis=0) for c in range(10)])
+    noise = keras.Input((latent_dim,), name="noise")
+    label = keras.Input((), dtype="int32", name="label")
+    table = keras.layers.Embedding(10, flat.shape[1], trainable=False)
+    image = keras.layers.Flatten()(table(label[:, None]))
+    ignored = keras.layers.Dense(flat.shape[1], kernel_initializer="zeros", use_bias=False)(noise)
+    model = keras.Model([noise, label], keras.layers.Reshape((28, 28, 1))(image + ignored))
+    table.set_weights([means.astype(np.float32)])
+    return model
+
+
+def test_the_fair_generators_synthetic_set_keeps_the_class_order(tmp_path, monkeypatch):
+    """The fair CGAN's path end to end with a stand-in for training: the real subset and
+    its labels go into train_gan, the generator it returns is asked for classes by the
+    study's pool, and each synthetic image must be the class its label names. A label
+    shuffled, shifted or tiled out of step anywhere on the way fails here."""
+    from gankit import presets
+    from gankit.studies.retrain_sets import SyntheticPool
+    from gankit.train import loop as train
+
+    def fake_train(config, images, run_dir, *, labels, seed, progress):
+        return dataclasses.make_dataclass("Result", ["generator"])(
+            class_mean_generator(images, labels)
+        )
+
+    monkeypatch.setattr(train, "train_gan", fake_train)
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 20).astype(np.uint8)
+    x = rng.integers(0, 256, (len(y), 28, 28)).astype(np.uint8)
+    x[:, 0, :10] = 0
+    x[np.arange(len(y)), 0, y] = 255  # each image marks its class in the top row
+    config = presets.get_preset("cgan_fewshot10", quick=False)
+    result = retrain_study.train_fewshot_generator(
+        config, ((x, y), None), n_real=5, seed=3, val_per_class=4, run_dir=tmp_path / "fair"
+    )
+    images, labels = SyntheticPool(result.generator, n_max=7, batch_size=4).take(7, seed=0)
+    assert np.bincount(labels, minlength=10).tolist() == [7] * 10
+    marked = images[:, 0, :10, 0].argmax(axis=1)  # the class each image marks
+    np.testing.assert_array_equal(marked, labels)
+    subset = split_real(y, 5, 4, seed=3).train  # and it is the mean of that class's subset
+    expected = [(x[subset][y[subset] == c] / 127.5 - 1).mean(axis=0) for c in labels[:10]]
+    np.testing.assert_allclose(images[:10, ..., 0], expected, atol=1e-5)
+
+
 # ----------------------------------------------------------------------------- tables
 
 

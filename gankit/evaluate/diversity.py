@@ -3,7 +3,9 @@
 For a DCGAN without labels: ``mean_pairwise_distance`` (collapse lowers it),
 ``duplicate_fraction`` (near-duplicates are the signature of mode collapse) and
 ``nearest_neighbour_distances`` (memorisation: compare generated-vs-train distances with
-real-test-vs-train distances). Images are in gankit's format of any size
+real-test-vs-train distances). For a conditional generator trained on few images,
+``training_coverage`` counts how many of each class's training images its samples spread
+over. Images are in gankit's format of any size
 (``gankit.data.images.check_images``): (N, H, W) or (N, H, W, 1), float in [-1, 1] (the
 generator's tanh range) or uint8 in [0, 255] (scaled with ``scale_images``).
 NumPy only; deterministic given ``seed``.
@@ -111,3 +113,62 @@ def duplicate_fraction(images, threshold: float) -> float:
     x = validate_images(images, "images", min_samples=2).reshape(len(images), -1)
     idx, _ = _nearest_neighbours(x, x, exclude_self=True)
     return float(np.mean(_exact_distances(x, x, idx) < threshold))
+
+
+def training_coverage(
+    samples, labels, train_images, train_labels, *, n_classes: int = checks.N_CLASSES
+) -> dict[str, np.ndarray]:
+    """How many of its class's training images a conditional generator's samples spread over.
+
+    Each sample is assigned to its nearest training image *of its own class* (pixel L2).
+    For class c with n_c training images, p_c is the share of the class's samples
+    assigned to each of them. A generator trained on few images that collapsed onto
+    some of them gives clean, correctly labelled samples that a classifier learns as
+    few images; a label check or a sample grid does not show it, this does. Samples that
+    spread like real data give ``effective_images`` near n_c (600 real MNIST test
+    images per class against 10 training images: 6.2-9.4).
+
+    Args:
+        samples: generated images (N, H, W[, 1]) in [-1, 1] (or uint8).
+        labels: int (N,) the class each sample was drawn for.
+        train_images: the generator's training images (M, H, W[, 1]), the same size.
+        train_labels: int (M,) their classes.
+        n_classes: labels lie in 0..n_classes-1.
+
+    Returns:
+        Arrays of shape (n_classes,): ``train_images`` n_c; ``images_used``, the
+        training images nearest to at least one sample; ``effective_images``,
+        exp(-sum p log p), the number of equally used images with the same entropy
+        (n_c when uniform, 1 when every sample is nearest one image); ``top_share``,
+        max p. A class without samples has 0 used images and NaN shares.
+
+    Raises:
+        TypeError, ValueError: invalid images or labels, lengths that differ, images of
+            different sizes, or a class with samples but no training image.
+    """
+    x = _as_rows(samples, "samples", 1)
+    r = _as_rows(train_images, "train_images", 1)
+    if x.shape[1] != r.shape[1]:
+        raise ValueError(
+            f"samples {np.shape(samples)[1:]} and train_images {np.shape(train_images)[1:]} "
+            "must have the same image size"
+        )
+    y = checks.labels(labels, len(x), n_classes=n_classes)
+    y_train = checks.labels(train_labels, len(r), n_classes=n_classes, name="train_labels")
+    out = {
+        "train_images": np.bincount(y_train, minlength=n_classes),
+        "images_used": np.zeros(n_classes, np.int64),
+        "effective_images": np.full(n_classes, np.nan),
+        "top_share": np.full(n_classes, np.nan),
+    }
+    for c in np.unique(y):
+        members = r[y_train == c]
+        if not len(members):
+            raise ValueError(f"class {c} has samples but no training image")
+        nearest, _ = _nearest_neighbours(x[y == c], members)
+        share = np.bincount(nearest, minlength=len(members)) / len(nearest)
+        used = share[share > 0]
+        out["images_used"][c] = len(used)
+        out["effective_images"][c] = float(np.exp(-(used * np.log(used)).sum()))
+        out["top_share"][c] = float(share.max())
+    return out
