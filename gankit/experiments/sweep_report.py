@@ -24,13 +24,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from gankit.io import atomic_write
-from gankit.plots.style import COLUMN_WIDTH_IN, house_style
+from gankit.plots.style import (
+    COLUMN_WIDTH_IN,
+    RUN_COLORS,
+    figure_title,
+    house_style,
+    metric_label,
+    title_lines,
+)
 from gankit.report import format_mean_std, write_table
 
 DEFAULT_METRICS = ("tarr", "inception_score", "fid", "kid", "classes_covered")
 """Metrics tabulated when none are named (those the registry has values of)."""
 CONFIG_PREFIXES = ("generator.", "discriminator.", "train.")
-_LINE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
@@ -256,6 +262,8 @@ def plot_metric_vs_param(
 ) -> Figure:
     """``metric`` (mean over seeds, error bars: std) against ``param``, one line per value of
     ``hue``. Only finished runs count. A log x axis is used when ``param`` spans 10x or more.
+    The y axis is named by ``gankit.plots.style.metric_label`` and says what the error bars
+    are; the legend sits above the axes, under the title.
 
     Raises:
       ValueError: an unknown column, or no finished run.
@@ -271,7 +279,8 @@ def plot_metric_vs_param(
     ok["_x"] = x_all
     lines = [(None, ok)] if hue is None else list(ok.groupby(hue, sort=True))
     with house_style():
-        fig = Figure(figsize=(COLUMN_WIDTH_IN, 2.3 + (0.2 if title else 0.0)), layout="constrained")
+        height = 2.4 + 0.17 * title_lines(title, COLUMN_WIDTH_IN) + (0.35 if hue else 0.0)
+        fig = Figure(figsize=(COLUMN_WIDTH_IN, height), layout="constrained")
         ax = fig.add_subplot()
         for i, (value, part) in enumerate(lines):
             stats = part.groupby("_x")[metric].agg(["mean", "std", "count"]).sort_index()
@@ -280,7 +289,7 @@ def plot_metric_vs_param(
                 stats["mean"],
                 yerr=stats["std"].fillna(0.0),
                 label=None if hue is None else f"{value}",
-                color=_LINE_COLORS[i % len(_LINE_COLORS)],
+                color=RUN_COLORS[i % len(RUN_COLORS)],
                 marker=_MARKERS[i % len(_MARKERS)],
                 capsize=2.5,
                 elinewidth=0.8,
@@ -291,11 +300,16 @@ def plot_metric_vs_param(
         ax.set_xticks(x_ticks, categories or [f"{v:g}" for v in x_ticks])
         ax.minorticks_off()
         ax.set_xlabel(_header(df, param))
-        ax.set_ylabel(metric)
+        ax.set_ylabel(f"{metric_label(metric)}\n(mean ± std over seeds)")
         if hue is not None:
-            ax.legend(title=_header(df, hue), loc="best")
-        if title:
-            ax.set_title(title)
+            ax.legend(
+                title=_header(df, hue),
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.0),
+                ncol=min(len(lines), 4),
+                borderaxespad=0.2,
+            )
+        figure_title(fig, title)
     return fig
 
 
