@@ -71,8 +71,11 @@ def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: boo
 
 
 def default_eval_n(quick: bool) -> int:
-    """Generated samples per evaluation: 1,000 in quick mode, 5,000 in full mode."""
-    return 1000 if quick else 5000
+    """Generated samples per evaluation: the kit's protocol (`gankit.evaluate.protocol`),
+    10,000 in full mode and 1,000 in quick mode."""
+    from gankit.evaluate.protocol import protocol_for
+
+    return protocol_for(quick).n
 
 
 def evaluate_generator(
