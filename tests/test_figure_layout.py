@@ -131,12 +131,20 @@ FIGURES = {
         {name: _epochs() for name in _RUNS[:4]},
         "tarr",
         title="TARR on 2,000 samples after each epoch",
+        ylabel="TARR (per-epoch meter, 2,000 samples)",
     ),
     "metric_bars": lambda: bars.plot_metric_bars(
         pd.DataFrame({"configuration": _RUNS, "fid": [584, 615, 2420, 1766, 628]}),
         "fid",
         label_col="configuration",
         title="FID on classifier embeddings (lower is better)",
+    ),
+    "metric_bars_floor": lambda: bars.plot_metric_bars(
+        pd.DataFrame({"variant": ["10", "100", "200"], "fid": [28.0, 27.5, 33.0]}),
+        "fid",
+        label_col="variant",
+        floor=5.1,
+        title="FID by latent dimension (lower is better)",
     ),
     "metric_bars_errors": lambda: bars.plot_metric_bars(
         pd.DataFrame(
@@ -250,7 +258,10 @@ FIGURES = {
         title="CGAN: within a class and between two",
     ),
     "wasserstein_vs_quality": lambda: variants.plot_wasserstein_vs_quality(
-        _epochs(), ("fid", "inception_score"), title="DCGAN + WGAN-GP: estimate vs quality"
+        _epochs(),
+        ("fid", "inception_score"),
+        title="DCGAN + WGAN-GP: estimate vs quality",
+        metric_note="per-epoch meter, 1,000 samples",
     ),
     "metric_vs_param": lambda: plot_metric_vs_param(
         _registry(), "train.g_lr", "fid", hue="train.batch_size", title="FID by learning rate"
@@ -330,6 +341,23 @@ def layout_problems(fig: Figure) -> list[str]:
 def test_no_text_is_clipped_overlapping_or_small(name):
     fig = FIGURES[name]()
     assert layout_problems(fig) == []
+
+
+def test_every_public_figure_function_is_drawn_here():
+    """A new ``plot_*`` function must get an entry in FIGURES (named without ``plot_``)."""
+    import inspect
+
+    from gankit.experiments import sweep_report
+    from gankit.plots import confidence
+
+    modules = (analysis, bars, classes, confidence, curves, retrain, samples, variants)
+    public = {
+        name
+        for module in (*modules, sweep_report)
+        for name, obj in vars(module).items()
+        if name.startswith("plot_") and inspect.isfunction(obj)
+    }
+    assert sorted(n for n in public if n.removeprefix("plot_") not in FIGURES) == []
 
 
 def test_the_check_finds_a_clipped_title_and_an_overlap():

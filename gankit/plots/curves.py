@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -29,6 +30,7 @@ from gankit.plots.style import (
     new_figure,
     styled,
     title_lines,
+    wrap_text,
 )
 
 __all__ = [
@@ -202,6 +204,7 @@ def plot_histories(
     *,
     title: str | None = None,
     smooth: int | None = None,
+    ylabel: str | None = None,
 ) -> Figure:
     """One curve of ``column`` per run, to compare configurations.
 
@@ -210,6 +213,8 @@ def plot_histories(
         column: e.g. ``"g_loss"`` or ``"d_acc_fake"`` (accuracy gets a [0, 1] axis); the
             y axis is named by ``style.metric_label(column)``.
         smooth: moving-average window in rows.
+        ylabel: the y axis label instead, e.g. to say that a metric is the per-epoch
+            meter: ``"FID (per-epoch meter, 1,000 samples)"``.
 
     Runs without ``column`` are skipped with a warning.
 
@@ -248,7 +253,9 @@ def plot_histories(
         _style_accuracy_axis(ax)
     ax.set_xlabel(curves[0][3])
     integer_ticks_if_whole(ax, np.concatenate([c[1] for c in curves]))
-    ax.set_ylabel(metric_label(column))
+    # A long label (a per-epoch meter's) wraps to the axes' height instead of leaving the figure.
+    label = metric_label(column) if ylabel is None else ylabel
+    ax.set_ylabel(wrap_text(label, 0.6 * fig.get_figheight(), float(rcParams["axes.labelsize"])))
     # Run names are long: two columns below the axes, where they never squeeze the plot.
     fig.legend(loc="outside lower center", ncols=min(2, len(curves)), frameon=False)
     figure_title(fig, title)

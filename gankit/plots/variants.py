@@ -172,6 +172,7 @@ def plot_wasserstein_vs_quality(
     *,
     wasserstein: str = "wasserstein",
     title: str | None = None,
+    metric_note: str | None = None,
 ) -> Figure:
     """The critic's Wasserstein estimate per epoch (left axis) against sample quality
     (right axis), one panel per metric column of ``history``.
@@ -185,6 +186,8 @@ def plot_wasserstein_vs_quality(
         or list of dicts) with ``epoch``, ``wasserstein`` and the metric columns (from
         ``epoch_metrics``).
       metrics: column name(s), e.g. ``("fid", "is")``.
+      metric_note: a second line under each metric's axis label, e.g. ``"per-epoch meter,
+        1,000 samples"``: logged metrics are not the final protocol's numbers.
 
     Raises:
       ValueError: if a column is missing. TypeError: for another history type.
@@ -210,11 +213,13 @@ def plot_wasserstein_vs_quality(
         twin.spines["right"].set_visible(True)
         twin.grid(False)
         label = metric_label(column)
+        note = "" if metric_note is None else f" ({metric_note})"
+        axis_label = wrap_text(label + note, 0.55 * fig.get_figheight(), 8.0)
         values = numeric_column(df, column)
         right = twin.plot(
             epoch, values, color=COLORS["fake"], marker="s", linestyle="--", label=label
         )
-        twin.set_ylabel(label, color=COLORS["fake"])
+        twin.set_ylabel(axis_label, color=COLORS["fake"])
         twin.tick_params(axis="y", colors=COLORS["fake"])
         lines = left + right
         ax.legend(
