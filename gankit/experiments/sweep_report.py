@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from gankit.io import atomic_write
 from gankit.plots.style import (
+    COLORS,
     COLUMN_WIDTH_IN,
     RUN_COLORS,
     figure_title,
@@ -115,8 +116,9 @@ def summarise(
     df: pd.DataFrame, *, by: Sequence[str] | None = None, metrics: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """One row per configuration: ``by`` columns, ``seeds`` (finished runs), ``failed``,
-    then ``<metric>_mean`` and ``<metric>_std`` over the finished runs, and the mean
-    ``train_seconds``. Sorted by ``by``.
+    then ``<metric>_mean`` and ``<metric>_std`` over the finished runs, ``<metric>_floor``
+    (the real test images' value, `gankit.evaluate.protocol`) when the registry has
+    ``real_test.<metric>``, and the mean ``train_seconds``. Sorted by ``by``.
 
     Args:
       by: columns that identify a configuration; default: one of each `varying_params`
@@ -143,10 +145,23 @@ def summarise(
             values = pd.to_numeric(ok[metric], errors="coerce").dropna()
             row[f"{metric}_mean"] = values.mean() if len(values) else np.nan
             row[f"{metric}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
+            floor = _floor(ok, metric)
+            if floor is not None:
+                row[f"{metric}_floor"] = floor
         if "train_seconds" in ok:
             row["train_seconds"] = pd.to_numeric(ok["train_seconds"], errors="coerce").mean()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _floor(runs: pd.DataFrame, metric: str) -> float | None:
+    """Mean of ``real_test.<metric>`` (the real floor each evaluation reports beside the
+    generated value) over ``runs``; None when the registry has no such column."""
+    column = f"real_test.{metric}"
+    if column not in runs:
+        return None
+    values = pd.to_numeric(runs[column], errors="coerce").dropna()
+    return float(values.mean()) if len(values) else np.nan
 
 
 def _header(df: pd.DataFrame, column: str) -> str:
@@ -177,7 +192,8 @@ def format_summary(
 ) -> pd.DataFrame:
     """`summarise`'s table for reading: parameters as given, metrics as 'mean ± std' (with
     ``digits`` decimals; default per metric, by `decimals_for`), linked parameters named
-    together, ``failed`` only if a run failed, seconds as whole numbers."""
+    together, ``failed`` only if a run failed, each metric's real floor beside it (column
+    ``<metric> floor``) when known, seconds as whole numbers."""
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
     by = list(summary.columns[: summary.columns.get_loc("seeds")])
     out = pd.DataFrame({_header(df, c): summary[c].map(_parameter_text) for c in by})
@@ -188,6 +204,8 @@ def format_summary(
         means, stds = summary[f"{metric}_mean"], summary[f"{metric}_std"]
         places = decimals_for(list(means)) if digits is None else digits
         out[metric] = [format_mean_std(m, s, places) for m, s in zip(means, stds, strict=True)]
+        if f"{metric}_floor" in summary:
+            out[f"{metric} floor"] = [f"{v:.{places}f}" for v in summary[f"{metric}_floor"]]
     if "train_seconds" in summary:
         out["train s"] = summary["train_seconds"].round(0).astype("Int64")
     return out
@@ -263,7 +281,8 @@ def plot_metric_vs_param(
     """``metric`` (mean over seeds, error bars: std) against ``param``, one line per value of
     ``hue``. Only finished runs count. A log x axis is used when ``param`` spans 10x or more.
     The y axis is named by ``gankit.plots.style.metric_label`` and says what the error bars
-    are; the legend sits above the axes, under the title.
+    are; the real floor (``real_test.<metric>``), when the registry has it, is a dashed line
+    named in the axis label. The legend sits above the axes, under the title.
 
     Raises:
       ValueError: an unknown column, or no finished run.
@@ -300,7 +319,12 @@ def plot_metric_vs_param(
         ax.set_xticks(x_ticks, categories or [f"{v:g}" for v in x_ticks])
         ax.minorticks_off()
         ax.set_xlabel(_header(df, param))
-        ax.set_ylabel(f"{metric_label(metric)}\n(mean ± std over seeds)")
+        ylabel = metric_label(metric)
+        floor = _floor(ok, metric)
+        if floor is not None and np.isfinite(floor):
+            ax.axhline(floor, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
+            ylabel = f"{ylabel} (floor {floor:.3g})"
+        ax.set_ylabel(f"{ylabel}\n(mean ± std over seeds)")
         if hue is not None:
             ax.legend(
                 title=_header(df, hue),
