@@ -28,6 +28,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextPath
 
 from gankit.io import atomic_write
+from gankit.report import METRIC_LABELS, metric_label
 
 __all__ = [
     "COLORS",
@@ -67,39 +68,6 @@ COLORS: Mapping[str, str] = MappingProxyType(
 )
 RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 RUN_LINESTYLES = ("-", "--", ":", "-.")
-
-# Human names and units of the metric and history columns the kit writes, for axis,
-# legend and column labels. Fractions stay fractions (no "%"): the values are not scaled.
-METRIC_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "fid": "FID",
-        "kid": "KID (×1000)",
-        "kid_std": "KID std (×1000)",
-        "inception_score": "Inception score",
-        "inception_score_std": "Inception score std",
-        "is": "Inception score",
-        "mode_score": "Mode score",
-        "tarr": "TARR",
-        "precision": "Precision",
-        "recall": "Recall",
-        "one_nn_accuracy": "1-NN accuracy",
-        "mmd": "MMD",
-        "classes_covered": "Classes covered",
-        "kl_to_uniform": "KL to uniform",
-        "duplicate_fraction": "Duplicate fraction",
-        "pairwise_distance": "Mean pairwise L2",
-        "nn_train_distance": "L2 to nearest training image",
-        "test_accuracy": "Test accuracy",
-        "wasserstein": "Wasserstein estimate",
-        "train_seconds": "Training time (s)",
-        "d_loss_real": "D loss (real)",
-        "d_loss_fake": "D loss (fake)",
-        "d_loss": "D loss",
-        "g_loss": "G loss",
-        "d_acc_real": "D accuracy (real)",
-        "d_acc_fake": "D accuracy (fake)",
-    }
-)
 
 # What an error column of the metric suite measures, for error-bar captions.
 ERROR_LABELS: Mapping[str, str] = MappingProxyType(
@@ -143,15 +111,6 @@ HOUSE_RC: Mapping[str, Any] = MappingProxyType(
         "savefig.bbox": None,
     }
 )
-
-
-def metric_label(column: str) -> str:
-    """Human label of a metric or history column: ``"fid"`` -> ``"FID"``,
-    ``"inception_score"`` -> ``"Inception score"``; a column not in ``METRIC_LABELS`` is
-    returned as it is (it is then usually already a phrase, e.g. "class accuracy")."""
-    if not isinstance(column, str):
-        raise TypeError(f"column must be a str, got {type(column).__name__}")
-    return METRIC_LABELS.get(column.lower(), column)
 
 
 def error_label_for(err_col: str) -> str:
