@@ -140,3 +140,12 @@ def test_every_table_function_ends_with_the_floor(evaluator):
         assert last["kid"] == pytest.approx(evaluator.floor["kid"]), name
     with pytest.raises(ValueError, match="floor is empty"):
         metrics_table(scores, {})
+
+
+def test_a_metrics_table_can_keep_only_the_columns_its_question_needs(evaluator):
+    table = metrics_table({"tuned": {"fid": 50.0, "kid": 3.0, "mmd": 0.2}}, evaluator.floor,
+                          label_col="run", columns=["fid", "kid"])  # fmt: skip
+    assert list(table.columns) == ["run", "fid", "kid"]
+    assert list(table["run"]) == ["tuned", FLOOR_LABEL]
+    with pytest.raises(ValueError, match="no row has"):
+        metrics_table({"tuned": {"fid": 1.0}}, evaluator.floor, columns=["nope"])

@@ -14,7 +14,7 @@ count, so a reader can tell a good score from the data's own level.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -238,19 +238,31 @@ def metrics_table(
     floor: Mapping[str, float],
     *,
     label_col: str = "samples",
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One row per entry of ``scores`` ({name: {column: value}}), then the real floor as a
     last row named `FLOOR_LABEL` (cells it has no value for are empty): the form of every
     final table of FID, KID, precision and recall.
 
+    Args:
+      columns: the columns to keep, in this order, after ``label_col`` (default: all);
+        a report table keeps what its question needs.
+
     Raises:
-      ValueError: an empty ``floor`` (the table would have no level to read against).
+      ValueError: an empty ``floor`` (the table would have no level to read against), or a
+        column in ``columns`` that no row has.
     """
     if not floor:
         raise ValueError("floor is empty: pass Evaluator.floor, the suite of real test images")
     rows = [{label_col: name, **values} for name, values in scores.items()]
     rows.append({label_col: FLOOR_LABEL, **floor})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if columns is None:
+        return table
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise ValueError(f"no row has the column(s) {missing}; the rows have {list(table)}")
+    return table[[label_col, *columns]]
 
 
 def evaluate_unconditional(
