@@ -85,7 +85,9 @@ def _add_run_options(parser) -> None:
     parser.add_argument("--root", help="folder of the run directories (default: runs/)")
     parser.add_argument("--registry", help="results file (default: ROOT/results.jsonl)")
     parser.add_argument(
-        "--eval-n", type=int_at_least(1), help="samples per evaluation (default 5000/1000)"
+        "--eval-n",
+        type=int_at_least(1),
+        help="samples per evaluation (default 10000, quick 1000: the kit's protocol)",
     )
     parser.add_argument("--no-evaluate", action="store_true", help="train only, no metrics")
     parser.add_argument("--tag", help="stored with each run, to pick them in `report --tag`")
@@ -180,12 +182,14 @@ def _add_evaluate_and_report(sub) -> None:
         "Evaluate the generator of a finished run directory against the real test images "
         "(IS, class coverage, FID, diversity, duplicates, ...) and write metrics.json and "
         "metrics.{csv,md,tex} next to it.",
-        "python -m gankit evaluate runs/dcgan_tuned-6cb063af4b-s0 --n 5000 --seed 0",
+        "python -m gankit evaluate runs/dcgan_tuned-6cb063af4b-s0 --n 10000 --seed 0",
         commands.evaluate,
     )
     evaluate.add_argument("run_dir", help="a run directory with generator.keras")
     evaluate.add_argument(
-        "--n", type=int_at_least(1), help="generated samples (default 5000, quick 1000)"
+        "--n",
+        type=int_at_least(1),
+        help="generated samples (default 10000, quick 1000: the kit's protocol)",
     )
     evaluate.add_argument(
         "--seed", type=int_at_least(0), default=0, help="seeds the generated samples"

@@ -1,6 +1,7 @@
 """Tables and result files for the coursework report.
 
-``write_table`` turns one results table into three files that say the same thing:
+``write_table`` turns one results table into three files that say the same thing (md and
+tex headers named by ``metric_label``, from the one table ``METRIC_LABELS``):
 ``stem.csv`` (full precision, for re-analysis), ``stem.md`` (GitHub pipe table, for the repo)
 and ``stem.tex`` (an IEEE-ready ``table`` with booktabs rules, for the paper).
 ``update_results_json`` keeps a single JSON file of numbers per run name.
@@ -17,6 +18,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -25,14 +27,78 @@ import pandas as pd
 from gankit.io import atomic_write, plain_json
 
 __all__ = [
+    "METRIC_LABELS",
     "MISSING",
     "escape_latex",
     "format_mean_std",
+    "metric_label",
     "to_latex",
     "to_markdown",
     "update_results_json",
     "write_table",
 ]
+
+# Human names and units of the metric and history columns the kit writes: the one table
+# for figure axes and legends (gankit.plots.style) and the md/tex headers of write_table.
+# Fractions stay fractions (no "%"): the values are not scaled. "epoch_*" columns come
+# from the per-epoch meter (fewer samples), never from the final protocol.
+METRIC_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "fid": "FID",
+        "kid": "KID (×1000)",
+        "kid_std": "KID std (×1000)",
+        "inception_score": "Inception score",
+        "inception_score_std": "Inception score std",
+        "is": "Inception score",
+        "mode_score": "Mode score",
+        "tarr": "TARR",
+        "precision": "Precision",
+        "recall": "Recall",
+        "one_nn_accuracy": "1-NN accuracy",
+        "mmd": "MMD",
+        "classes_covered": "Classes covered",
+        "kl_to_uniform": "KL to uniform",
+        "duplicate_fraction": "Duplicate fraction",
+        "pairwise_distance": "Mean pairwise L2",
+        "nn_train_distance": "L2 to nearest training image",
+        "test_accuracy": "Test accuracy",
+        "wasserstein": "Wasserstein estimate",
+        "train_seconds": "Training time (s)",
+        "d_loss_real": "D loss (real)",
+        "d_loss_fake": "D loss (fake)",
+        "d_loss": "D loss",
+        "g_loss": "G loss",
+        "d_acc_real": "D accuracy (real)",
+        "d_acc_fake": "D accuracy (fake)",
+        "seconds": "Training time (s)",
+        "seconds_per_epoch": "s / epoch",
+        "d_updates": "D updates",
+        "g_updates": "G updates",
+        "g_per_d": "G updates per D update",
+        "d_loss_std": "D loss std (late)",
+        "g_loss_std": "G loss std (late)",
+        "epoch_fid_final": "FID, per-epoch meter, last epoch",
+        "epoch_fid_worst_rise": "FID, per-epoch meter, worst rise",
+        "epoch_fid": "FID, per-epoch meter",
+        "epoch_inception_score": "Inception score, per-epoch meter",
+        "spectrum_distance": "Spectrum distance (decades)",
+        "radial_distance": "Radial spectrum distance (decades)",
+    }
+)
+
+
+def metric_label(column: str) -> str:
+    """Human label of a metric or history column: ``"fid"`` -> ``"FID"``,
+    ``"inception_score"`` -> ``"Inception score"``; a column not in ``METRIC_LABELS`` is
+    returned as it is (it is then usually already a phrase, e.g. "class accuracy").
+
+    Raises:
+        TypeError: ``column`` is not a str.
+    """
+    if not isinstance(column, str):
+        raise TypeError(f"column must be a str, got {type(column).__name__}")
+    return METRIC_LABELS.get(column.lower(), column)
+
 
 MISSING = "–"  # en dash: what a missing value (NaN/None) looks like in md and tex
 
@@ -237,6 +303,7 @@ def write_table(
     label: str | None = None,
     float_format: FloatFormat = "{:.3f}",
     index: bool = False,
+    human_headers: bool = True,
 ) -> dict[str, Path]:
     """Write ``table`` as ``stem.csv``, ``stem.md`` and ``stem.tex``.
 
@@ -247,6 +314,9 @@ def write_table(
         float_format: how floats look in md/tex (``"{:.3f}"`` or a callable); the csv keeps
             full precision.
         index: include the DataFrame index as the first column.
+        human_headers: md and tex headers name the columns through ``metric_label``
+            (``fid`` -> "FID", ``kl_to_uniform`` -> "KL to uniform"); the csv keeps the
+            column names, for re-analysis.
 
     Returns:
         ``{"csv": Path, "md": Path, "tex": Path}``.
@@ -261,8 +331,9 @@ def write_table(
     paths = {ext: Path(f"{stem_str}.{ext}") for ext in ("csv", "md", "tex")}
     # na_rep="" leaves missing cells empty; floats are written with repr (full precision).
     _write_text_atomic(paths["csv"], df.to_csv(index=False, na_rep="", lineterminator="\n"))
-    _write_text_atomic(paths["md"], to_markdown(df, float_format))
-    _write_text_atomic(paths["tex"], to_latex(df, float_format, caption=caption, label=label))
+    shown = df.rename(columns=lambda c: metric_label(str(c))) if human_headers else df
+    _write_text_atomic(paths["md"], to_markdown(shown, float_format))
+    _write_text_atomic(paths["tex"], to_latex(shown, float_format, caption=caption, label=label))
     return paths
 
 

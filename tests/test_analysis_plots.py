@@ -96,9 +96,23 @@ def test_plot_confidence_histograms(tmp_path):
     assert sum(p.get_height() for p in left.patches) == 100
     assert left.get_title().startswith("real") and right.get_title().startswith("synthetic")
     assert "mean 0.9" in left.get_title()
-    assert left.get_ylabel() == "images" and "confidence" in right.get_xlabel()
+    assert left.get_ylabel() == "images" and "confidence" in fig.get_supxlabel()
     assert fig.get_suptitle() == "reference classifier"
+    assert left.get_xscale() == "linear"  # most confidences below 0.99: the plain axis
     _assert_saves(fig, tmp_path, "confidence")
+
+
+def test_confidence_histograms_spread_near_certain_images_on_a_log_doubt_axis():
+    rng = np.random.default_rng(0)
+    real, fake = 1 - rng.exponential(0.002, 100), 1 - rng.exponential(0.01, 100)
+    fig = ap.plot_confidence_histograms(real, fake, bins=10)
+    left, right = fig.axes
+    assert left.get_xscale() == "log" and "1 − confidence" in fig.get_supxlabel()
+    filled = sum(p.get_height() > 0 for p in left.patches)
+    assert filled >= 4  # not one bar at 1.0
+    assert sum(p.get_height() for p in right.patches) == 100
+    plain = ap.plot_confidence_histograms(real, fake, doubt_axis=False)
+    assert plain.axes[0].get_xscale() == "linear"
 
 
 def test_plot_confidence_histograms_log_and_validation():

@@ -6,7 +6,9 @@ import pytest
 
 from gankit.evaluate.classifier import build_classifier
 from gankit.evaluate.classifier_config import ClassifierConfig
+from gankit.evaluate.protocol import EvalProtocol
 from gankit.evaluate.suite import (
+    Evaluator,
     classify_samples,
     draw_samples,
     duplicate_threshold,
@@ -38,11 +40,14 @@ def test_threshold_flags_about_one_percent_of_real_images():
     assert frac <= 0.05
 
 
-def test_collapsed_generator_is_all_duplicates_and_covers_one_class():
+def small_evaluator(n=200):
     classifier = build_classifier(ClassifierConfig(conv_widths=(4,), embedding_dim=8))
-    out = evaluate_unconditional(
-        constant_generator(), REAL, REAL, classifier=classifier, n=200, seed=0
-    )
+    labels = np.arange(len(REAL)) % 10
+    return Evaluator.build(classifier, REAL, REAL[::-1], labels, EvalProtocol(n=n))
+
+
+def test_collapsed_generator_is_all_duplicates_and_covers_one_class():
+    out = evaluate_unconditional(constant_generator(), small_evaluator(), REAL)
     fake, real = out["generated"], out["real test"]
     assert fake["duplicate_fraction"] == 1.0 and fake["pairwise_distance"] == 0.0
     assert fake["classes_covered"] == 1
@@ -52,12 +57,14 @@ def test_collapsed_generator_is_all_duplicates_and_covers_one_class():
     assert fake["fid"] > 0
 
 
-def test_real_reference_only_and_size_check():
-    out = evaluate_unconditional(None, REAL, REAL, n=200)
+def test_real_floor_only_is_the_evaluators_floor_plus_pixel_statistics():
+    evaluator = small_evaluator()
+    out = evaluate_unconditional(None, evaluator, REAL)
     assert list(out) == ["real test"]
-    assert "fid" not in out["real test"]
-    with pytest.raises(ValueError, match="at least 2 n"):
-        evaluate_unconditional(None, REAL, REAL, n=300)
+    assert {k: out["real test"][k] for k in evaluator.floor} == evaluator.floor
+    assert {"pairwise_distance", "duplicate_fraction", "nn_train_distance"} <= set(out["real test"])
+    with pytest.raises(ValueError, match="at least n = 500"):
+        Evaluator.build(evaluator.classifier, REAL, REAL, np.arange(400) % 10, EvalProtocol(n=500))
 
 
 def test_generate_is_seeded_and_batched():
@@ -78,13 +85,12 @@ def test_generate_is_seeded_and_batched():
 
 
 def test_real_row_and_memorisation_distance_can_be_left_out():
-    out = evaluate_unconditional(constant_generator(), REAL, None, n=200, include_real=False)
+    evaluator = small_evaluator()
+    out = evaluate_unconditional(constant_generator(), evaluator, None, include_real=False)
     assert list(out) == ["generated"]
     assert "nn_train_distance" not in out["generated"]
     assert out["generated"]["duplicate_fraction"] == 1.0
-    assert list(evaluate_unconditional(None, REAL, None, n=200, include_real=False)) == [
-        "real test"
-    ]
+    assert list(evaluate_unconditional(None, evaluator, None, include_real=False)) == ["real test"]
 
 
 # A world with known answers: ten class templates, real images are templates plus noise,

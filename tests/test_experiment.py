@@ -81,6 +81,8 @@ def test_train_and_evaluate_resumes_an_interrupted_training(tmp_path, fake_evalu
     assert set(row["metrics"]) == {"generated", "real test", "training"}
     assert json.loads((run_dir / "metrics.json").read_text())["n"] == 64
     assert (run_dir / "generator.keras").exists() and (run_dir / "metrics.tex").exists()
+    # The metrics table names the real test row as what it is: the floor.
+    assert "real test (floor)" in (run_dir / "metrics.md").read_text()
 
     metrics = evaluate_run_dir(run_dir, seed=1, n=32, quick=True, data=fake_mnist)
     assert fake_evaluation == [64, 32] and "generated" in metrics

@@ -85,6 +85,28 @@ def test_readable_summary_names_linked_parameters_and_prints_mean_pm_std(registr
     assert table.iloc[0]["fid"] == "2.00 ± 1.00"
 
 
+def test_the_real_floor_stands_beside_each_metric_in_tables_and_plots(tmp_path):
+    path = tmp_path / "results.jsonl"
+    for seed in SEEDS:
+        for lr in LRS:
+            config = with_overrides(GANConfig(name="dcgan"), {"train.g_lr": lr})
+            metrics = {
+                "generated": {"fid": _fid(lr, 64, seed)},
+                "real test": {"fid": 5.1},
+            }
+            row = make_row(config, seed, status="ok", run_id=run_id(config, seed),
+                           metrics=metrics, train_seconds=1.0, environment=ENV)  # fmt: skip
+            append_row(path, row)
+    df = load_registry(path)
+    summary = summarise(df, metrics=["fid"])
+    assert list(summary["fid_floor"]) == [5.1, 5.1]
+    table = format_summary(summary, df)
+    assert list(table.columns[-3:]) == ["fid", "fid floor", "train s"]
+    assert list(table["fid floor"]) == ["5.10", "5.10"]
+    fig = plot_metric_vs_param(df, "train.g_lr", "fid")
+    assert fig.axes[0].get_ylabel().startswith("FID (floor 5.1)")
+
+
 def test_decimals_follow_the_magnitude():
     assert [decimals_for([v]) for v in (1444.1, 7.81, 0.0421, 0.0)] == [0, 3, 4, 3]
 

@@ -269,3 +269,56 @@ def test_plot_class_fractions_groups_bars_per_class(tmp_path):
         bars.plot_class_fractions({"a": np.ones(10) / 10, "b": np.ones(5) / 5})
     with pytest.raises(ValueError, match="empty"):
         bars.plot_class_fractions({})
+
+
+def test_metric_label_names_metrics_and_keeps_unknown_columns():
+    assert style.metric_label("fid") == "FID"
+    assert style.metric_label("inception_score") == "Inception score"
+    assert style.metric_label("kl_to_uniform") == "KL to uniform"
+    assert style.metric_label("class accuracy") == "class accuracy"
+    assert style.error_label_for("inception_score_std") == "± std over 10 splits"
+    with pytest.raises(TypeError, match="str"):
+        style.metric_label(3)
+
+
+def test_wrap_text_breaks_long_titles_at_the_width():
+    title = "Reference classifier: 100 real and 100 synthetic images, a long title"
+    wrapped = style.wrap_text(title, 2.0, 9)
+    assert "\n" in wrapped and wrapped.replace("\n", " ") == title
+    assert style.wrap_text("short", 3.5, 9) == "short"
+    assert style.title_lines(None, 3.5) == 0
+
+
+def test_plot_metric_bars_labels_the_metric_and_its_error_bars():
+    table = pd.DataFrame({"run": ["a", "b"], "inception_score": [5.0, 6.0],
+                          "inception_score_std": [0.1, 0.2]})  # fmt: skip
+    fig = bars.plot_metric_bars(table, "inception_score", err_col="inception_score_std")
+    assert fig.axes[0].get_xlabel() == "Inception score\n(error bars: ± std over 10 splits)"
+    fig = bars.plot_metric_bars(
+        table, "inception_score", err_col="inception_score_std", error_label="± std over 3 seeds"
+    )
+    assert fig.axes[0].get_xlabel().endswith("(error bars: ± std over 3 seeds)")
+    assert bars.plot_metric_bars(table, "inception_score").axes[0].get_xlabel() == (
+        "Inception score"
+    )
+
+
+def test_plot_epoch_grids_shows_at_most_max_panels_of_tile_rows():
+    epochs = {e: _float_digits(64, seed=e) for e in range(1, 11)}
+    fig = samples.plot_epoch_grids(epochs, ncol=8)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "epoch 1" and titles[-1] == "epoch 10" and len(titles) == 6
+    everything = samples.plot_epoch_grids(epochs, ncol=8, max_panels=None, tile_rows=None)
+    assert len(everything.axes) == 10
+    grid = grids.image_grid(_float_digits(64), ncol=8)
+    assert samples.tile_counts(grid) == (8, 8)
+    assert samples.tile_counts(samples.crop_tile_rows(grid, 4)) == (4, 8)
+    assert samples.panels_per_row_for(6, 10) == 3 and samples.panels_per_row_for(2, 10) == 2
+
+
+def test_plot_metric_bars_draws_and_names_the_floor():
+    table = pd.DataFrame({"run": ["a", "b"], "fid": [12.6, 30.0]})
+    fig = bars.plot_metric_bars(table, "fid", floor=5.1)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "FID (floor 5.1)"
+    assert any(list(line.get_xdata()) == [5.1, 5.1] for line in ax.get_lines())

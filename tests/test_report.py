@@ -27,7 +27,7 @@ def small_table() -> pd.DataFrame:
 
 
 EXPECTED_MD = """\
-| run |   fid |
+| run |   FID |
 | --- | ----: |
 | a_b | 1.235 |
 | c%  |     – |
@@ -39,7 +39,7 @@ EXPECTED_TEX = r"""\begin{table}[!t]
 \label{tab:fid}
 \begin{tabular}{lr}
 \toprule
-run & fid \\
+run & FID \\
 \midrule
 a\_b & 1.235 \\
 c\% & – \\
@@ -105,7 +105,7 @@ def test_missing_values_become_en_dash_in_md_and_tex_empty_in_csv(tmp_path):
     df = pd.DataFrame({"run": ["a", None], "is": [np.nan, 2.0]})
     paths = write_table(df, tmp_path / "t")
     assert paths["csv"].read_text() == "run,is\na,\n,2.0\n"
-    assert "| a   |     – |" in paths["md"].read_text()
+    assert "| a   |               – |" in paths["md"].read_text()  # header: "Inception score"
     assert r"– & 2.000 \\" in paths["tex"].read_text()
 
 
@@ -135,6 +135,18 @@ def test_stem_with_a_dot_keeps_it(tmp_path):
     paths = write_table([{"a": 1}], tmp_path / "run_lr0.5")
     assert paths["csv"].name == "run_lr0.5.csv"
     assert paths["csv"].exists()
+
+
+def test_md_and_tex_headers_are_human_labels_and_csv_keeps_the_column_names(tmp_path):
+    df = pd.DataFrame({"kl_to_uniform": [0.1], "epoch_fid_final": [300.0], "own name": [1]})
+    paths = write_table(df, tmp_path / "t")
+    assert paths["csv"].read_text().splitlines()[0] == "kl_to_uniform,epoch_fid_final,own name"
+    header = paths["md"].read_text().splitlines()[0]
+    assert "KL to uniform" in header and "FID, per-epoch meter, last epoch" in header
+    assert "own name" in header and "kl_to_uniform" not in header
+    assert "KL to uniform" in paths["tex"].read_text()
+    plain = write_table(df, tmp_path / "p", human_headers=False)
+    assert "kl\\_to\\_uniform" in plain["tex"].read_text()
 
 
 def test_write_table_rejects_bad_input(tmp_path):

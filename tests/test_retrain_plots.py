@@ -65,3 +65,11 @@ def test_gain_vs_synthetic_has_a_line_per_real_set_size_and_a_zero_line():
     assert ax.get_ylabel() == "gain over real only (points)"
     with pytest.raises(ValueError, match="gain"):
         plot_gain_vs_synthetic(pd.DataFrame(rows).drop(columns="gain"))
+
+
+def test_the_legend_says_what_the_band_is_only_when_there_is_one():
+    fig = plot_accuracy_vs_real(fake_results())
+    assert "shaded: ± 1 std over seeds" in [t.get_text() for t in fig.legends[0].get_texts()]
+    one_seed = fake_results().query("seed == 0")
+    fig = plot_accuracy_vs_real(one_seed)
+    assert all("std" not in t.get_text() for t in fig.legends[0].get_texts())

@@ -11,7 +11,8 @@ import pytest
 from tiny_gan import TINY_GAN
 
 from gankit.config import GANConfig, with_overrides
-from gankit.evaluate.suite import ReferenceSet
+from gankit.evaluate.protocol import FLOOR_LABEL, EvalProtocol
+from gankit.evaluate.suite import Evaluator, ReferenceSet
 from gankit.nets.sampling import balanced_labels
 from gankit.studies.variants import (
     QualityMeter,
@@ -79,7 +80,9 @@ def _real(n=300, noise_scale=0.3):
 @pytest.fixture(scope="module")
 def meter():
     clf = template_classifier()
-    return QualityMeter.from_images(clf, _real(), epoch_n=200, suite_n=300, seed=0)
+    real, labels = _real(), balanced_labels(300)
+    evaluator = Evaluator.build(clf, real, real, labels, EvalProtocol(n=300))
+    return QualityMeter.build(evaluator, real[:100], epoch_n=200)
 
 
 def test_per_epoch_quality_is_fid_and_is_plus_tarr_for_a_conditional_generator(meter):
@@ -92,11 +95,15 @@ def test_per_epoch_quality_is_fid_and_is_plus_tarr_for_a_conditional_generator(m
     assert collapsed["fid"] > 10 * good["fid"]
 
 
-def test_suite_is_the_evaluation_suite_on_suite_n_samples(meter):
-    out = meter.suite(template_generator(conditional=True))
+def test_suite_is_the_protocol_suite_and_the_epoch_meter_has_its_own_reference(meter):
+    generator = template_generator(conditional=True)
+    out = meter.suite(generator)
     assert {"fid", "kid", "precision", "recall", "classes_covered", "tarr"} <= set(out)
     assert out["classes_covered"] == 10 and out["precision"] > 0.5
-    assert isinstance(meter.reference, ReferenceSet) and len(meter.reference.embedding) == 300
+    assert out == meter.evaluator.score(generator)
+    assert isinstance(meter.epoch_reference, ReferenceSet)
+    assert len(meter.epoch_reference.embedding) == 100
+    assert len(meter.evaluator.reference.embedding) == 300
 
 
 def test_runner_trains_a_shared_config_once_and_labels_only_conditional_ones(tmp_path):
@@ -156,12 +163,12 @@ def test_stability_summary_reads_late_losses_updates_and_the_metric_trajectory()
     assert out["d_loss_std"] == pytest.approx(np.std([1, 3], ddof=1))
     assert out["g_loss_std"] == 0.0
     assert (out["d_updates"], out["g_updates"], out["g_per_d"]) == (5, 8, 8 / 5)
-    assert out["fid_final"] == 40.0 and out["fid_worst_rise"] == 10.0
+    assert out["epoch_fid_final"] == 40.0 and out["epoch_fid_worst_rise"] == 10.0
     assert out["seconds_per_epoch"] == 6.0 and out["train_seconds"] == 19.0
     improving = history.assign(fid=[50.0, 40.0, 30.0])
-    assert stability_summary(_fake_run("x", steps, improving))["fid_worst_rise"] == 0.0
+    assert stability_summary(_fake_run("x", steps, improving))["epoch_fid_worst_rise"] == 0.0
     one_epoch = stability_summary(_fake_run("x", steps[:1], history[:1]), metric="nope")
-    assert np.isnan(one_epoch["d_loss_std"]) and np.isnan(one_epoch["nope_final"])
+    assert np.isnan(one_epoch["d_loss_std"]) and np.isnan(one_epoch["epoch_nope_final"])
     with pytest.raises(ValueError, match="late"):
         stability_summary(_fake_run("x", steps, history), late=0)
 
@@ -172,12 +179,16 @@ def test_comparison_table_has_a_row_per_variant_and_drops_metrics_nobody_has():
         "a": _fake_run("a", _steps([1, 1], [1, 1]), history, {"fid": 10.0, "kid": 1.0}),
         "b": _fake_run("b", _steps([1, 1], [1, 1], 5, 1), history, {"fid": 20.0}),
     }
-    table = comparison_table(runs)
-    assert list(table["variant"]) == ["a", "b"]
+    table = comparison_table(runs, {"fid": 5.0, "kid": 0.1, "tarr": 0.99})
+    assert list(table["variant"]) == ["a", "b", FLOOR_LABEL]
     assert "tarr" not in table and "inception_score" not in table
-    assert list(table["fid"]) == [10.0, 20.0] and np.isnan(table["kid"][1])
-    assert list(table["d_updates"]) == [2, 10] and list(table["g_updates"]) == [4, 2]
-    assert list(table["seconds_per_epoch"]) == [4.0, 4.0] and list(table["epochs"]) == [2, 2]
+    assert list(table["fid"]) == [10.0, 20.0, 5.0] and np.isnan(table["kid"][1])
+    assert table["kid"][2] == 0.1
+    assert list(table["d_updates"][:2]) == [2, 10] and list(table["g_updates"][:2]) == [4, 2]
+    assert list(table["seconds_per_epoch"][:2]) == [4.0, 4.0]
+    assert list(table["epochs"][:2]) == [2, 2] and table["epochs"].isna()[2]
+    with pytest.raises(ValueError, match="floor is empty"):
+        comparison_table(runs, {})
 
 
 def test_estimate_vs_quality_is_a_rank_correlation_over_epochs():
@@ -244,7 +255,7 @@ def test_config_differences_lists_only_the_fields_that_change():
     assert list(table["train.loss"]) == ["nonsaturating", "wgan", "nonsaturating"]
 
 
-def test_studies_table_stacks_the_studies_and_appends_the_reference_row():
+def test_studies_table_stacks_the_studies_and_appends_the_floor_row():
     history = pd.DataFrame({"epoch": [1], "seconds": [2.0]})
     base = _fake_run("tuned", _steps([1], [1]), history, {"fid": 10.0})
     wide = _fake_run("wide", _steps([1], [1]), history, {"fid": 8.0, "tarr": 0.9})
@@ -254,10 +265,12 @@ def test_studies_table_stacks_the_studies_and_appends_the_reference_row():
     )
     assert list(table.columns[:2]) == ["study", "variant"] and "mmd" not in table
     assert list(table["study"]) == ["loss", "loss", "latent", "reference"]
-    assert list(table["variant"]) == ["DCGAN", "CGAN", "100", "real test images"]
+    assert list(table["variant"]) == ["DCGAN", "CGAN", "100", FLOOR_LABEL]
     assert list(table["fid"]) == [10.0, 8.0, 10.0, 1.0]
     assert np.isnan(table["tarr"][2]) and np.isnan(table["seconds_per_epoch"][3])
     assert list(table["epochs"][:3]) == [1, 1, 1] and table["epochs"].isna()[3]
     assert str(table["g_updates"].dtype) == "Int64"  # counts print as integers
     with pytest.raises(ValueError, match="empty"):
-        studies_table({})
+        studies_table({}, {"fid": 1.0})
+    with pytest.raises(ValueError, match="floor is empty"):
+        studies_table({"latent": {"100": base}}, {})

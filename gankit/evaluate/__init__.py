@@ -11,5 +11,9 @@
 - ``gankit.evaluate.neighbours``: precision/recall, 1-NN accuracy and the distance kernels.
 - ``gankit.evaluate.inputs``: the checks of probabilities, embeddings and labels.
 - ``gankit.evaluate.diversity``: pixel-space diversity, near-duplicates, memorisation.
-- ``gankit.evaluate.suite``: the whole suite for one generator (what ``gankit evaluate`` runs).
+- ``gankit.evaluate.protocol``: the one evaluation protocol of every final table
+  (``PROTOCOL``: N = 10,000, reference = first N training images, floor = first N test
+  images, penultimate-layer embedding, seed 0).
+- ``gankit.evaluate.suite``: the whole suite for one generator (what ``gankit evaluate``
+  runs), the ``Evaluator`` that binds the protocol to the classifier, and ``metrics_table``.
 """

@@ -1,21 +1,30 @@
-"""Evaluate generators: for Q1 (`evaluate_unconditional`) pixel diversity, duplicates,
-memorisation and, with the reference classifier, inception score, class coverage and FID;
-for Q2 (`evaluate`) the whole metric suite, conditional or not: TARR, IS, mode score, FID,
-KID, MMD, precision/recall, 1-NN accuracy and class coverage.
+"""Evaluate generators under the kit's one protocol (`gankit.evaluate.protocol`).
 
-Every number comes with the same number computed on real test images, so a reader can tell
-a good score from the data's own level.
+- `suite`: the metric suite of one image set against a real reference: TARR, IS, mode
+  score, FID, KID, MMD, precision/recall, 1-NN accuracy and class coverage.
+- `Evaluator`: a protocol bound to the reference classifier and MNIST: the real reference
+  embedded once and the real floor row computed once; ``score(G)`` is the suite of G.
+- `metrics_table`: rows of scores with the floor row last, for every final table.
+- `evaluate` (Q2, the ``gankit evaluate`` command) and `evaluate_unconditional` (Q1: the
+  suite plus pixel diversity, near-duplicates and the memorisation distance).
+
+Every number comes with the same number computed on real test images at the same sample
+count, so a reader can tell a good score from the data's own level.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import keras
 import numpy as np
+import pandas as pd
 
 from gankit.evaluate import diversity, metrics, neighbours
-from gankit.nets.sampling import balanced_labels, check_labels, generate, is_conditional
+from gankit.evaluate.protocol import FLOOR_LABEL, PROTOCOL, EvalProtocol
+from gankit.nets.sampling import balanced_labels, generate, is_conditional
 
 
 def duplicate_threshold(real_images: np.ndarray, quantile: float = 0.01) -> float:
@@ -47,78 +56,6 @@ def pixel_statistics(
     if train_images is not None:
         nn = diversity.nearest_neighbour_distances(images, train_images)
         out["nn_train_distance"] = float(np.median(nn))
-    return out
-
-
-def classifier_statistics(
-    images: np.ndarray, classifier: keras.Model, real_embedding: np.ndarray | None = None
-) -> dict[str, float]:
-    """Inception score (10 splits), class coverage and, given real embeddings, FID.
-
-    FID here is the Fréchet distance between Gaussians fitted to the reference classifier's
-    penultimate embeddings (not Inception-v3): compare values only at equal sample counts.
-    """
-    from gankit.evaluate.inference import embed, predict_proba
-
-    probs = predict_proba(classifier, images)
-    is_mean, is_std = metrics.inception_score(probs, n_splits=10)
-    coverage = metrics.class_coverage(probs)
-    out = {
-        "inception_score": is_mean,
-        "inception_score_std": is_std,
-        "classes_covered": coverage["n_covered"],
-        "kl_to_uniform": coverage["kl_to_uniform"],
-    }
-    if real_embedding is not None:
-        out["fid"] = metrics.frechet_distance(embed(classifier, images), real_embedding)
-    return out
-
-
-def evaluate_unconditional(
-    generator: keras.Model | None,
-    real_test: np.ndarray,
-    train_images: np.ndarray | None,
-    *,
-    classifier: keras.Model | None = None,
-    n: int = 5000,
-    seed: int = 0,
-    include_real: bool = True,
-) -> dict[str, dict[str, float]]:
-    """The Q1 evaluation of ``generator`` beside real test images, as {"generated": ...,
-    "real test": ...}.
-
-    Args:
-      generator: a trained generator (noise -> (N, 28, 28, 1) in [-1, 1]); None evaluates
-        only the real reference.
-      real_test: real images in [-1, 1], at least ``2 n`` of them (half for the reference
-        row, half to calibrate the duplicate threshold and the FID reference).
-      train_images: real training images in [-1, 1] for the memorisation distance; None
-        skips it.
-      classifier: the reference classifier (gankit.evaluate.classifier); adds IS, coverage and FID.
-      n: samples per row.
-      include_real: also compute the "real test" row (always, when ``generator`` is None);
-        it is the same for every generator, so evaluate it once when comparing many.
-
-    Raises:
-      ValueError: if ``real_test`` has fewer than ``2 n`` images.
-    """
-    if len(real_test) < 2 * n:
-        raise ValueError(f"real_test needs at least 2 n = {2 * n} images, got {len(real_test)}")
-    reference, calibration = real_test[:n], real_test[n : 2 * n]
-    threshold = duplicate_threshold(calibration)
-    real_embedding = None
-    if classifier is not None:
-        from gankit.evaluate.inference import embed
-
-        real_embedding = embed(classifier, calibration)
-    rows = {"real test": reference} if include_real or generator is None else {}
-    if generator is not None:
-        rows = {"generated": generate(generator, n, seed=seed), **rows}
-    out = {}
-    for name, images in rows.items():
-        out[name] = pixel_statistics(images, train_images, threshold, seed=seed)
-        if classifier is not None:
-            out[name].update(classifier_statistics(images, classifier, real_embedding))
     return out
 
 
@@ -172,12 +109,13 @@ def suite(
     reference: ReferenceSet,
     *,
     seed: int = 0,
+    is_splits: int = 10,
 ) -> dict[str, float]:
-    """The Q2 metric suite of ``images`` against the real ``reference`` set.
+    """The metric suite of ``images`` against the real ``reference`` set.
 
     Returns a dict of floats: ``tarr`` (success rate: the classifier agrees with
     ``labels``; NaN without labels), ``inception_score`` and ``inception_score_std``
-    (10 splits), ``mode_score``, ``fid``, ``kid`` and ``kid_std`` (x 1000: MMD² of the
+    (``is_splits`` splits), ``mode_score``, ``fid``, ``kid`` and ``kid_std`` (x 1000: MMD² of the
     cubic kernel on embeddings scaled by `ReferenceSet.kid_scale`), ``mmd`` (Gaussian
     kernel, median bandwidth), ``precision`` and ``recall`` (k = 3), ``one_nn_accuracy``
     (0.5 is ideal), ``classes_covered`` and ``kl_to_uniform``.
@@ -187,7 +125,7 @@ def suite(
     from gankit.evaluate.inference import predict_and_embed
 
     probs, emb = predict_and_embed(classifier, images)
-    is_mean, is_std = metrics.inception_score(probs, n_splits=10)
+    is_mean, is_std = metrics.inception_score(probs, n_splits=is_splits)
     scale = reference.kid_scale
     kid, kid_std = metrics.kernel_inception_distance(
         emb / scale, reference.embedding / scale, seed=seed
@@ -211,6 +149,158 @@ def suite(
     }
 
 
+@dataclass(frozen=True, eq=False)
+class Evaluator:
+    """An `EvalProtocol` bound to a classifier and MNIST: the real reference embedded once
+    and the real floor scored once, so every generator scored with it is compared with the
+    same sets at the same N. Build it with `Evaluator.build`."""
+
+    protocol: EvalProtocol
+    classifier: keras.Model
+    reference: ReferenceSet
+    """The protocol's real reference (first N training images) through the classifier."""
+    reference_images: np.ndarray
+    """(N, 28, 28, 1) the reference images (the near-duplicate threshold is set on them)."""
+    floor_images: np.ndarray
+    """(N, 28, 28, 1) the real floor images (first N test images)."""
+    floor: Mapping[str, float]
+    """`suite` of the floor images against the reference: each metric's real-data level."""
+
+    @classmethod
+    def build(
+        cls,
+        classifier: keras.Model,
+        train_images: np.ndarray,
+        test_images: np.ndarray,
+        test_labels: np.ndarray,
+        protocol: EvalProtocol = PROTOCOL,
+    ) -> Evaluator:
+        """Embeds the reference and scores the floor (two suites' worth of classifier work).
+
+        Args:
+          classifier: the reference classifier (gankit.evaluate.classifier).
+          train_images: MNIST training images in [-1, 1] (or uint8), at least N.
+          test_images, test_labels: MNIST test images and their classes, at least N.
+          protocol: N, seed and IS splits (`PROTOCOL`, or `protocol_for(quick)`).
+
+        Raises:
+          ValueError: fewer than ``protocol.n`` images, or labels that do not match.
+        """
+        reference_images = protocol.reference_images(train_images)
+        floor_images, floor_labels = protocol.floor_images(test_images, test_labels)
+        reference = ReferenceSet.from_images(reference_images, classifier)
+        floor = suite(
+            floor_images,
+            floor_labels,
+            classifier,
+            reference,
+            seed=protocol.seed,
+            is_splits=protocol.is_splits,
+        )
+        return cls(protocol, classifier, reference, reference_images, floor_images, floor)
+
+    def score(self, generator: keras.Model) -> dict[str, float]:
+        """`suite` of N samples of ``generator`` (class-balanced if it is conditional)."""
+        samples = draw_samples(generator, self.protocol.n, seed=self.protocol.seed)
+        return self.score_images(samples.images, samples.labels)
+
+    def score_images(
+        self, images: np.ndarray, labels: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """`suite` of exactly N ``images`` (e.g. a PCA model's samples) with the classes
+        they were drawn for (None: unconditional, ``tarr`` is NaN).
+
+        Raises:
+          ValueError: not N images (the metrics depend on the count).
+        """
+        if len(images) != self.protocol.n:
+            raise ValueError(
+                f"score N = {self.protocol.n} images, got {len(images)}: FID, KID, precision "
+                "and recall compare only at the protocol's sample count"
+            )
+        return suite(
+            images,
+            labels,
+            self.classifier,
+            self.reference,
+            seed=self.protocol.seed,
+            is_splits=self.protocol.is_splits,
+        )
+
+    @cached_property
+    def duplicate_threshold(self) -> float:
+        """`duplicate_threshold` of the reference images (computed on first use)."""
+        return duplicate_threshold(self.reference_images)
+
+
+def metrics_table(
+    scores: Mapping[str, Mapping[str, float]],
+    floor: Mapping[str, float],
+    *,
+    label_col: str = "samples",
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per entry of ``scores`` ({name: {column: value}}), then the real floor as a
+    last row named `FLOOR_LABEL` (cells it has no value for are empty): the form of every
+    final table of FID, KID, precision and recall.
+
+    Args:
+      columns: the columns to keep, in this order, after ``label_col`` (default: all);
+        a report table keeps what its question needs.
+
+    Raises:
+      ValueError: an empty ``floor`` (the table would have no level to read against), or a
+        column in ``columns`` that no row has.
+    """
+    if not floor:
+        raise ValueError("floor is empty: pass Evaluator.floor, the suite of real test images")
+    rows = [{label_col: name, **values} for name, values in scores.items()]
+    rows.append({label_col: FLOOR_LABEL, **floor})
+    table = pd.DataFrame(rows)
+    if columns is None:
+        return table
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise ValueError(f"no row has the column(s) {missing}; the rows have {list(table)}")
+    return table[[label_col, *columns]]
+
+
+def evaluate_unconditional(
+    generator: keras.Model | None,
+    evaluator: Evaluator,
+    train_images: np.ndarray | None,
+    *,
+    include_real: bool = True,
+) -> dict[str, dict[str, float]]:
+    """The Q1 evaluation: the suite of ``evaluator`` plus pixel statistics
+    (`pixel_statistics`: pairwise distance, near-duplicates below the threshold set on
+    the reference images and, given ``train_images``, the memorisation distance), as
+    ``{"generated": {...}, "real test": {...}}``; the real test row is the floor.
+
+    Args:
+      generator: a trained generator (noise -> (N, 28, 28, 1) in [-1, 1]); None evaluates
+        only the real floor.
+      evaluator: the protocol bound to the classifier (`Evaluator.build`).
+      train_images: real training images in [-1, 1] for the memorisation distance; None
+        skips it (it is the costliest number here).
+      include_real: also return the real test row (always, when ``generator`` is None).
+    """
+    seed, threshold = evaluator.protocol.seed, evaluator.duplicate_threshold
+    out = {}
+    if generator is not None:
+        samples = draw_samples(generator, evaluator.protocol.n, seed=seed)
+        out["generated"] = {
+            **evaluator.score_images(samples.images, samples.labels),
+            **pixel_statistics(samples.images, train_images, threshold, seed=seed),
+        }
+    if include_real or generator is None:
+        out["real test"] = {
+            **evaluator.floor,
+            **pixel_statistics(evaluator.floor_images, train_images, threshold, seed=seed),
+        }
+    return out
+
+
 def evaluate(
     generator: keras.Model | None,
     *,
@@ -218,42 +308,39 @@ def evaluate(
     real_test: np.ndarray,
     real_test_labels: np.ndarray,
     reference: np.ndarray,
-    n: int = 10_000,
-    seed: int = 0,
+    n: int = PROTOCOL.n,
+    seed: int = PROTOCOL.seed,
     include_real: bool = True,
 ) -> dict[str, dict[str, float]]:
-    """The whole metric suite (`suite`) for ``generator`` and for real test images, as
-    {"generated": {...}, "real test": {...}}.
+    """The whole metric suite (`suite`) for ``generator`` and for real test images under
+    the protocol with ``n`` and ``seed``, as {"generated": {...}, "real test": {...}}.
 
     A conditional generator draws n/10 samples of each class and its ``tarr`` is the success
     rate; the real test row's ``tarr`` is the classifier's accuracy on ``real_test``, the
     number the generated success rate should be read against. Both rows are compared with
-    the same real ``reference`` images (use training images: the test images are the other
-    row), so the real row is the floor each metric reaches on real data.
+    the same real ``reference`` images (training images: the test images are the other
+    row), so the real row is the floor each metric reaches on real data. To score many
+    generators, build one `Evaluator` and call its ``score``.
 
     Args:
       generator: a trained generator; None computes only the real row.
       classifier: the reference classifier (gankit.evaluate.classifier.load_or_train_classifier).
       real_test, real_test_labels: real test images in [-1, 1] (or uint8) and their classes;
         the first ``n`` are used.
-      reference: at least ``n`` real images (not the test images), the first n are used.
-      n: samples per row (10,000 for the report; metrics depend on it).
+      reference: at least ``n`` real training images, the first n are used.
+      n: samples per row (`PROTOCOL`: 10,000; metrics depend on it).
 
     Raises:
       ValueError: if ``real_test`` or ``reference`` has fewer than ``n`` images, or the
         labels do not match the test images.
     """
-    for name, images in (("real_test", real_test), ("reference", reference)):
-        if len(images) < n:
-            raise ValueError(f"{name} needs at least n = {n} images, got {len(images)}")
-    test_labels = check_labels(real_test_labels, len(real_test))[:n]
-    ref = ReferenceSet.from_images(reference[:n], classifier)
+    protocol = EvalProtocol(n=n, seed=seed, is_splits=min(PROTOCOL.is_splits, n))
+    evaluator = Evaluator.build(classifier, reference, real_test, real_test_labels, protocol)
     out = {}
     if generator is not None:
-        samples = draw_samples(generator, n, seed=seed)
-        out["generated"] = suite(samples.images, samples.labels, classifier, ref, seed=seed)
+        out["generated"] = evaluator.score(generator)
     if include_real or generator is None:
-        out["real test"] = suite(real_test[:n], test_labels, classifier, ref, seed=seed)
+        out["real test"] = dict(evaluator.floor)
     return out
 
 

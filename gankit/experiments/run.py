@@ -71,8 +71,11 @@ def config_from_source(source: str, overrides: Sequence[str] = (), *, quick: boo
 
 
 def default_eval_n(quick: bool) -> int:
-    """Generated samples per evaluation: 1,000 in quick mode, 5,000 in full mode."""
-    return 1000 if quick else 5000
+    """Generated samples per evaluation: the kit's protocol (`gankit.evaluate.protocol`),
+    10,000 in full mode and 1,000 in quick mode."""
+    from gankit.evaluate.protocol import protocol_for
+
+    return protocol_for(quick).n
 
 
 def evaluate_generator(
@@ -119,7 +122,13 @@ def write_metrics(
     path = run_dir / f"{METRICS_STEM}.json"
     with atomic_write(path) as f:
         f.write(json.dumps(plain_json({"n": n, "seed": seed, "metrics": metrics}), indent=2) + "\n")
-    table = [{"images": row, **values} for row, values in metrics.items()]
+    from gankit.evaluate.protocol import FLOOR_LABEL
+
+    # The real test row is the floor of every metric: named so in the table.
+    table = [
+        {"images": FLOOR_LABEL if row == "real test" else row, **values}
+        for row, values in metrics.items()
+    ]
     paths = write_table(
         table,
         run_dir / METRICS_STEM,

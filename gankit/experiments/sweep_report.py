@@ -24,13 +24,20 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from gankit.io import atomic_write
-from gankit.plots.style import COLUMN_WIDTH_IN, house_style
+from gankit.plots.style import (
+    COLORS,
+    COLUMN_WIDTH_IN,
+    RUN_COLORS,
+    figure_title,
+    house_style,
+    metric_label,
+    title_lines,
+)
 from gankit.report import format_mean_std, write_table
 
 DEFAULT_METRICS = ("tarr", "inception_score", "fid", "kid", "classes_covered")
 """Metrics tabulated when none are named (those the registry has values of)."""
 CONFIG_PREFIXES = ("generator.", "discriminator.", "train.")
-_LINE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
@@ -109,8 +116,9 @@ def summarise(
     df: pd.DataFrame, *, by: Sequence[str] | None = None, metrics: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """One row per configuration: ``by`` columns, ``seeds`` (finished runs), ``failed``,
-    then ``<metric>_mean`` and ``<metric>_std`` over the finished runs, and the mean
-    ``train_seconds``. Sorted by ``by``.
+    then ``<metric>_mean`` and ``<metric>_std`` over the finished runs, ``<metric>_floor``
+    (the real test images' value, `gankit.evaluate.protocol`) when the registry has
+    ``real_test.<metric>``, and the mean ``train_seconds``. Sorted by ``by``.
 
     Args:
       by: columns that identify a configuration; default: one of each `varying_params`
@@ -137,10 +145,23 @@ def summarise(
             values = pd.to_numeric(ok[metric], errors="coerce").dropna()
             row[f"{metric}_mean"] = values.mean() if len(values) else np.nan
             row[f"{metric}_std"] = values.std(ddof=1) if len(values) > 1 else np.nan
+            floor = _floor(ok, metric)
+            if floor is not None:
+                row[f"{metric}_floor"] = floor
         if "train_seconds" in ok:
             row["train_seconds"] = pd.to_numeric(ok["train_seconds"], errors="coerce").mean()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _floor(runs: pd.DataFrame, metric: str) -> float | None:
+    """Mean of ``real_test.<metric>`` (the real floor each evaluation reports beside the
+    generated value) over ``runs``; None when the registry has no such column."""
+    column = f"real_test.{metric}"
+    if column not in runs:
+        return None
+    values = pd.to_numeric(runs[column], errors="coerce").dropna()
+    return float(values.mean()) if len(values) else np.nan
 
 
 def _header(df: pd.DataFrame, column: str) -> str:
@@ -171,7 +192,8 @@ def format_summary(
 ) -> pd.DataFrame:
     """`summarise`'s table for reading: parameters as given, metrics as 'mean ± std' (with
     ``digits`` decimals; default per metric, by `decimals_for`), linked parameters named
-    together, ``failed`` only if a run failed, seconds as whole numbers."""
+    together, ``failed`` only if a run failed, each metric's real floor beside it (column
+    ``<metric> floor``) when known, seconds as whole numbers."""
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
     by = list(summary.columns[: summary.columns.get_loc("seeds")])
     out = pd.DataFrame({_header(df, c): summary[c].map(_parameter_text) for c in by})
@@ -182,6 +204,8 @@ def format_summary(
         means, stds = summary[f"{metric}_mean"], summary[f"{metric}_std"]
         places = decimals_for(list(means)) if digits is None else digits
         out[metric] = [format_mean_std(m, s, places) for m, s in zip(means, stds, strict=True)]
+        if f"{metric}_floor" in summary:
+            out[f"{metric} floor"] = [f"{v:.{places}f}" for v in summary[f"{metric}_floor"]]
     if "train_seconds" in summary:
         out["train s"] = summary["train_seconds"].round(0).astype("Int64")
     return out
@@ -256,6 +280,9 @@ def plot_metric_vs_param(
 ) -> Figure:
     """``metric`` (mean over seeds, error bars: std) against ``param``, one line per value of
     ``hue``. Only finished runs count. A log x axis is used when ``param`` spans 10x or more.
+    The y axis is named by ``gankit.plots.style.metric_label`` and says what the error bars
+    are; the real floor (``real_test.<metric>``), when the registry has it, is a dashed line
+    named in the axis label. The legend sits above the axes, under the title.
 
     Raises:
       ValueError: an unknown column, or no finished run.
@@ -271,7 +298,8 @@ def plot_metric_vs_param(
     ok["_x"] = x_all
     lines = [(None, ok)] if hue is None else list(ok.groupby(hue, sort=True))
     with house_style():
-        fig = Figure(figsize=(COLUMN_WIDTH_IN, 2.3 + (0.2 if title else 0.0)), layout="constrained")
+        height = 2.4 + 0.17 * title_lines(title, COLUMN_WIDTH_IN) + (0.35 if hue else 0.0)
+        fig = Figure(figsize=(COLUMN_WIDTH_IN, height), layout="constrained")
         ax = fig.add_subplot()
         for i, (value, part) in enumerate(lines):
             stats = part.groupby("_x")[metric].agg(["mean", "std", "count"]).sort_index()
@@ -280,7 +308,7 @@ def plot_metric_vs_param(
                 stats["mean"],
                 yerr=stats["std"].fillna(0.0),
                 label=None if hue is None else f"{value}",
-                color=_LINE_COLORS[i % len(_LINE_COLORS)],
+                color=RUN_COLORS[i % len(RUN_COLORS)],
                 marker=_MARKERS[i % len(_MARKERS)],
                 capsize=2.5,
                 elinewidth=0.8,
@@ -291,11 +319,21 @@ def plot_metric_vs_param(
         ax.set_xticks(x_ticks, categories or [f"{v:g}" for v in x_ticks])
         ax.minorticks_off()
         ax.set_xlabel(_header(df, param))
-        ax.set_ylabel(metric)
+        ylabel = metric_label(metric)
+        floor = _floor(ok, metric)
+        if floor is not None and np.isfinite(floor):
+            ax.axhline(floor, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
+            ylabel = f"{ylabel} (floor {floor:.3g})"
+        ax.set_ylabel(f"{ylabel}\n(mean ± std over seeds)")
         if hue is not None:
-            ax.legend(title=_header(df, hue), loc="best")
-        if title:
-            ax.set_title(title)
+            ax.legend(
+                title=_header(df, hue),
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.0),
+                ncol=min(len(lines), 4),
+                borderaxespad=0.2,
+            )
+        figure_title(fig, title)
     return fig
 
 

@@ -7,5 +7,6 @@
 - ``classes``: class-conditional figures: confusion matrix, per-class rates, captions.
 - ``retrain``: the retraining study: accuracy against real images, gain from synthetic.
 - ``analysis``: the PCA baseline and embeddings: 2-D maps, reconstructions, variance.
+- ``confidence``: the classifier's confidence on real vs synthetic images.
 - ``variants``: the GAN variants: power spectra, interpolation strips, critic vs quality.
 """

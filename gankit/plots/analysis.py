@@ -4,7 +4,8 @@
 - `plot_embedding_2d`: real and synthetic embeddings in 2-D, colour = digit, marker =
   real (o) or synthetic (x).
 - `plot_confidence_histograms`: the classifier's confidence on real and on synthetic
-  images, two panels with the same bins and y scale.
+  images, two panels with the same bins and y scale (kept in ``gankit.plots.confidence``,
+  importable from here).
 - `plot_reconstructions`: the same images reconstructed from k = 5, 20, ... components.
 - `plot_explained_variance`: cumulative explained variance against k.
 - `plot_sample_grids`: sample grids of several models side by side (PCA vs GANs by eye).
@@ -25,16 +26,21 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
+from gankit.checks import positive_int
 from gankit.data.grids import image_grid, images_to_uint8
-from gankit.plots.samples import plot_image_grid, show_grid
+from gankit.plots.confidence import plot_confidence_histograms
+from gankit.plots.samples import panel_figure, panels_per_row_for, plot_image_grid, tile_counts
 from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
     FULL_WIDTH_IN,
     RUN_COLORS,
+    figure_title,
     new_figure,
     root_figure,
     styled,
+    title_lines,
+    wrap_text,
 )
 
 __all__ = [
@@ -82,17 +88,6 @@ def _per_point(values: ArrayLike, n: int, name: str, kind: str) -> np.ndarray:
         raise TypeError(f"{name} must be integers 0-9, got dtype {arr.dtype}")
     if arr.min() < 0 or arr.max() >= N_CLASSES:
         raise ValueError(f"{name} must be in 0-9, got values in [{arr.min()}, {arr.max()}]")
-    return arr
-
-
-def _confidences(values: ArrayLike, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1 or len(arr) == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
-        raise ValueError(
-            f"{name} must be confidences in [0, 1] (gankit.studies.embeddings.confidence)"
-        )
     return arr
 
 
@@ -153,7 +148,8 @@ def plot_embedding_2d(
         columnspacing=0.8,
     )
     if title:
-        ax.set_title(title, pad=30)  # above the two legend rows
+        width = root_figure(ax).get_figwidth() * ax.get_position().width
+        ax.set_title(wrap_text(title, width, 9.0), pad=30)  # above the two legend rows
     return root_figure(ax)
 
 
@@ -205,59 +201,6 @@ def _embedding_legend_handles() -> list[Line2D]:
         handle(_REAL_MARKER, "#444444", "real"),
         handle(_SYNTHETIC_MARKER, "#444444", "synthetic"),
     ]
-
-
-# ---------------------------------------------------------------------------- confidence
-
-
-@styled
-def plot_confidence_histograms(
-    conf_real: ArrayLike,
-    conf_synthetic: ArrayLike,
-    *,
-    title: str | None = None,
-    bins: int = 20,
-    log_y: bool = False,
-    labels: tuple[str, str] = ("real", "synthetic"),
-) -> Figure:
-    """Histograms of the classifier's confidence, real and synthetic in two panels.
-
-    Both panels share the bins (``bins`` equal widths over [0.1, 1]: the max softmax of
-    10 classes is never below 0.1) and the y scale, so their heights compare directly.
-    Each panel's title gives its count and mean confidence.
-
-    Args:
-        conf_real, conf_synthetic: (N,) and (M,) confidences in [0, 1]
-            (``gankit.studies.embeddings.confidence``).
-        title: figure title (e.g. which classifier).
-        bins: number of bins.
-        log_y: logarithmic counts, to see the few low-confidence images next to the
-            mass near 1.
-        labels: panel names.
-
-    Raises:
-        ValueError: empty or non-1-D inputs, values outside [0, 1], or bins < 1.
-    """
-    sets = [_confidences(conf_real, "conf_real"), _confidences(conf_synthetic, "conf_synthetic")]
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins must be a positive int, got {bins!r}")
-    low = min(1.0 / N_CLASSES, *(float(s.min()) for s in sets))
-    edges = np.linspace(low, 1.0, bins + 1)
-    fig = new_figure(COLUMN_WIDTH_IN, 2.0 + (0.2 if title else 0.0))
-    axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    for ax, values, label, color in zip(
-        axes, sets, labels, (COLORS["real"], COLORS["fake"]), strict=True
-    ):
-        ax.hist(values, bins=edges, color=color, edgecolor="white", linewidth=0.3)
-        ax.set_title(f"{label}\nn = {len(values)}, mean {values.mean():.3f}", fontsize=8)
-        ax.set_xlabel("confidence (max softmax)")
-        ax.grid(axis="x", visible=False)
-        if log_y:
-            ax.set_yscale("log")
-    axes[0].set_ylabel("images")
-    if title:
-        fig.suptitle(title)
-    return fig
 
 
 # ------------------------------------------------------------------------------ PCA
@@ -340,7 +283,8 @@ def plot_explained_variance(
     curves = _variance_curves(ratio)
     if any(not 0 < m <= 1 for m in marks):
         raise ValueError(f"marks must be fractions in (0, 1], got {list(marks)}")
-    fig = new_figure(COLUMN_WIDTH_IN, 2.2 + (0.25 if len(curves) > 1 else 0.0))
+    legend = 0.25 if len(curves) > 1 else 0.0
+    fig = new_figure(COLUMN_WIDTH_IN, 2.2 + legend + 0.17 * title_lines(title, COLUMN_WIDTH_IN))
     ax = fig.add_subplot()
     palette = DIGIT_COLORS if len(curves) > len(RUN_COLORS) else RUN_COLORS
     for i, (label, values) in enumerate(curves.items()):
@@ -365,8 +309,7 @@ def plot_explained_variance(
             handlelength=1.0,
             frameon=False,
         )
-    if title:
-        ax.set_title(title)
+    figure_title(fig, title)
     return fig
 
 
@@ -394,31 +337,29 @@ def plot_sample_grids(
     *,
     ncol: int | None = None,
     title: str | None = None,
+    panels_per_row: int | None = None,
 ) -> Figure:
-    """Sample grids of several models side by side, each titled with its name.
+    """Sample grids of several models, each titled with its name, in rows of as many
+    panels as keep a tile readable in print (``gankit.plots.samples.panels_per_row_for``).
 
     Args:
         samples: {model name: (N, 28, 28[, 1]) images}, e.g. ``{"PCA (k=87)": ...,
             "CGAN": ...}``; for per-class models order the images digit by digit.
         ncol: tiles per row in every grid; default ``ceil(sqrt(N))``.
-        title: figure title.
+        title: figure title, wrapped to the figure's width.
+        panels_per_row: models per row of panels; default from the tile width.
 
     Returns:
-        One row of panels: column width for up to 2 models, full page width beyond.
+        Column width for up to 2 models a row, full page width beyond.
 
     Raises:
-        ValueError: no models.
+        ValueError: no models, or a non-positive ``panels_per_row``.
     """
     if not isinstance(samples, Mapping) or not samples:
         raise ValueError("samples must be a non-empty dict {model name: images}")
     panels = [(str(name), image_grid(images, ncol=ncol)) for name, images in samples.items()]
-    width = FULL_WIDTH_IN if len(panels) > 2 else COLUMN_WIDTH_IN
-    height = max(width / len(panels) * g.shape[0] / g.shape[1] for _, g in panels)
-    fig = new_figure(width, height + 0.2 + (0.25 if title else 0.0))
-    for i, (name, grid) in enumerate(panels):
-        ax = fig.add_subplot(1, len(panels), i + 1)
-        show_grid(ax, grid)
-        ax.set_title(name, fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return fig
+    if panels_per_row is None:
+        per_row = panels_per_row_for(len(panels), max(tile_counts(g)[1] for _, g in panels))
+    else:
+        per_row = min(positive_int(panels_per_row, "panels_per_row"), len(panels))
+    return panel_figure(panels, per_row, title)

@@ -19,9 +19,13 @@ from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
     RUN_COLORS,
+    error_label_for,
+    figure_title,
     legend_above,
+    metric_label,
     new_figure,
     styled,
+    title_lines,
 )
 
 __all__ = ["plot_class_fractions", "plot_metric_bars"]
@@ -35,14 +39,23 @@ def plot_metric_bars(
     label_col: str = "run",
     err_col: str | None = None,
     title: str | None = None,
+    error_label: str | None = None,
+    floor: float | None = None,
 ) -> Figure:
     """Horizontal bars of ``metric`` per row of ``table``, first row on top, values printed.
+
+    The x axis is named by ``metric_label(metric)``; with error bars a second line says
+    what they are. The title spans the figure, wrapped to its width.
 
     Args:
         table: DataFrame or list of dicts, one row per run.
         metric: numeric column to plot (e.g. ``"fid"``); missing values print "n/a".
         label_col: column naming each bar.
         err_col: optional column of error-bar half-widths (e.g. std over seeds).
+        error_label: what the error bars are, e.g. ``"± std over 3 seeds"``; default
+            from ``style.ERROR_LABELS`` (``inception_score_std``: "± std over 10 splits").
+        floor: the metric of real images against the real reference at the same sample
+            count (e.g. FID's floor): a dashed line, and "(floor 5.1)" in the axis label.
 
     Raises:
         ValueError: a named column is missing or not numeric.
@@ -55,7 +68,10 @@ def plot_metric_bars(
     errors = numeric_column(df, err_col) if err_col else None
     labels = [str(v) for v in df[label_col]]
     y = np.arange(len(df))
-    fig = new_figure(COLUMN_WIDTH_IN, 0.6 + 0.28 * len(df) + (0.25 if title else 0.0))
+    if errors is not None and error_label is None:
+        error_label = error_label_for(err_col)
+    height = 0.6 + 0.28 * len(df) + 0.17 * title_lines(title, COLUMN_WIDTH_IN)
+    fig = new_figure(COLUMN_WIDTH_IN, height + (0.15 if errors is not None else 0.0))
     ax = fig.add_subplot()
     ax.barh(
         y,
@@ -71,9 +87,12 @@ def plot_metric_bars(
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
     _annotate_bars(ax, y, values, errors)
-    ax.set_xlabel(metric)
-    if title:
-        ax.set_title(title)
+    xlabel = metric_label(metric)
+    if floor is not None:
+        ax.axvline(floor, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
+        xlabel = f"{xlabel} (floor {_short_number(floor)})"
+    ax.set_xlabel(xlabel if errors is None else f"{xlabel}\n(error bars: {error_label})")
+    figure_title(fig, title)
     return fig
 
 
@@ -82,7 +101,8 @@ def plot_class_fractions(fractions: Mapping[str, ArrayLike], *, title: str | Non
     """Grouped bars of the fraction of samples per predicted class, one group per digit.
 
     The mode-collapse picture for unconditional GANs: real data sits near 0.1 everywhere
-    (dashed line); a collapsed generator piles its samples into a few classes.
+    (dashed line); a collapsed generator piles its samples into a few classes. The legend
+    sits between the axes and the figure title.
 
     Args:
         fractions: {run label: (C,) fractions summing to 1} (e.g. class_coverage output).
@@ -97,7 +117,7 @@ def plot_class_fractions(fractions: Mapping[str, ArrayLike], *, title: str | Non
     if len(n_classes) != 1 or len(next(iter(n_classes))) != 1:
         raise ValueError(f"every entry must be a 1-D array of the same length, got {n_classes}")
     c = len(next(iter(arrays.values())))
-    fig = new_figure(COLUMN_WIDTH_IN, 1.9 + (0.25 if title else 0.0))
+    fig = new_figure(COLUMN_WIDTH_IN, 2.0 + 0.17 * title_lines(title, COLUMN_WIDTH_IN))
     ax = fig.add_subplot()
     width = 0.8 / len(arrays)
     for i, (label, values) in enumerate(arrays.items()):
@@ -115,8 +135,7 @@ def plot_class_fractions(fractions: Mapping[str, ArrayLike], *, title: str | Non
     ax.set_ylabel("fraction of samples")
     ax.grid(axis="x", visible=False)
     legend_above(ax)
-    if title:
-        ax.set_title(title)
+    figure_title(fig, title)  # above the legend, which sits above the axes
     return fig
 
 

@@ -9,11 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 from numpy.typing import ArrayLike
 
 from gankit.data.grids import images_to_uint8
-from gankit.plots.style import COLUMN_WIDTH_IN, FULL_WIDTH_IN, new_figure, styled
+from gankit.plots.style import (
+    COLUMN_WIDTH_IN,
+    FULL_WIDTH_IN,
+    figure_title,
+    legend_above,
+    new_figure,
+    styled,
+    title_lines,
+)
 
 N_CLASSES = 10
 
@@ -37,8 +47,9 @@ def plot_confusion_matrix(
 ) -> Figure:
     """Row-normalised confusion matrix (rows = asked class, columns = predicted class).
 
-    Each cell shows the percentage of the row; the diagonal is the per-class success rate.
-    A logarithmic colour scale makes rare confusions visible next to a ~99% diagonal.
+    Each cell shows the percentage of the row (".4" for 0.4 %); the diagonal is the
+    per-class success rate. A logarithmic colour scale makes rare confusions visible next to a ~99%
+    diagonal.
 
     Args:
         confusion: (C, C) counts, e.g. ``gankit.evaluate.metrics.tarr(...)["confusion"]``.
@@ -51,7 +62,8 @@ def plot_confusion_matrix(
     m = _check_confusion(confusion)
     rows = m.sum(axis=1, keepdims=True)
     pct = np.divide(100.0 * m, rows, out=np.zeros_like(m), where=rows > 0)
-    fig = new_figure(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.92 + (0.2 if title else 0.0))
+    extra = 0.17 * title_lines(title, COLUMN_WIDTH_IN)
+    fig = new_figure(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 0.86 + extra)
     ax = fig.add_subplot()
     shown = np.where(pct > 0, pct, np.nan)
     image = ax.imshow(shown, cmap="Blues", norm=LogNorm(vmin=0.01, vmax=100))
@@ -59,18 +71,28 @@ def plot_confusion_matrix(
     for i in range(n):
         for j in range(n):
             if pct[i, j] > 0:
-                text = f"{pct[i, j]:.1f}" if pct[i, j] < 99.95 else "100"
                 colour = "white" if pct[i, j] > 30 else "black"
-                ax.text(j, i, text, ha="center", va="center", fontsize=5, color=colour)
+                ax.text(j, i, _cell_text(pct[i, j]), ha="center", va="center", color=colour)
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel(col_label)
     ax.set_ylabel(row_label)
     ax.grid(False)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="% of row")
-    if title:
-        ax.set_title(title)
+    # A slim colour bar leaves the cells wide enough for "99.4" at 8 pt.
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, aspect=30, label="% of row")
+    figure_title(fig, title)
     return fig
+
+
+def _cell_text(pct: float) -> str:
+    """A cell's percentage in at most 4 characters, so 8 pt text fits a one-column cell:
+    "99.4", "100", "3.2", ".4" (no leading zero)."""
+    if pct >= 99.95:
+        return "100"
+    return f"{pct:.1f}".removeprefix("0")
+
+
+_ZOOM_FROM = 0.9  # rates all at or above this get an axis zoomed to their range
 
 
 @styled
@@ -83,7 +105,12 @@ def plot_per_class_rates(
 ) -> Figure:
     """Grouped bars of a per-class rate (e.g. TARR per digit), one group per digit and one
     bar per model; an optional dashed line at ``reference`` (e.g. the classifier's
-    accuracy on real test images).
+    accuracy on real test images). Rates are fractions, shown as percent on the axis.
+
+    Differences near 100 % stay visible: when every rate is at least 0.9 the axis runs
+    from just below the lowest rate to 100 %; when only some models are that high, a
+    second panel below repeats the bars zoomed to their range. The legend sits above the
+    bars, under the title.
 
     Raises:
         ValueError: no models, or a model without one value per class.
@@ -94,23 +121,44 @@ def plot_per_class_rates(
     for name, v in values.items():
         if v.shape != (N_CLASSES,):
             raise ValueError(f"{name!r} needs {N_CLASSES} per-class values, got {v.shape}")
-    fig = new_figure(FULL_WIDTH_IN, 2.0 + (0.2 if title else 0.0))
-    ax = fig.add_subplot()
+    lows = [float(np.nanmin(v)) for v in values.values()]
+    high = [low for low in lows if low >= _ZOOM_FROM]
+    panels = 2 if high and len(high) < len(lows) else 1
+    legend_rows = -(-len(values) // 4)
+    height = 0.6 + 1.5 * panels + 0.17 * (legend_rows + title_lines(title, FULL_WIDTH_IN))
+    fig = new_figure(FULL_WIDTH_IN, height)
+    axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
+    for ax in axes:
+        _rate_bars(ax, values, reference)
+        ax.set_ylabel(ylabel)
+    if high:
+        _zoom(axes[-1], min(high), max(1.0, *(float(np.nanmax(v)) for v in values.values())))
+        if panels == 2:
+            axes[-1].set_ylabel(f"{ylabel},\nzoomed")
+    if panels == 1 and not high:
+        axes[0].set_ylim(max(0.0, min(lows) - 0.05), 1.0)
+    axes[-1].set_xticks(np.arange(N_CLASSES))
+    axes[-1].set_xlabel("digit")
+    legend_above(axes[0])
+    figure_title(fig, title)
+    return fig
+
+
+def _rate_bars(ax: Axes, values: Mapping[str, np.ndarray], reference: float | None) -> None:
     width = 0.8 / len(values)
     x = np.arange(N_CLASSES)
     for k, (name, v) in enumerate(values.items()):
         ax.bar(x - 0.4 + width * (k + 0.5), v, width, label=name)
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=0.8)
-    lowest = min(float(np.nanmin(v)) for v in values.values())
-    ax.set_ylim(max(0.0, lowest - 0.05), 1.0)
-    ax.set_xticks(x)
-    ax.set_xlabel("digit")
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left", ncols=min(len(values), 4), fontsize=6)
-    if title:
-        ax.set_title(title)
-    return fig
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
+
+
+def _zoom(ax: Axes, lowest: float, top: float) -> None:
+    """y from a little below ``lowest`` (on a 0.5 % step) to ``top``."""
+    span = max(top - lowest, 0.01)
+    ax.set_ylim(np.floor((lowest - 0.1 * span) * 200) / 200, top)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1 if span < 0.05 else 0))
 
 
 @styled
@@ -132,13 +180,13 @@ def plot_captioned_images(
     ncol = min(ncol, len(tiles))
     nrow = -(-len(tiles) // ncol)
     cell = FULL_WIDTH_IN / ncol
-    fig = new_figure(FULL_WIDTH_IN, nrow * cell * 1.15 + (0.25 if title else 0.0))
+    extra = 0.17 * title_lines(title, FULL_WIDTH_IN)
+    fig = new_figure(FULL_WIDTH_IN, nrow * cell * 1.2 + extra)
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < len(tiles):
             ax.imshow(tiles[k], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-            ax.set_title(captions[k], fontsize=6, pad=1)
-    if title:
-        fig.suptitle(title)
+            ax.set_title(captions[k], fontsize=8, pad=1)
+    figure_title(fig, title)
     return fig

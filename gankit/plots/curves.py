@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -24,9 +24,13 @@ from gankit.plots.style import (
     COLUMN_WIDTH_IN,
     RUN_COLORS,
     RUN_LINESTYLES,
+    figure_title,
     legend_above,
+    metric_label,
     new_figure,
     styled,
+    title_lines,
+    wrap_text,
 )
 
 __all__ = [
@@ -37,16 +41,6 @@ __all__ = [
     "plot_history",
 ]
 
-_HISTORY_LABELS = MappingProxyType(
-    {
-        "d_loss_real": "D loss (real)",
-        "d_loss_fake": "D loss (fake)",
-        "d_loss": "D loss",
-        "g_loss": "G loss",
-        "d_acc_real": "D accuracy (real)",
-        "d_acc_fake": "D accuracy (fake)",
-    }
-)
 # (column, legend label, colour) for the two panels of plot_history.
 _LOSS_LINES = (
     ("d_loss_real", "D (real)", COLORS["real"]),
@@ -184,7 +178,9 @@ def plot_history(history: Any, *, title: str | None = None, smooth: int | None =
         expected = ", ".join(c for c, _, _ in (*_LOSS_LINES, *_ACC_LINES))
         raise ValueError(f"history has none of the columns {expected}; got {list(df.columns)}")
     x, xlabel = _x_axis(df)
-    fig = new_figure(COLUMN_WIDTH_IN, 0.4 + 1.7 * len(panels))
+    fig = new_figure(
+        COLUMN_WIDTH_IN, 0.4 + 1.7 * len(panels) + 0.17 * title_lines(title, COLUMN_WIDTH_IN)
+    )
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     for ax, (lines, ylabel) in zip(axes, panels, strict=True):
         for column, label, color in lines:
@@ -197,8 +193,7 @@ def plot_history(history: Any, *, title: str | None = None, smooth: int | None =
         legend_above(ax)
     axes[-1].set_xlabel(xlabel)
     integer_ticks_if_whole(axes[-1], x)
-    if title:
-        fig.suptitle(title)
+    figure_title(fig, title)
     return fig
 
 
@@ -209,13 +204,17 @@ def plot_histories(
     *,
     title: str | None = None,
     smooth: int | None = None,
+    ylabel: str | None = None,
 ) -> Figure:
     """One curve of ``column`` per run, to compare configurations.
 
     Args:
         histories: ``{run name: history}``, each history as for ``plot_history``.
-        column: e.g. ``"g_loss"`` or ``"d_acc_fake"`` (accuracy gets a [0, 1] axis).
+        column: e.g. ``"g_loss"`` or ``"d_acc_fake"`` (accuracy gets a [0, 1] axis); the
+            y axis is named by ``style.metric_label(column)``.
         smooth: moving-average window in rows.
+        ylabel: the y axis label instead, e.g. to say that a metric is the per-epoch
+            meter: ``"FID (per-epoch meter, 1,000 samples)"``.
 
     Runs without ``column`` are skipped with a warning.
 
@@ -242,7 +241,9 @@ def plot_histories(
             "column in every run"
         )
     legend_rows = math.ceil(len(curves) / 2)
-    fig = new_figure(COLUMN_WIDTH_IN, 2.2 + 0.17 * legend_rows)
+    fig = new_figure(
+        COLUMN_WIDTH_IN, 2.2 + 0.17 * (legend_rows + title_lines(title, COLUMN_WIDTH_IN))
+    )
     ax = fig.add_subplot()
     for i, (name, x, y, _) in enumerate(curves):
         color = RUN_COLORS[i % len(RUN_COLORS)]
@@ -252,9 +253,10 @@ def plot_histories(
         _style_accuracy_axis(ax)
     ax.set_xlabel(curves[0][3])
     integer_ticks_if_whole(ax, np.concatenate([c[1] for c in curves]))
-    ax.set_ylabel(_HISTORY_LABELS.get(column, column))
+    # A long label (a per-epoch meter's) wraps to the axes' height instead of leaving the figure.
+    label = metric_label(column) if ylabel is None else ylabel
+    ax.set_ylabel(wrap_text(label, 0.6 * fig.get_figheight(), float(rcParams["axes.labelsize"])))
     # Run names are long: two columns below the axes, where they never squeeze the plot.
     fig.legend(loc="outside lower center", ncols=min(2, len(curves)), frameon=False)
-    if title:
-        fig.suptitle(title)
+    figure_title(fig, title)
     return fig

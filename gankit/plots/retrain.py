@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from gankit.plots.style import (
@@ -23,8 +24,10 @@ from gankit.plots.style import (
     COLUMN_WIDTH_IN,
     RUN_COLORS,
     RUN_LINESTYLES,
+    figure_title,
     new_figure,
     styled,
+    title_lines,
 )
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -106,7 +109,8 @@ def plot_accuracy_vs_real(
     _check_columns(results, [line, x, value])
     lines = _line_stats(results, line, x, value)
     n_labels = len(lines) + len(references or {})
-    fig = new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * n_labels)
+    extra = 0.17 * title_lines(title, COLUMN_WIDTH_IN) + 0.17 * _spread_shown(lines)
+    fig = new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * n_labels + extra)
     ax = fig.add_subplot()
     _draw_lines(ax, lines, 100.0, str)
     for i, (label, accuracy) in enumerate((references or {}).items()):
@@ -122,17 +126,25 @@ def _finish(fig: Figure, ax: Axes, lines, xlabel: str, ylabel: str, title: str |
     _log_x(ax, np.concatenate([s["x"].to_numpy(dtype=np.float64) for _, s in lines]))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    _legend_below(fig)
-    if title:
-        ax.set_title(title)
+    _legend_below(fig, _spread_shown(lines))
+    figure_title(fig, title)
     return fig
 
 
-def _legend_below(fig: Figure) -> None:
-    """Legend under the axes: two columns, or one if a label would not fit in half."""
-    labels = fig.axes[0].get_legend_handles_labels()[1]
+def _spread_shown(lines: list[tuple[Any, pd.DataFrame]]) -> bool:
+    """True when some point has more than one seed, so a band or error bar is drawn."""
+    return any((stats["n"] > 1).any() for _, stats in lines)
+
+
+def _legend_below(fig: Figure, spread: bool) -> None:
+    """Legend under the axes: two columns, or one if a label would not fit in half; a
+    last entry says what the shading is when there is any."""
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    if spread:
+        handles.append(Patch(color=COLORS["chance"], alpha=0.35, linewidth=0))
+        labels.append("shaded: ± 1 std over seeds")
     ncols = 1 if max(map(len, labels), default=0) > _HALF_WIDTH_CHARS else 2
-    fig.legend(loc="outside lower center", ncols=ncols, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False)
 
 
 def _gain_label(n_real: Any) -> str:
@@ -163,7 +175,8 @@ def plot_gain_vs_synthetic(
     """
     _check_columns(gains, [line, x, value])
     lines = _line_stats(gains, line, x, value)
-    fig = new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * ((len(lines) + 1) // 2))
+    extra = 0.17 * title_lines(title, COLUMN_WIDTH_IN) + 0.17 * _spread_shown(lines)
+    fig = new_figure(COLUMN_WIDTH_IN, 2.5 + 0.15 * ((len(lines) + 1) // 2) + extra)
     ax = fig.add_subplot()
     ax.axhline(0.0, color=COLORS["chance"], linestyle="--", linewidth=0.8, zorder=0)
     _draw_lines(ax, lines, 100.0, _gain_label if line == "n_real" else str)

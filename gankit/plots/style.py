@@ -3,7 +3,8 @@
 Every ``plot_*`` function in ``gankit.plots`` draws inside ``house_style()`` (IEEE column
 sizes, 8-9 pt fonts, no top/right spines, constrained layout, one colour per quantity),
 through the ``styled`` decorator, on a figure from ``new_figure``. ``save_figure`` writes
-PNG + PDF.
+PNG + PDF. Axes and legends name metrics through ``metric_label`` (one table of human
+names and units), and titles are wrapped to the figure's width by ``figure_title``.
 
 Figures are built with ``matplotlib.figure.Figure`` directly, not pyplot: nothing is
 registered globally, so they work headless and never pile up in long runs. In a notebook,
@@ -20,25 +21,35 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ParamSpec, TypeVar
 
-from matplotlib import rc_context
+from matplotlib import rc_context, rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 
 from gankit.io import atomic_write
+from gankit.report import METRIC_LABELS, metric_label
 
 __all__ = [
     "COLORS",
     "COLUMN_WIDTH_IN",
+    "ERROR_LABELS",
     "FULL_WIDTH_IN",
     "HOUSE_RC",
+    "METRIC_LABELS",
     "RUN_COLORS",
     "RUN_LINESTYLES",
+    "error_label_for",
+    "figure_title",
     "house_style",
     "legend_above",
+    "metric_label",
     "new_figure",
     "root_figure",
     "save_figure",
     "styled",
+    "title_lines",
+    "wrap_text",
 ]
 
 COLUMN_WIDTH_IN = 3.5  # IEEE two-column layout: one column
@@ -57,6 +68,14 @@ COLORS: Mapping[str, str] = MappingProxyType(
 )
 RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 RUN_LINESTYLES = ("-", "--", ":", "-.")
+
+# What an error column of the metric suite measures, for error-bar captions.
+ERROR_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "inception_score_std": "± std over 10 splits",
+        "kid_std": "± std over 100 subsets",
+    }
+)
 
 HOUSE_RC: Mapping[str, Any] = MappingProxyType(
     {
@@ -92,6 +111,13 @@ HOUSE_RC: Mapping[str, Any] = MappingProxyType(
         "savefig.bbox": None,
     }
 )
+
+
+def error_label_for(err_col: str) -> str:
+    """What the error bars from ``err_col`` are, e.g. ``"± std over 10 splits"`` for
+    ``inception_score_std``; an unknown column is named by its label."""
+    return ERROR_LABELS.get(err_col.lower(), f"± {metric_label(err_col)}")
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -144,6 +170,42 @@ def legend_above(ax: Axes, max_columns: int = 4) -> None:
             ncol=min(len(handles), max_columns),
             borderaxespad=0.2,
         )
+
+
+def wrap_text(text: str, width_in: float, fontsize: float) -> str:
+    """``text`` broken at spaces into lines at most ``width_in`` inches wide at
+    ``fontsize`` points (measured with the house font); existing line breaks are kept."""
+    font = FontProperties(size=fontsize)
+
+    def width_pt(line: str) -> float:
+        return TextPath((0, 0), line, prop=font).get_extents().width if line.strip() else 0.0
+
+    limit = 72.0 * width_in
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and width_pt(candidate) > limit:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def figure_title(fig: Figure, title: str | None, *, margin_in: float = 0.1) -> None:
+    """``title`` as the figure's title (above every axes and legend), wrapped to the
+    figure's width so no line is clipped; nothing for ``None`` or ``""``."""
+    if title:
+        size = float(rcParams["figure.titlesize"])
+        fig.suptitle(wrap_text(title, fig.get_figwidth() - 2 * margin_in, size), fontsize=size)
+
+
+def title_lines(title: str | None, width_in: float, fontsize: float = 9.0) -> int:
+    """Lines ``title`` takes when wrapped to ``width_in``: figures add height for them."""
+    return len(wrap_text(title, width_in - 0.2, fontsize).split("\n")) if title else 0
 
 
 _KNOWN_SUFFIXES = {".png", ".pdf", ".svg", ".eps", ".ps", ".jpg", ".jpeg", ".pgf", ".tif", ".tiff"}

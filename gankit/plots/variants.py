@@ -29,8 +29,13 @@ from gankit.plots.style import (
     COLUMN_WIDTH_IN,
     FULL_WIDTH_IN,
     RUN_COLORS,
+    figure_title,
+    legend_above,
+    metric_label,
     new_figure,
     styled,
+    title_lines,
+    wrap_text,
 )
 from gankit.studies.spectrum import radial_profile
 
@@ -40,8 +45,6 @@ __all__ = [
     "plot_radial_profiles",
     "plot_wasserstein_vs_quality",
 ]
-
-_METRIC_LABELS = {"fid": "FID", "is": "inception score", "inception_score": "inception score"}
 
 
 def _check_spectra(spectra: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
@@ -76,7 +79,7 @@ def plot_power_spectra(
     others = [k for k in spectra if k != reference] if reference is not None else []
     rows = 2 if others else 1
     n = len(spectra)
-    fig = new_figure(FULL_WIDTH_IN, 1.45 * rows + (0.2 if title else 0.0))
+    fig = new_figure(FULL_WIDTH_IN, 1.6 * rows + 0.17 * title_lines(title, FULL_WIDTH_IN))
     axes = fig.subplots(rows, n, squeeze=False)
     values = np.stack(list(spectra.values()))
     vmin, vmax = np.percentile(values, 1), values.max()
@@ -93,14 +96,14 @@ def plot_power_spectra(
         for name, d in diffs.items():
             ax = below[name]
             image = ax.imshow(d, vmin=-limit, vmax=limit, cmap="RdBu_r")
-            ax.set_title(f"{name} − {reference}: {np.mean(np.abs(d)):.2f}")
+            panel_title = f"{name} − {reference}: {np.mean(np.abs(d)):.2f}"
+            ax.set_title(wrap_text(panel_title, 0.8 * FULL_WIDTH_IN / n, 9.0))
         fig.colorbar(image, ax=axes[1].tolist(), shrink=0.9, label="difference (decades)")
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-    if title:
-        fig.suptitle(title)
+    figure_title(fig, title)
     return fig
 
 
@@ -116,7 +119,10 @@ def plot_radial_profiles(spectra: Mapping[str, ArrayLike], *, title: str | None 
     """
     spectra = _check_spectra(spectra)
     size = next(iter(spectra.values())).shape[0]
-    fig = new_figure(COLUMN_WIDTH_IN, 2.2)
+    legend_rows = -(-len(spectra) // 4)
+    fig = new_figure(
+        COLUMN_WIDTH_IN, 2.2 + 0.17 * (legend_rows + title_lines(title, COLUMN_WIDTH_IN))
+    )
     ax = fig.add_subplot()
     for i, (name, s) in enumerate(spectra.items()):
         profile = radial_profile(s)
@@ -125,9 +131,8 @@ def plot_radial_profiles(spectra: Mapping[str, ArrayLike], *, title: str | None 
     ax.axvline(0.5, color=COLORS["chance"], linestyle=":", linewidth=0.8)
     ax.set_xlabel("spatial frequency (cycles/pixel)")
     ax.set_ylabel("log$_{10}$ power")
-    ax.legend()
-    if title:
-        ax.set_title(title)
+    legend_above(ax)  # outside the curves, under the title
+    figure_title(fig, title)
     return fig
 
 
@@ -152,16 +157,12 @@ def plot_interpolation_strips(
         raise ValueError(f"every strip must have the same number of images, got {lengths}")
     steps = lengths.pop()
     width = FULL_WIDTH_IN if wide else COLUMN_WIDTH_IN
-    height = (width - 0.6) * len(arrays) / steps + (0.3 if title else 0.1)
+    height = (width - 0.6) * len(arrays) / steps + 0.1 + 0.18 * title_lines(title, width)
     fig = new_figure(width, height)
     ax = fig.add_subplot()
     images = np.concatenate([a.reshape(a.shape[:3]) for a in arrays])
     plot_image_grid(images, ncol=steps, row_labels=list(strips), ax=ax, title=title)
     return fig
-
-
-def _metric_label(column: str) -> str:
-    return _METRIC_LABELS.get(column.lower(), column)
 
 
 @styled
@@ -171,6 +172,7 @@ def plot_wasserstein_vs_quality(
     *,
     wasserstein: str = "wasserstein",
     title: str | None = None,
+    metric_note: str | None = None,
 ) -> Figure:
     """The critic's Wasserstein estimate per epoch (left axis) against sample quality
     (right axis), one panel per metric column of ``history``.
@@ -184,6 +186,8 @@ def plot_wasserstein_vs_quality(
         or list of dicts) with ``epoch``, ``wasserstein`` and the metric columns (from
         ``epoch_metrics``).
       metrics: column name(s), e.g. ``("fid", "is")``.
+      metric_note: a second line under each metric's axis label, e.g. ``"per-epoch meter,
+        1,000 samples"``: logged metrics are not the final protocol's numbers.
 
     Raises:
       ValueError: if a column is missing. TypeError: for another history type.
@@ -197,22 +201,25 @@ def plot_wasserstein_vs_quality(
         )
     epoch = numeric_column(df, "epoch")
     w = numeric_column(df, wasserstein)
-    fig = new_figure(COLUMN_WIDTH_IN * min(len(metrics), 2), 2.2)
+    width = COLUMN_WIDTH_IN * min(len(metrics), 2)
+    fig = new_figure(width, 2.3 + 0.17 * title_lines(title, width))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, column in zip(axes, metrics, strict=True):
         left = ax.plot(epoch, w, color=COLORS["d"], marker="o", label="Wasserstein estimate")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("Wasserstein estimate", color=COLORS["d"])
+        ax.set_ylabel(metric_label(wasserstein), color=COLORS["d"])
         integer_ticks_if_whole(ax, epoch)
         twin = ax.twinx()
         twin.spines["right"].set_visible(True)
         twin.grid(False)
-        label = _metric_label(column)
+        label = metric_label(column)
+        note = "" if metric_note is None else f" ({metric_note})"
+        axis_label = wrap_text(label + note, 0.55 * fig.get_figheight(), 8.0)
         values = numeric_column(df, column)
         right = twin.plot(
             epoch, values, color=COLORS["fake"], marker="s", linestyle="--", label=label
         )
-        twin.set_ylabel(label, color=COLORS["fake"])
+        twin.set_ylabel(axis_label, color=COLORS["fake"])
         twin.tick_params(axis="y", colors=COLORS["fake"])
         lines = left + right
         ax.legend(
@@ -223,6 +230,5 @@ def plot_wasserstein_vs_quality(
             ncol=2,
             borderaxespad=0.2,
         )
-    if title:
-        fig.suptitle(title)
+    figure_title(fig, title)
     return fig

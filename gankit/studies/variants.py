@@ -1,16 +1,17 @@
 """Running the variant studies: train each config once, measure it, tabulate.
 
-- `QualityMeter`: the reference classifier and a real reference set. ``per_epoch(G)`` is
-  FID and IS (and TARR for a conditional G) on a few samples, for
-  ``train_gan(epoch_metrics=...)``; ``suite(G)`` is the whole metric suite of
-  `gankit.evaluate.suite.suite` on more samples.
+- `QualityMeter`: ``suite(G)`` is the kit's final metric suite under its one protocol
+  (`gankit.evaluate.suite.Evaluator`: N = 10,000 against the first 10,000 training
+  images); ``per_epoch(G)`` is a cheaper meter logged after every epoch for
+  ``train_gan(epoch_metrics=...)``: FID and IS (and TARR for a conditional G) of a few
+  samples against a smaller reference, for trajectories only, never final tables.
 - `VariantRunner`: trains (or reloads) and evaluates configs, each run directory once,
   so a baseline shared by several studies is trained and measured one time.
 - `config_differences`: what the configs of a study change, as a table.
-- `comparison_table`: one row per variant: metrics, epochs, D and G updates, seconds;
-  `studies_table` stacks those of several studies, with a reference row (real images).
+- `comparison_table`: one row per variant: metrics, epochs, D and G updates, seconds,
+  and the real floor as the last row; `studies_table` stacks those of several studies.
 - `stability_summary`: how a run trained: loss spread late in training, D:G update
-  counts, the metric's trajectory over epochs and the wall-clock.
+  counts, the per-epoch meter's trajectory and the wall-clock.
 - `estimate_vs_quality`: does the critic's Wasserstein estimate track sample quality
   over the epochs (rank correlation with FID and IS)?
 - `interpolation_strips` / `class_strips`: the latent (lerp, slerp), pixel and class
@@ -34,6 +35,7 @@ import pandas as pd
 from gankit.config import GANConfig, to_dict
 from gankit.evaluate import metrics
 from gankit.evaluate import suite as evaluation
+from gankit.evaluate.protocol import FLOOR_LABEL
 from gankit.nets.sampling import latent_dim_of, sample_noise
 from gankit.studies import interpolation
 from gankit.train.loop import TrainResult, train_gan
@@ -52,35 +54,38 @@ TABLE_METRICS = (
 
 @dataclass(frozen=True)
 class QualityMeter:
-    """Sample quality through the reference classifier, against one real reference set."""
+    """Final metrics under the kit's protocol, and a cheaper meter for after each epoch."""
 
-    classifier: keras.Model
-    reference: evaluation.ReferenceSet
+    evaluator: evaluation.Evaluator
+    """The protocol bound to the reference classifier: what `suite` measures with."""
+    epoch_reference: evaluation.ReferenceSet
+    """The per-epoch meter's real reference (a few thousand training images)."""
     epoch_n: int = 1000
     """Samples per `per_epoch` call (few: it runs after every epoch)."""
-    suite_n: int = 5000
-    """Samples per `suite` call; the reference set should be as large."""
-    seed: int = 0
 
     @classmethod
-    def from_images(
-        cls, classifier: keras.Model, real_images: np.ndarray, **kwargs
+    def build(
+        cls, evaluator: evaluation.Evaluator, epoch_reference_images: np.ndarray, *, epoch_n=1000
     ) -> QualityMeter:
-        """A meter whose reference is ``real_images`` (use training images, ``suite_n`` of
-        them: the suite's metrics compare sets of equal size)."""
-        return cls(
-            classifier, evaluation.ReferenceSet.from_images(real_images, classifier), **kwargs
+        """A meter whose per-epoch reference is ``epoch_reference_images`` (training
+        images; their count sets the per-epoch FID's level, so keep it fixed across runs
+        that are compared)."""
+        reference = evaluation.ReferenceSet.from_images(
+            epoch_reference_images, evaluator.classifier
         )
+        return cls(evaluator, reference, epoch_n)
 
     def per_epoch(self, generator: keras.Model) -> dict[str, float]:
-        """``fid`` and ``inception_score`` (10 splits) of ``epoch_n`` samples, and ``tarr``
-        for a conditional generator: cheap enough to log after every epoch."""
+        """``fid`` and ``inception_score`` (10 splits) of ``epoch_n`` samples against
+        ``epoch_reference``, and ``tarr`` for a conditional generator: cheap enough to log
+        after every epoch; label these as the per-epoch meter wherever they are shown."""
         from gankit.evaluate.inference import predict_and_embed
 
-        samples = evaluation.draw_samples(generator, self.epoch_n, seed=self.seed + 1)
-        probs, emb = predict_and_embed(self.classifier, samples.images)
+        seed = self.evaluator.protocol.seed + 1  # not the final suite's samples
+        samples = evaluation.draw_samples(generator, self.epoch_n, seed=seed)
+        probs, emb = predict_and_embed(self.evaluator.classifier, samples.images)
         out = {
-            "fid": metrics.frechet_distance(emb, self.reference.embedding),
+            "fid": metrics.frechet_distance(emb, self.epoch_reference.embedding),
             "inception_score": metrics.inception_score(probs, n_splits=10)[0],
         }
         if samples.labels is not None:
@@ -88,11 +93,8 @@ class QualityMeter:
         return out
 
     def suite(self, generator: keras.Model) -> dict[str, float]:
-        """`gankit.evaluate.suite.suite` of ``suite_n`` samples (class-balanced if conditional)."""
-        samples = evaluation.draw_samples(generator, self.suite_n, seed=self.seed)
-        return evaluation.suite(
-            samples.images, samples.labels, self.classifier, self.reference, seed=self.seed
-        )
+        """The final suite of ``generator`` under the protocol (`Evaluator.score`)."""
+        return self.evaluator.score(generator)
 
 
 @dataclass(frozen=True)
@@ -198,12 +200,9 @@ def _seconds_per_epoch(history: pd.DataFrame) -> float:
     return float(history["seconds"].median()) if len(history) else float("nan")
 
 
-def comparison_table(
-    runs: Mapping[str, VariantRun], metric_columns: Sequence[str] = TABLE_METRICS
-) -> pd.DataFrame:
-    """One row per variant: its label, the metrics in ``metric_columns`` it has (a column
-    no run has is left out), epochs, D and G updates, median seconds per epoch and total
-    training seconds."""
+def _variant_rows(
+    runs: Mapping[str, VariantRun], metric_columns: Sequence[str]
+) -> list[dict[str, object]]:
     rows = []
     for label, run in runs.items():
         row = {"variant": label}
@@ -216,38 +215,62 @@ def comparison_table(
             train_seconds=run.result.train_seconds,
         )
         rows.append(row)
-    table = pd.DataFrame(rows)
-    empty = [c for c in metric_columns if table[c].isna().all()]
-    return table.drop(columns=empty)
+    return rows
+
+
+def _with_floor(
+    table: pd.DataFrame, floor: Mapping[str, float], metric_columns: Sequence[str], **cells
+) -> pd.DataFrame:
+    """``table`` without the metric columns no run has, then the floor row (`FLOOR_LABEL`)
+    with the metrics the table keeps; counts stay integers beside its empty cells."""
+    if not floor:
+        raise ValueError("floor is empty: pass Evaluator.floor, the suite of real test images")
+    empty = [c for c in metric_columns if c in table and table[c].isna().all()]
+    table = table.drop(columns=empty)
+    row = {**cells, "variant": FLOOR_LABEL}
+    row.update({c: floor[c] for c in metric_columns if c in table and c in floor})
+    table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+    return table.astype({c: "Int64" for c in ("epochs", "d_updates", "g_updates")})
+
+
+def comparison_table(
+    runs: Mapping[str, VariantRun],
+    floor: Mapping[str, float],
+    metric_columns: Sequence[str] = TABLE_METRICS,
+) -> pd.DataFrame:
+    """One row per variant: its label, the metrics in ``metric_columns`` it has (a column
+    no run has is left out), epochs, D and G updates, median seconds per epoch and total
+    training time; then the real floor (``floor``, e.g. `Evaluator.floor`) as a last row
+    named `FLOOR_LABEL`.
+
+    Raises:
+      ValueError: an empty ``floor``.
+    """
+    return _with_floor(pd.DataFrame(_variant_rows(runs, metric_columns)), floor, metric_columns)
 
 
 def studies_table(
     studies: Mapping[str, Mapping[str, VariantRun]],
-    reference: Mapping[str, float] | None = None,
+    floor: Mapping[str, float],
     *,
-    reference_label: str = "real test images",
     metric_columns: Sequence[str] = TABLE_METRICS,
 ) -> pd.DataFrame:
-    """The `comparison_table` of every study stacked, with a ``study`` column first (a
-    baseline shared by studies appears in each). ``reference``, e.g. the metric suite of
-    real test images, becomes a last row of study ``reference``; its other cells are empty.
+    """The variants of every study stacked, with a ``study`` column first (a baseline
+    shared by studies appears in each), then the real floor (``floor``, e.g.
+    `Evaluator.floor`) as a last row of study ``reference`` named `FLOOR_LABEL`.
 
     Raises:
-      ValueError: if ``studies`` is empty.
+      ValueError: if ``studies`` or ``floor`` is empty.
     """
     if not studies:
         raise ValueError("studies is empty: pass {study: {label: VariantRun}}")
     parts = [
-        comparison_table(runs, metric_columns).assign(study=study)
+        pd.DataFrame(_variant_rows(runs, metric_columns)).assign(study=study)
         for study, runs in studies.items()
     ]
-    table = pd.concat(parts, ignore_index=True)
-    if reference is not None:
-        row = {"study": "reference", "variant": reference_label}
-        row.update({c: reference[c] for c in metric_columns if c in table and c in reference})
-        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
-        # Counts stay integers beside the reference row's empty cells.
-        table = table.astype({c: "Int64" for c in ("epochs", "d_updates", "g_updates")})
+    table = _with_floor(
+        pd.concat(parts, ignore_index=True), floor, metric_columns, study="reference"
+    )
     return table[["study", *(c for c in table.columns if c != "study")]]
 
 
@@ -260,9 +283,11 @@ def stability_summary(
       ``d_loss_std`` and ``g_loss_std``: spread of the per-round losses over the last
       ``late`` share of training (after the early transient; NaN with fewer than two
       rounds); ``d_updates``, ``g_updates`` and ``g_per_d`` (G updates per D update);
-      ``<metric>_final`` and ``<metric>_worst_rise`` (the largest increase from one epoch
-      to the next: 0 for a steadily improving FID; NaN without the column or with one
-      epoch); ``seconds_per_epoch`` and ``train_seconds``.
+      ``epoch_<metric>_final`` and ``epoch_<metric>_worst_rise``: the per-epoch meter's
+      last value and its largest increase from one epoch to the next (0 for a steadily
+      improving FID; NaN without the column or with one epoch), named apart from the
+      final suite's ``<metric>`` because the meter uses fewer samples;
+      ``seconds_per_epoch`` and ``train_seconds``.
 
     Raises:
       ValueError: if ``late`` is not in (0, 1].
@@ -282,8 +307,8 @@ def stability_summary(
         "g_per_d": g_updates / d_updates if d_updates else np.nan,
     }
     values = history[metric].to_numpy(float) if metric in history else np.array([])
-    out[f"{metric}_final"] = float(values[-1]) if len(values) else np.nan
-    out[f"{metric}_worst_rise"] = (
+    out[f"epoch_{metric}_final"] = float(values[-1]) if len(values) else np.nan
+    out[f"epoch_{metric}_worst_rise"] = (
         float(max(np.diff(values).max(), 0.0)) if len(values) > 1 else np.nan
     )
     out["seconds_per_epoch"] = _seconds_per_epoch(history)
