@@ -40,6 +40,7 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit.io import atomic_write
+from gankit.processes import pid_alive
 from gankit.train import checkpoints
 from gankit.train.checkpoints import epoch_list, first_line
 
@@ -277,7 +278,7 @@ class RunDir:
         folders (``ckpt-<n>_temp``), which only a stopped save leaves behind."""
         for path in [*self.path.glob(".*"), *self.path.glob("samples/.*")]:
             owner = re.fullmatch(r"\.(.+?)\.(\d+)\..*", path.name)
-            if owner and path.is_file() and not _alive(int(owner[2])):
+            if owner and path.is_file() and not pid_alive(int(owner[2])):
                 path.unlink()
         for pattern in ("*.tmp*", "*.tempstate*", "*_temp"):
             for path in self.path.glob(f"checkpoints/{pattern}"):
@@ -330,16 +331,6 @@ def _ceil_epochs(df: pd.DataFrame | None) -> np.ndarray:
     if df is None or df.empty:
         return np.zeros(0)
     return np.ceil(df["epoch"].to_numpy(float) - 1e-9)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        pass
-    return True
 
 
 def _fault_point(point: str, epoch: int) -> None:
