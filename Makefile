@@ -37,7 +37,8 @@ unit: setup
 # Python 3.13 with the Colab stack (requirements-compat.txt) in a second venv, gankit
 # installed from this checkout as a user installs it (not editable, dependencies from
 # pyproject.toml), then the unit tests in quick mode against that installed copy
-# (python -P: the checkout is not on sys.path). Not the notebooks.
+# (python -P: the checkout is not on sys.path; the `python -c` children of some tests
+# import the checkout, the same code). Not the notebooks.
 PYTHON_COMPAT ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),python3.13)
 VENV_COMPAT := .venv-compat
 PY_COMPAT := $(VENV_COMPAT)/bin/python

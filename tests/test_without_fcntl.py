@@ -49,7 +49,7 @@ def test_locks_registry_and_sweep_locks_work_without_fcntl(tmp_path):
         str(TESTS / "test_sweep.py") + "::test_sweep_resumes_after_the_process_is_killed_mid_run",
         str(TESTS / "test_sweep.py") + "::test_parallel_sweep_runs_in_loky_worker_processes",
     ]
-    args = ["-q", "-p", "no:cacheprovider", "-p", "no:nbval", "-W", "ignore::UserWarning"]
+    args = ["-q", "-p", "no:cacheprovider", "-p", "no:nbval"]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *args, *tests],
         env=env,

@@ -243,7 +243,13 @@ class RunDir:
         try:
             text = path.read_text(encoding="utf-8")
             text = text[: text.rfind("\n") + 1]
-            df = pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
+            # round_trip: the floats written by repr come back bit for bit (pandas 2.2's
+            # default parser loses the 17th digit, so a reloaded history differed).
+            df = (
+                pd.read_csv(io.StringIO(text), float_precision="round_trip")
+                if text.strip()
+                else pd.DataFrame()
+            )
         except (UnicodeDecodeError, pd.errors.ParserError) as e:
             raise DamagedRunError(f"{path} does not parse ({first_line(e)}); {advice}") from e
         if not df.empty and ("epoch" not in df or not pd.api.types.is_numeric_dtype(df["epoch"])):
