@@ -121,6 +121,7 @@ def report_gpu(config, seed, run_dir):
         extra={
             "pid": os.getpid(),
             "gpu": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "gpu_order": os.environ.get("CUDA_DEVICE_ORDER"),
             "tensorflow_loaded": "tensorflow" in sys.modules,
         },
     )
@@ -135,6 +136,7 @@ def test_each_loky_worker_sees_only_its_own_gpu(tmp_path):
     assert os.getpid() not in gpu_of and set(gpu_of.values()) <= {"3", "5"}
     assert len(set(gpu_of.values())) == len(gpu_of)  # no two workers share a GPU
     assert not any(df["extra.tensorflow_loaded"])
+    assert set(df["extra.gpu_order"]) == {os.environ.get("CUDA_DEVICE_ORDER", "PCI_BUS_ID")}
     assert sorted(p.name for p in (tmp_path / GPU_SLOTS_DIR).iterdir()) == [
         "worker-0.lock",
         "worker-1.lock",

@@ -126,7 +126,8 @@ def claim_gpu(gpus: Sequence[str], slots_dir: str | os.PathLike[str]) -> str:
     run, so before TensorFlow is imported there. The worker takes the lowest free slot
     ``slots_dir/worker-<i>.lock`` (held until the worker exits; a dead worker's slot is
     freed by the OS, so its replacement gets the same GPU) and sets
-    ``CUDA_VISIBLE_DEVICES`` to ``gpu_for_worker(gpus, i)``. Idempotent.
+    ``CUDA_VISIBLE_DEVICES`` to ``gpu_for_worker(gpus, i)`` (and ``CUDA_DEVICE_ORDER`` to
+    ``PCI_BUS_ID`` unless set, so indices mean what ``nvidia-smi`` shows). Idempotent.
 
     Raises:
       RuntimeError: TensorFlow was imported in this process already (it would keep
@@ -151,6 +152,8 @@ def claim_gpu(gpus: Sequence[str], slots_dir: str | os.PathLike[str]) -> str:
         except Timeout:
             continue
         _gpu_slot = (slot, index)
+        # CUDA numbers GPUs fastest first unless told otherwise; nvidia-smi by PCI bus.
+        os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu_for_worker(gpus, index)
         return os.environ["CUDA_VISIBLE_DEVICES"]
     raise AssertionError("unreachable")
