@@ -24,7 +24,8 @@ Every run goes through `execute_run`, which makes a sweep safe to stop and resta
 
 Runs are independent, so they are dispatched through joblib: ``n_jobs=1`` runs them one
 after the other in this process, ``n_jobs=2`` in two loky worker processes, and inside
-``joblib.parallel_config(backend="dask")`` on a Dask cluster (see docs/experiments.md).
+``joblib.parallel_config(backend="dask")`` on a Dask cluster (see docs/experiments.md);
+``gpus="0,1"`` gives each loky worker one GPU (`gankit.experiments.workers.claim_gpu`).
 The registry is written only by the process that calls `run_sweep`.
 
 What a run does is the run function's business: the default one, train on MNIST and
@@ -363,7 +364,7 @@ def run_sweep(
     results: Iterable[tuple[int, RunOutcome]] = (
         (i, execute_run(specs[i], root, run_fn, **options)) for i in finished
     )
-    if n_jobs == 1 and backend is None and gpus is None:
+    if n_jobs == 1 and backend is None:
         rest: Iterable[tuple[int, RunOutcome]] = (
             (i, execute_run(specs[i], root, run_fn, **options)) for i in todo
         )
