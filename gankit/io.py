@@ -87,8 +87,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     with atomic_path(path) as tmp:
         # Not mkstemp: it makes 0600 files; os.open with 0o666 lets the umask decide, like
-        # open() does. O_EXCL still guarantees the name is ours.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # open() does. O_EXCL still guarantees the name is ours. O_BINARY: on Windows a
+        # descriptor is otherwise in text mode and turns every b"\n" of "wb" into b"\r\n".
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o666)
         if mode == "w":
             f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
