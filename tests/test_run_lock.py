@@ -134,11 +134,16 @@ def test_lock_of_a_dead_but_unreaped_process_is_stale(tmp_path):
 
 _RACER = """
 import sys, time
-from gankit.experiments.locks import RunLock, RunLockedError
+from gankit.experiments import locks
+check = locks.is_stale
+def slow_check(*args, **kwargs):  # one racer decides late: a wide check-then-delete window
+    time.sleep(float(sys.argv[3]))
+    return check(*args, **kwargs)
+locks.is_stale = slow_check
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start together
 try:
-    lock = RunLock(sys.argv[1]).acquire()
-except RunLockedError:
+    lock = locks.RunLock(sys.argv[1]).acquire()
+except locks.RunLockedError:
     print("busy", flush=True)
 else:
     print("won", flush=True)
@@ -150,17 +155,18 @@ else:
 def test_two_processes_taking_over_one_stale_lock_leave_one_holder(tmp_path):
     # Both find the lock of a dead process and break it: the guard around check-then-delete
     # lets only one of them take it (the other must not delete the winner's new lock).
+    # Without the guard both say "won" (checked by removing it).
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **_TEXT)
     _write_lock(tmp_path, pid=int(dead.stdout), host=socket.gethostname(), token="old")
     start = str(time.time() + 3.0)  # after both have imported gankit
     racers = [
         subprocess.Popen(
-            [sys.executable, "-c", _RACER, str(tmp_path), start],
+            [sys.executable, "-c", _RACER, str(tmp_path), start, delay],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for delay in ("0.1", "1.5")
     ]
     try:
         said = sorted(p.stdout.readline().strip() for p in racers)
