@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: setup data figures test unit lint format bench clean-runs
+.PHONY: setup data figures test unit test-compat lint format bench clean-runs
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,25 @@ test: data
 
 unit: setup
 	$(PY) -m pytest tests --durations=10
+
+# Python 3.13 with the Colab stack (requirements-compat.txt) in a second venv, gankit
+# installed from this checkout as a user installs it (not editable, dependencies from
+# pyproject.toml), then the unit tests in quick mode against that installed copy
+# (python -P: the checkout is not on sys.path; the `python -c` children of some tests
+# import the checkout, the same code). Not the notebooks.
+PYTHON_COMPAT ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13)),python3.13)
+VENV_COMPAT := .venv-compat
+PY_COMPAT := $(VENV_COMPAT)/bin/python
+
+test-compat:
+	@test -x $(PY_COMPAT) || $(PYTHON_COMPAT) -m venv $(VENV_COMPAT)
+	$(PY_COMPAT) -m pip install --quiet --upgrade pip
+	$(PY_COMPAT) -m pip install --quiet --upgrade -r requirements-compat.txt ".[dev]"
+	$(PY_COMPAT) -P -c "import sys, gankit, tensorflow as tf, keras, numpy, pandas; \
+		print('Python', sys.version.split()[0], '| gankit from', gankit.__file__); \
+		print('TF', tf.__version__, '| Keras', keras.__version__, '| numpy', numpy.__version__, '| pandas', pandas.__version__)"
+	$(PY_COMPAT) -P -m gankit.data
+	GANKIT_QUICK=1 $(PY_COMPAT) -P -m pytest tests -p no:cacheprovider --durations=10
 
 lint: setup
 	$(PY) -m ruff check gankit tests benchmarks notebooks

@@ -53,6 +53,15 @@ def _seeds(text: str) -> list[int]:
     return seeds
 
 
+def _gpus(text: str) -> tuple[str, ...]:
+    from gankit.experiments.workers import parse_gpus
+
+    try:
+        return parse_gpus(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _add_command(sub, name: str, help: str, description: str, example: str, func, notes=""):
     parser = sub.add_parser(
         name,
@@ -156,8 +165,14 @@ def _add_train_and_sweep(sub) -> None:
     sweep.add_argument(
         "--jobs",
         type=int_at_least(1, also=(-1,)),
-        default=1,
-        help="runs in parallel (-1: one per CPU)",
+        help="runs in parallel (-1: one per CPU; default 1, or one per GPU of --gpus)",
+    )
+    sweep.add_argument(
+        "--gpus",
+        type=_gpus,
+        metavar="0,1",
+        help="one GPU per worker process: worker i sees only GPU i (CUDA_VISIBLE_DEVICES); "
+        "more --jobs than GPUs share them in turn. Loky workers on this machine only",
     )
     sweep.add_argument(
         "--backend",

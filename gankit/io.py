@@ -8,14 +8,14 @@ half-written file under the real name, and readers see the old file or the new o
 
 Append-only record files (the results registry, the retraining study's results) are JSON
 lines: ``append_json_line`` adds one line with a single ``write`` on a file opened with
-``O_APPEND`` while holding an exclusive lock where the platform has one, so concurrent
-writers never interleave lines; a crash mid-write can at worst leave a cut-off last line,
-which ``read_json_lines`` skips with a `CutOffLineWarning`.
+``O_APPEND`` while holding an exclusive lock (a ``filelock`` on a hidden file beside it,
+so also on Windows), so concurrent writers never interleave lines; a crash mid-write can
+at worst leave a cut-off last line, which ``read_json_lines`` skips with a
+`CutOffLineWarning`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import numbers
@@ -87,8 +87,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     with atomic_path(path) as tmp:
         # Not mkstemp: it makes 0600 files; os.open with 0o666 lets the umask decide, like
-        # open() does. O_EXCL still guarantees the name is ours.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # open() does. O_EXCL still guarantees the name is ours. O_BINARY: on Windows a
+        # descriptor is otherwise in text mode and turns every b"\n" of "wb" into b"\r\n".
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o666)
         if mode == "w":
             f = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
@@ -146,42 +148,65 @@ def append_json_line(path: str | os.PathLike[str], record: Mapping[str, Any]) ->
     line = (json.dumps(plain_json(record), sort_keys=True, allow_nan=False) + "\n").encode()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        with _exclusive(fd):
+    with _append_lock(path):
+        # O_BINARY: Windows would otherwise write "\r\n" for "\n".
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags, 0o644)
+        try:
             # A crash mid-append leaves a last line without its newline; start on a fresh
             # line so this record stays readable (the fragment is skipped when read).
             if _ends_without_newline(fd):
                 line = b"\n" + line
             os.write(fd, line)
             os.fsync(fd)
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
 
 
 def _ends_without_newline(fd: int) -> bool:
     size = os.fstat(fd).st_size
-    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+    if size == 0:
+        return False
+    os.lseek(fd, size - 1, os.SEEK_SET)  # not os.pread: Windows has none; O_APPEND still
+    return os.read(fd, 1) != b"\n"  # sends the write to the end
+
+
+APPEND_LOCK_TIMEOUT_SECONDS = 60.0
+"""How long an append waits for another writer of the same file (each holds it for ms)."""
 
 
 @contextmanager
-def _exclusive(fd: int) -> Iterator[None]:
-    # O_APPEND alone keeps small local writes whole; the flock also covers network file
-    # systems where appends are emulated (NFS). No fcntl (Windows): O_APPEND is what we have.
+def _append_lock(path: Path) -> Iterator[None]:
+    """One appender of ``path`` at a time, across processes and threads.
+
+    O_APPEND alone keeps small local writes whole on POSIX, but not on network file
+    systems that emulate it (NFS) nor on Windows (a seek, then a write). The lock is a
+    ``filelock.FileLock`` on a hidden file beside ``path``: ``flock`` on POSIX, LockFileEx
+    on Windows. A folder where that file cannot be made (read-only, but ``path`` writable)
+    gets the O_APPEND guarantee alone.
+
+    Raises:
+        TimeoutError: another process held the lock for `APPEND_LOCK_TIMEOUT_SECONDS`.
+    """
+    from filelock import FileLock, Timeout
+
+    lock: FileLock | None = FileLock(
+        path.parent / f".{path.name}.lock", timeout=APPEND_LOCK_TIMEOUT_SECONDS
+    )
     try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except OSError:
-        pass  # no flock on this file system
+        lock.acquire()
+    except Timeout as err:
+        raise TimeoutError(
+            f"could not append to {path}: {lock.lock_file} was held by another process for "
+            f"{APPEND_LOCK_TIMEOUT_SECONDS:g} s; if no gankit process is running, delete it"
+        ) from err
+    except PermissionError:
+        lock = None
     try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        if lock is not None:
+            lock.release()
 
 
 def read_json_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -130,3 +130,92 @@ def test_lock_of_a_dead_but_unreaped_process_is_stale(tmp_path):
         RunLock(tmp_path).acquire().release()  # taken over
     finally:
         child.wait()
+
+
+_RACER = """
+import sys, time
+from gankit.experiments import locks
+check = locks.is_stale
+def slow_check(*args, **kwargs):  # one racer decides late: a wide check-then-delete window
+    time.sleep(float(sys.argv[3]))
+    return check(*args, **kwargs)
+locks.is_stale = slow_check
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start together
+try:
+    lock = locks.RunLock(sys.argv[1]).acquire()
+except locks.RunLockedError:
+    print("busy", flush=True)
+else:
+    print("won", flush=True)
+    sys.stdin.read()  # hold it until the test closes stdin
+    lock.release()
+"""
+
+
+def test_two_processes_taking_over_one_stale_lock_leave_one_holder(tmp_path):
+    # Both find the lock of a dead process and break it: the guard around check-then-delete
+    # lets only one of them take it (the other must not delete the winner's new lock).
+    # Without the guard both say "won" (checked by removing it).
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **_TEXT)
+    _write_lock(tmp_path, pid=int(dead.stdout), host=socket.gethostname(), token="old")
+    start = str(time.time() + 3.0)  # after both have imported gankit
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(tmp_path), start, delay],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for delay in ("0.1", "1.5")
+    ]
+    try:
+        said = sorted(p.stdout.readline().strip() for p in racers)
+        assert said == ["busy", "won"]
+        assert read_owner(tmp_path / LOCK_NAME)["pid"] in {p.pid for p in racers}
+    finally:
+        for p in racers:
+            p.stdin.close()
+            p.wait(timeout=30)
+    assert not (tmp_path / LOCK_NAME).exists()  # the winner released it
+
+
+_TEXT = {"capture_output": True, "text": True, "check": True}
+
+
+class _FakeKernel32:
+    """The three Win32 calls `pid_alive` makes, answering as Windows would."""
+
+    def __init__(self, handle, signalled=False):
+        self.handle, self.signalled, self.closed = handle, signalled, False
+
+    def OpenProcess(self, access, inherit, pid):
+        return self.handle
+
+    def WaitForSingleObject(self, handle, timeout):
+        return 0 if self.signalled else 0x102  # WAIT_OBJECT_0 (exited) or WAIT_TIMEOUT
+
+    def CloseHandle(self, handle):
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    "handle, signalled, last_error, alive",
+    [
+        (7, False, 0, True),  # running
+        (7, True, 0, False),  # exited, a handle still open somewhere
+        (0, False, 87, False),  # ERROR_INVALID_PARAMETER: no such pid
+        (0, False, 5, True),  # ERROR_ACCESS_DENIED: another user's process
+    ],
+)
+def test_windows_liveness_never_signals_and_reads_the_process_object(
+    handle, signalled, last_error, alive
+):
+    # os.kill(pid, 0) would terminate the process on Windows; the Win32 path is used there.
+    from types import SimpleNamespace
+
+    from gankit.processes import _windows_pid_alive
+
+    kernel32 = _FakeKernel32(handle, signalled)
+    fake_ctypes = SimpleNamespace(get_last_error=lambda: last_error)
+    assert _windows_pid_alive(1234, kernel32, fake_ctypes) is alive
+    assert kernel32.closed is bool(handle)

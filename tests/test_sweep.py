@@ -234,20 +234,6 @@ def test_parallel_sweep_runs_in_loky_worker_processes(tmp_path):
     assert {o.status for o in again} == {"skipped"}
 
 
-def test_the_same_sweep_runs_on_a_dask_cluster(tmp_path):
-    # Optional engine (not a dependency): checks the documented multi-machine path on a
-    # local Dask cluster when `dask[distributed]` is installed.
-    pytest.importorskip("distributed")
-    from gankit.experiments.sweep import cluster_backend
-
-    specs = _specs(seeds=[0])
-    with cluster_backend("dask"):
-        outcomes = run_sweep(specs, report_pid, root=tmp_path, n_jobs=-1)
-    assert {o.status for o in outcomes} == {"ok"}
-    df = load_registry(tmp_path / "results.jsonl")
-    assert len(df) == 4 and os.getpid() not in set(df["extra.pid"])
-
-
 def test_metrics_json_cannot_hold_fail_the_run_not_the_sweep(tmp_path):
     specs = _specs(seeds=[0])[:2]
     outcomes = run_sweep(specs, lambda c, s, d: {"fid": object()}, root=tmp_path)

@@ -8,6 +8,6 @@
 - ``sweep_report``: registry -> tables over seeds and metric-vs-parameter plots.
 - ``commands``: what each ``gankit`` command does with its parsed arguments.
 - ``faults``: bad input and a failing machine as one line and an exit code.
-- ``workers``: sweep worker processes that stop when their sweep dies.
+- ``workers``: sweep worker processes that stop when their sweep dies, one GPU each.
 - ``notebooks``: executing the numbered notebooks headless, in place, with parameters.
 """

@@ -77,7 +77,9 @@ def _run_function(args: argparse.Namespace, *, parallel: bool):
     )
 
 
-def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | None) -> int:
+def _run_specs(
+    args: argparse.Namespace, specs, *, n_jobs: int, backend: str | None, gpus=None
+) -> int:
     import contextlib
 
     from gankit.experiments.registry import REGISTRY_NAME
@@ -101,6 +103,7 @@ def _run_specs(args: argparse.Namespace, specs, *, n_jobs: int, backend: str | N
             backend=None if cluster else backend,
             retry_failed=not getattr(args, "skip_failed", False),
             tag=args.tag,
+            gpus=gpus,
             on_outcome=lambda outcome, done, total: print(
                 outcome.progress_line(done, total), flush=True
             ),
@@ -158,14 +161,22 @@ def sweep(args: argparse.Namespace) -> int:
         specs = expand_grid(base, grid, args.seeds)
     else:
         specs = expand_list(base, load_runs(args.runs), args.seeds)
-    check_specs(specs, args.jobs)  # every run's config, before anything is touched
+    gpus = args.gpus
+    jobs = args.jobs if args.jobs is not None else len(gpus) if gpus else 1
+    if gpus and args.backend not in (None, "loky"):
+        raise ValueError(
+            f"--gpus gives each loky worker on this machine one GPU, not --backend "
+            f"{args.backend}; on a Dask cluster start dask_cuda.LocalCUDACluster instead "
+            "(docs/experiments.md)"
+        )
+    check_specs(specs, jobs)  # every run's config, before anything is touched
     if args.dry_run:
         root = Path(args.root) if args.root else runs_dir(args.quick)
         for spec in specs:
             print(f"{root / run_id(spec.config, spec.seed)}  {spec.label}")
         print(f"{len(specs)} run(s); nothing was run (--dry-run)")
         return 0
-    return _run_specs(args, specs, n_jobs=args.jobs, backend=args.backend)
+    return _run_specs(args, specs, n_jobs=jobs, backend=args.backend, gpus=gpus)
 
 
 def evaluate(args: argparse.Namespace) -> int:

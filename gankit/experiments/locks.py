@@ -12,13 +12,15 @@ one process can hold it. A process killed with SIGKILL cannot remove its lock: a
 this host whose pid is gone (or now belongs to another process, told by the process start
 time) is *stale* and is taken over. A lock of another host is never broken automatically,
 because its pid cannot be checked from here; the error says which file to delete.
+
+Nothing here needs ``fcntl``: the lock itself is ``O_EXCL``, the liveness check is
+`gankit.processes.pid_alive`, and the short guard around breaking a stale lock is a
+``filelock.FileLock``, so locks work the same on Linux, macOS and Windows.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import json
 import os
 import secrets
@@ -27,8 +29,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gankit.processes import pid_alive, process_start_ticks
+
 LOCK_NAME = ".lock"
 _GUARD_NAME = ".lock.guard"
+# The guard is held for a few file operations; one still held after this long belongs to
+# a process that hangs, and the run is reported busy rather than waited for.
+_GUARD_TIMEOUT_SECONDS = 30.0
 # A lock file is written right after it is created; an empty or unreadable one older than
 # this was left by a process that died in between.
 _UNREADABLE_GRACE_SECONDS = 60.0
@@ -48,35 +55,6 @@ class RunLockedError(RuntimeError):
         )
 
 
-def _process_start_ticks(pid: int) -> int | None:
-    """Start time of ``pid`` in clock ticks since boot (Linux /proc), or None if unknown.
-
-    Together with the pid it names a process uniquely: a recycled pid has another start.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ")".
-    return int(stat.rsplit(")", 1)[1].split()[19])
-
-
-def _pid_alive(pid: int) -> bool:
-    """True if ``pid`` is a running process; a zombie (dead, not yet reaped by its parent,
-    e.g. a killed sweep worker under an init that does not reap) is not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        pass
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): os.kill is all we know
-    return state not in ("Z", "X")
-
-
 def is_stale(owner: dict[str, Any] | None, *, age_seconds: float = 0.0) -> bool:
     """True if the lock described by ``owner`` (the lock file's JSON) can be taken over.
 
@@ -88,10 +66,10 @@ def is_stale(owner: dict[str, Any] | None, *, age_seconds: float = 0.0) -> bool:
     if owner.get("host") != socket.gethostname():
         return False
     pid = owner.get("pid")
-    if not isinstance(pid, int) or not _pid_alive(pid):
+    if not isinstance(pid, int) or not pid_alive(pid):
         return True
     recorded = owner.get("start_ticks")
-    return recorded is not None and _process_start_ticks(pid) not in (None, recorded)
+    return recorded is not None and process_start_ticks(pid) not in (None, recorded)
 
 
 def read_owner(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -164,7 +142,7 @@ class RunLock:
         owner = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "start_ticks": _process_start_ticks(os.getpid()),
+            "start_ticks": process_start_ticks(os.getpid()),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "token": token,
         }
@@ -181,13 +159,16 @@ class RunLock:
 
     @contextlib.contextmanager
     def _guard(self):
-        fd = os.open(self.run_dir / _GUARD_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        # filelock: flock on POSIX, LockFileEx on Windows, a lock file of its own where
+        # neither works (it breaks one whose process is gone).
+        from filelock import FileLock, Timeout
+
+        guard = FileLock(self.run_dir / _GUARD_NAME, timeout=_GUARD_TIMEOUT_SECONDS)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as err:  # file systems without flock: proceed unguarded
-                if err.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
-                    raise
+            guard.acquire()
+        except Timeout:
+            raise RunLockedError(self.path, read_owner(self.path)) from None
+        try:
             yield
         finally:
-            os.close(fd)  # closing releases the flock
+            guard.release()

@@ -6,9 +6,9 @@ plus the git commit, so a number in a report can be traced back and rerun. `make
 builds a row, `append_row` adds it, `load_registry` reads the file into a DataFrame.
 
 Appends are atomic: each row is a single ``write`` of one line on a file opened with
-``O_APPEND`` while holding an exclusive ``flock``, so concurrent sweeps never interleave
-lines. A crash mid-write can at worst leave a truncated last line, which `read_rows`
-skips with a warning.
+``O_APPEND`` while holding an exclusive lock (`gankit.io.append_json_line`: a ``filelock``,
+so also on Windows), so concurrent sweeps never interleave lines. A crash mid-write can at
+worst leave a truncated last line, which `read_rows` skips with a warning.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ Every run goes through `execute_run`, which makes a sweep safe to stop and resta
 
 Runs are independent, so they are dispatched through joblib: ``n_jobs=1`` runs them one
 after the other in this process, ``n_jobs=2`` in two loky worker processes, and inside
-``joblib.parallel_config(backend="dask")`` on a Dask cluster (see docs/experiments.md).
+``joblib.parallel_config(backend="dask")`` on a Dask cluster (see docs/experiments.md);
+``gpus="0,1"`` gives each loky worker one GPU (`gankit.experiments.workers.claim_gpu`).
 The registry is written only by the process that calls `run_sweep`.
 
 What a run does is the run function's business: the default one, train on MNIST and
@@ -49,7 +50,13 @@ from gankit.experiments.faults import check_writable_dir, check_writable_file, f
 from gankit.experiments.locks import LOCK_NAME, RunLock, RunLockedError
 from gankit.experiments.registry import REGISTRY_NAME, append_row, make_row, read_rows
 from gankit.experiments.sweep_grid import RunSpec
-from gankit.experiments.workers import cluster_backend, stop_with_parent
+from gankit.experiments.workers import (
+    GPU_SLOTS_DIR,
+    claim_gpu,
+    cluster_backend,
+    parse_gpus,
+    stop_with_parent,
+)
 from gankit.io import atomic_write
 
 __all__ = [
@@ -249,19 +256,29 @@ def _write_record(run_dir: Path, row: Mapping[str, Any]) -> None:
 # Running a sweep
 # --------------------------------------------------------------------------------------
 def _parallel(
-    tasks: list[tuple], options: dict[str, Any], n_jobs: int, backend: str | None
+    tasks: list[tuple],
+    options: dict[str, Any],
+    n_jobs: int,
+    backend: str | None,
+    gpu_slots: tuple[tuple[str, ...], str] | None = None,
 ) -> Iterator[tuple[int, RunOutcome]]:
     """(index, outcome) pairs as runs finish, through joblib; ``tasks`` are (index, sweep
-    pid, spec, root, run_fn)."""
-    from joblib import Parallel, delayed
+    pid, spec, root, run_fn). ``gpu_slots`` (gpus, slots folder): loky workers that each
+    `claim_gpu` when they start."""
+    from joblib import Parallel, delayed, parallel_config
 
     calls = [delayed(_indexed)(*task, **options) for task in tasks]
+    workers = (
+        parallel_config(backend="loky", initializer=claim_gpu, initargs=gpu_slots)
+        if gpu_slots
+        else contextlib.nullcontext()
+    )
+    with workers:  # read when Parallel is made (a loky pool with that initializer)
+        # Unordered: a row is recorded as soon as its run finishes, not when all before it do.
+        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
     started = False
     try:
-        # Unordered: a row is recorded as soon as its run finishes, not when all before it do.
-        for item in Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")(
-            calls
-        ):
+        for item in parallel(calls):
             started = True
             yield item
     except ValueError as err:
@@ -287,6 +304,7 @@ def run_sweep(
     retry_failed: bool = True,
     tag: str | None = None,
     on_outcome: Callable[[RunOutcome, int, int], None] | None = None,
+    gpus: str | Sequence[str] | None = None,
 ) -> list[RunOutcome]:
     """Runs every spec not yet finished and records each outcome; returns them in order.
 
@@ -303,10 +321,15 @@ def run_sweep(
       retry_failed: rerun runs that failed before (default); False skips them.
       tag: stored in each new row, to select this sweep in a report.
       on_outcome: called as ``on_outcome(outcome, done, total)`` as each run ends.
+      gpus: one GPU per worker, e.g. ``"0,1"`` or ``["0", "1"]``: runs go to ``n_jobs``
+        (>= 2) loky worker processes, worker ``i`` seeing only GPU ``gpus[i % len(gpus)]``
+        (`gankit.experiments.workers.claim_gpu`); ``n_jobs=len(gpus)`` gives each its own.
+        On a Dask cluster use ``dask_cuda.LocalCUDACluster`` instead (docs/experiments.md).
 
     Raises:
       TypeError, ValueError: a spec is not a RunSpec, a config breaks a rule of
-        `gankit.config.validate` (naming the run), or ``n_jobs`` is not >= 1 or -1;
+        `gankit.config.validate` (naming the run), ``n_jobs`` is not >= 1 or -1, or
+        ``gpus`` is malformed or given with ``n_jobs=1`` or a backend other than loky;
         raised before any folder is made.
       OSError: ``root`` or ``registry`` cannot be written (checked before any run
         starts), or a run met a file-system fault (`RunOutcome.fault`: a full disk, a
@@ -314,6 +337,18 @@ def run_sweep(
         resume next time.
     """
     specs = check_specs(specs, n_jobs)
+    if gpus is not None:
+        gpus = parse_gpus(gpus)
+        if backend not in (None, "loky"):
+            raise ValueError(
+                f"gpus gives each loky worker on this machine one GPU; backend {backend!r} "
+                "cannot use it (on Dask: dask_cuda.LocalCUDACluster, see docs/experiments.md)"
+            )
+        if n_jobs == 1:
+            raise ValueError(
+                "gpus needs worker processes (n_jobs >= 2, e.g. one per GPU); for one run "
+                "at a time on one GPU, set CUDA_VISIBLE_DEVICES=<gpu> before starting Python"
+            )
     root = check_writable_dir(root, "run folder (--root)")
     registry = Path(registry) if registry is not None else root / REGISTRY_NAME
     check_writable_file(registry, "registry")
@@ -335,7 +370,8 @@ def run_sweep(
         )
     else:
         tasks = [(i, os.getpid(), specs[i], root, run_fn) for i in todo]
-        rest = _parallel(tasks, options, n_jobs, backend) if todo else ()
+        gpu_slots = None if gpus is None else (gpus, str(root / GPU_SLOTS_DIR))
+        rest = _parallel(tasks, options, n_jobs, backend, gpu_slots) if todo else ()
     outcomes: list[RunOutcome | None] = [None] * len(specs)
     try:
         for done, (index, outcome) in enumerate(itertools.chain(results, rest), start=1):

@@ -40,6 +40,7 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit.io import atomic_write
+from gankit.processes import pid_alive
 from gankit.train import checkpoints
 from gankit.train.checkpoints import epoch_list, first_line
 
@@ -242,7 +243,13 @@ class RunDir:
         try:
             text = path.read_text(encoding="utf-8")
             text = text[: text.rfind("\n") + 1]
-            df = pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
+            # round_trip: the floats written by repr come back bit for bit (pandas 2.2's
+            # default parser loses the 17th digit, so a reloaded history differed).
+            df = (
+                pd.read_csv(io.StringIO(text), float_precision="round_trip")
+                if text.strip()
+                else pd.DataFrame()
+            )
         except (UnicodeDecodeError, pd.errors.ParserError) as e:
             raise DamagedRunError(f"{path} does not parse ({first_line(e)}); {advice}") from e
         if not df.empty and ("epoch" not in df or not pd.api.types.is_numeric_dtype(df["epoch"])):
@@ -277,7 +284,7 @@ class RunDir:
         folders (``ckpt-<n>_temp``), which only a stopped save leaves behind."""
         for path in [*self.path.glob(".*"), *self.path.glob("samples/.*")]:
             owner = re.fullmatch(r"\.(.+?)\.(\d+)\..*", path.name)
-            if owner and path.is_file() and not _alive(int(owner[2])):
+            if owner and path.is_file() and not pid_alive(int(owner[2])):
                 path.unlink()
         for pattern in ("*.tmp*", "*.tempstate*", "*_temp"):
             for path in self.path.glob(f"checkpoints/{pattern}"):
@@ -330,16 +337,6 @@ def _ceil_epochs(df: pd.DataFrame | None) -> np.ndarray:
     if df is None or df.empty:
         return np.zeros(0)
     return np.ceil(df["epoch"].to_numpy(float) - 1e-9)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        pass
-    return True
 
 
 def _fault_point(point: str, epoch: int) -> None:
