@@ -109,7 +109,18 @@ def test_no_module_is_over_the_size_limit():
 # The packages in data-flow order (docs/architecture.md): a module may import its own
 # package and the ones before it, never one after it (lazy imports inside functions too).
 LAYERS = (
-    ("gankit", "config", "checks", "io", "paths", "runtime", "report", "results_readme", "presets"),
+    (
+        "gankit",
+        "device",
+        "config",
+        "checks",
+        "io",
+        "paths",
+        "runtime",
+        "report",
+        "results_readme",
+        "presets",
+    ),
     ("data",),
     ("nets",),
     ("evaluate",),
