@@ -105,8 +105,15 @@ def test_a_run_of_one_precision_is_not_resumed_with_another(tmp_path, monkeypatc
     monkeypatch.setattr(device, "probe", lambda: T4)
     _train(cfg, tmp_path / "run")
     monkeypatch.setattr(device, "probe", lambda: Device("cpu", "old", None, False, ""))
-    with pytest.raises(ValueError, match="holds a run of a different config"):
+    with pytest.raises(
+        ValueError,
+        match=r"trained with precision 'mixed_float16', but this config means 'float32' on "
+        r"CPU \(no bf16 instructions\); set train.precision='mixed_float16' to resume",
+    ):
         _train(cfg, tmp_path / "run")
+    _train(with_overrides(cfg, {"train.precision": "mixed_float16"}), tmp_path / "run")
+    with pytest.raises(ValueError, match="holds a run of a different config"):
+        _train(with_overrides(cfg, {"train.g_lr": 1e-3}), tmp_path / "run")
 
 
 def test_jit_compile_trains(tmp_path):

@@ -47,7 +47,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -158,7 +158,7 @@ def train_gan(
     images, labels = _training_data(config, images, labels)
     plan = Rounds.of(cfg, len(images))
     run = RunDir(run_dir)
-    run.prepare(to_dict(config), same_run=lambda saved: from_dict(saved) == config, resume=resume)
+    run.prepare(to_dict(config), same_run=lambda saved: _same_run(saved, config), resume=resume)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     steps = _build_steps(config, images, labels, seed, plan.rounds * cfg.epochs, classifier)
@@ -351,6 +351,25 @@ def _should_stop_early(history: pd.DataFrame, cfg: TrainConfig) -> bool:
     values = history[monitor].to_numpy()
     best = np.argmin(values) if cfg.early_stopping_mode == "min" else np.argmax(values)
     return len(values) - 1 - best >= cfg.early_stopping_patience
+
+
+def _same_run(saved: dict, config: GANConfig) -> bool:
+    """True if ``saved`` (a run's config.json) is ``config``.
+
+    Raises:
+      ValueError: if only the precision differs (a run resumed on a device where 'auto'
+        means another one), saying how to resume it here anyway.
+    """
+    saved_config = from_dict(saved)
+    theirs, ours = saved_config.train.precision, config.train.precision
+    with_ours = replace(saved_config, train=replace(saved_config.train, precision=ours))
+    if theirs != ours and with_ours == config:
+        raise ValueError(
+            f"this run directory was trained with precision {theirs!r}, but this config "
+            f"means {ours!r} on {device.probe().describe()}; set train.precision={theirs!r} "
+            "to resume it here with its own numerics, or choose a new run_dir"
+        )
+    return saved_config == config
 
 
 def _record_device(
