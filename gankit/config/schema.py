@@ -186,8 +186,9 @@ class TrainConfig:
     config.json always name the concrete precision it was trained with."""
     jit_compile: bool = False
     """Compile each training round with XLA. Changes the numerics (fused kernels), so it is
-    part of the hash. Off by default: 0.6x the speed of the tuned DCGAN on this project's
-    2-core CPU (measured in one process)."""
+    part of the hash. Off by default: on this project's 2-core CPU a round of the tuned
+    DCGAN ran at 0.50x its speed without XLA in float32 and 0.37x in bfloat16
+    (`benchmarks/precision_speed.py`); it may pay off on a GPU."""
     grid_size: int = 64
     """Samples from a fixed noise saved every epoch (a square number reads best)."""
 
