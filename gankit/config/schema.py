@@ -187,8 +187,8 @@ class TrainConfig:
     jit_compile: bool = False
     """Compile each training round with XLA. Changes the numerics (fused kernels), so it is
     part of the hash. Off by default: on this project's 2-core CPU a round of the tuned
-    DCGAN ran at 0.50x its speed without XLA in float32 and 0.37x in bfloat16
-    (`benchmarks/precision_speed.py`); it may pay off on a GPU."""
+    DCGAN ran at 0.38-0.50x its speed without XLA in float32 and 0.37-0.44x in bfloat16
+    (two runs of `benchmarks/precision_speed.py`); it may pay off on a GPU."""
     grid_size: int = 64
     """Samples from a fixed noise saved every epoch (a square number reads best)."""
 
