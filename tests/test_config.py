@@ -86,7 +86,8 @@ def test_hashes_of_existing_configs_do_not_change():
     from gankit.presets import get_preset
 
     assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
-    assert config_hash(GANConfig()) == "2f8570d9b4"
+    # the default config of before precision 'auto' (float32)
+    assert config_hash(with_overrides(GANConfig(), {"train.precision": "float32"})) == "2f8570d9b4"
 
 
 @pytest.mark.parametrize(
@@ -100,6 +101,7 @@ def test_hashes_of_existing_configs_do_not_change():
         {"train.d_loss_threshold": 0.5},
         {"train.g_loss_threshold": 2.0},
         {"train.max_consecutive": 3},
+        {"train.jit_compile": True},
     ],
 )
 def test_new_train_fields_change_the_hash_only_when_set(override):
@@ -154,7 +156,10 @@ def test_a_config_that_is_not_a_ganconfig_is_rejected():
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"train.precision": "float16"}, "precision must be one of float32, mixed_bfloat16"),
+        (
+            {"train.precision": "float16"},
+            "precision must be one of auto, float32, mixed_bfloat16, mixed_float16",
+        ),
         ({"generator.conditioning": "concat"}, "must both be 'none'"),
         ({"discriminator.conditioning": "projection"}, "must both be 'none'"),
         ({"generator.kind": "rnn"}, r"generator\.kind must be 'dcgan' or 'mlp'"),

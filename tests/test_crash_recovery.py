@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 from crash_child import train
+from tensorboard_events import read_events
 
 import gankit
 import gankit.train.run_dir
@@ -26,6 +27,7 @@ KILLS = [
     ("gan", "steps", 1),  # before the first checkpoint: nothing to restore
     ("gan", "history", 2),
     ("gan", "image", 2),
+    ("gan", "tensorboard", 2),  # its events are written, its checkpoint is not
     ("gan", "checkpoint", 3),  # the last epoch is committed, generator.keras is not saved
     ("semi", "history", 2),
 ]
@@ -89,7 +91,19 @@ def assert_same_run(kind, straight, resumed):
     assert samples == ["epoch_001.png", "epoch_002.png", "epoch_003.png"]
     for name in samples:
         assert (a / "samples" / name).read_bytes() == (b / "samples" / name).read_bytes()
+    # TensorBoard: one event file per epoch, the same events but timings
+    events = [_untimed(file) for file in read_events(b).values()]
+    assert events == [_untimed(file) for file in read_events(a).values()]
+    assert [{step for tag, step, *_ in file if tag == "samples"} for file in events] == [
+        {1},
+        {2},
+        {3},
+    ]
     assert (b / "generator.keras").exists() and (b / "progress.gif").exists()
+
+
+def _untimed(events: list) -> list:
+    return [e for e in events if e[0] not in ("epoch/seconds", "epoch/images_per_second")]
 
 
 @pytest.mark.parametrize("kill", KILLS, ids=lambda kill: "-".join(map(str, kill)))

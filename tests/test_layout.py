@@ -111,6 +111,7 @@ def test_no_module_is_over_the_size_limit():
 LAYERS = (
     (
         "gankit",
+        "device",
         "config",
         "checks",
         "io",

@@ -57,6 +57,20 @@ def test_row_records_config_seed_metrics_time_and_versions():
     json.dumps(row, allow_nan=False)  # plain JSON, numpy types converted
 
 
+def test_row_records_the_precision_auto_chose_and_the_device(monkeypatch):
+    from gankit import device
+
+    t4 = device.Device("gpu", "Tesla T4", (7, 5))
+    monkeypatch.setattr(device, "probe", lambda: t4)
+    auto = with_overrides(CONFIG, {"train.precision": "auto"})
+    row = make_row(auto, 0, status="ok", run_id="r")
+    assert row["config"]["train"]["precision"] == "mixed_float16"
+    assert row["config_hash"] == config_hash(
+        with_overrides(CONFIG, {"train.precision": "mixed_float16"})
+    )
+    assert row["device"] == "GPU Tesla T4 (compute capability 7.5)"
+
+
 def test_nan_metrics_are_stored_as_null():
     row = make_row(CONFIG, 0, status="ok", run_id="r", metrics={"generated": {"tarr": np.nan}})
     assert row["metrics"]["generated"]["tarr"] is None

@@ -12,4 +12,7 @@ TINY_GAN = {
     "train.batch_size": 32,
     "train.epochs": 2,
     "train.grid_size": 4,
+    # The unit tests' numerics must not depend on the machine ('auto' would pick bf16 on a
+    # CPU with bf16 instructions); tests of 'auto' mock the device.
+    "train.precision": "float32",
 }

@@ -2,7 +2,8 @@
 
 - `schema`: the frozen dataclasses `GANConfig` (``generator``, ``discriminator``,
   ``train`` sections) with working defaults and documented fields, the words each text
-  field accepts, `to_dict` (JSON) and `config_hash` (names run directories).
+  field accepts, `to_dict` (JSON), `resolved` ('auto' precision made concrete for this
+  device) and `config_hash` (names run directories).
 - `overrides`: the one way in from outside the code: `with_overrides(config,
   {"train.g_lr": 1e-3})`, `from_dict`, `load_config` (a JSON file), `parse_overrides`
   (command-line ``key=value`` text); each checks keys and value types the same way.
@@ -27,6 +28,7 @@ from gankit.config.schema import (
     TrainConfig,
     config_hash,
     is_quick,
+    resolved,
     to_dict,
 )
 
@@ -41,6 +43,7 @@ __all__ = [
     "load_config",
     "parse_overrides",
     "parse_value",
+    "resolved",
     "to_dict",
     "valid_keys",
     "validate",

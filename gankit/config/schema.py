@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from gankit.device import Device, resolve_precision
+
 
 def is_quick() -> bool:
     """True when ``GANKIT_QUICK=1``: same code paths, less data and fewer epochs."""
@@ -43,7 +45,8 @@ WGAN_LOSSES = ("wgan", "wgan-gp")
 OPTIMIZERS = ("adam", "rmsprop")
 BALANCES = ("fixed", "dynamic")
 UPDATES = ("alternating", "simultaneous")
-PRECISIONS = ("float32", "mixed_bfloat16")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+"""``train.precision``: 'auto' or a Keras dtype policy (`gankit.device` resolves 'auto')."""
 
 
 @dataclass(frozen=True)
@@ -174,8 +177,18 @@ class TrainConfig:
     acgan_class_weight: float = 1.0
     """Discriminators with a class head ('acgan', 'projection_acgan'): weight of that head's
     cross-entropy on G's fakes in G's loss (1: Odena et al. 2017). Must be 1 for others."""
-    precision: str = "float32"
-    """'float32' or 'mixed_bfloat16' (faster on CPUs with bf16 support)."""
+    precision: str = "auto"
+    """'auto' (the fastest this device runs well: `gankit.device.auto_precision`),
+    'float32', 'mixed_bfloat16' (bf16 compute, float32 weights; fast on CPUs with bf16
+    instructions and GPUs of compute capability >= 8.0) or 'mixed_float16' (float16
+    compute with dynamic loss scaling; fast on older NVIDIA GPUs such as the T4). 'auto'
+    is resolved before a run is named (`config_hash`) or built, so a run directory and its
+    config.json always name the concrete precision it was trained with."""
+    jit_compile: bool = False
+    """Compile each training round with XLA. Changes the numerics (fused kernels), so it is
+    part of the hash. Off by default: on this project's 2-core CPU a round of the tuned
+    DCGAN ran at 0.38-0.50x its speed without XLA in float32 and 0.37-0.44x in bfloat16
+    (two runs of `benchmarks/precision_speed.py`); it may pay off on a GPU."""
     grid_size: int = 64
     """Samples from a fixed noise saved every epoch (a square number reads best)."""
 
@@ -224,12 +237,27 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "classifier_loss_weight"): 0.0,
     ("train", "acgan_fake_class_weight"): 1.0,
     ("train", "acgan_class_weight"): 1.0,
+    ("train", "jit_compile"): False,
 }
 
 
+def resolved(config: GANConfig, device: Device | None = None) -> GANConfig:
+    """``config`` with ``train.precision='auto'`` replaced by the precision it means on
+    ``device`` (default: this process's, `gankit.device.probe`); other configs unchanged."""
+    precision = resolve_precision(config.train.precision, device)
+    if precision == config.train.precision:
+        return config
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, precision=precision))
+
+
 def config_hash(config: GANConfig) -> str:
-    """A short stable hash of everything in ``config`` except its name."""
-    data = to_dict(config)
+    """A short stable hash of everything in ``config`` except its name.
+
+    'auto' precision is hashed as the precision it resolves to on this machine (`resolved`):
+    a run directory names its numerics, so a run is never resumed with other ones, and a
+    config that says 'auto' keeps the hash it had when it named that precision itself.
+    """
+    data = to_dict(resolved(config))
     data.pop("name")
     for (section, key), default in _HASHED_ONLY_IF_CHANGED.items():
         if data[section][key] == default:

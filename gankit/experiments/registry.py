@@ -1,8 +1,9 @@
 """The results registry: one JSON line per finished (or failed) run, appended, never edited.
 
-A row says what was run and with what: the full config, the seed, the metrics, wall-clock
-and training seconds, and the versions of gankit, TensorFlow, Keras, NumPy and Python
-plus the git commit, so a number in a report can be traced back and rerun. `make_row`
+A row says what was run and with what: the full config (with the precision 'auto'
+resolved to), the seed, the metrics, wall-clock and training seconds, the training device,
+and the versions of gankit, TensorFlow, Keras, NumPy and Python plus the git commit, so a
+number in a report can be traced back and rerun. `make_row`
 builds a row, `append_row` adds it, `load_registry` reads the file into a DataFrame.
 
 Appends are atomic: each row is a single ``write`` of one line on a file opened with
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gankit import __version__
-from gankit.config import GANConfig, config_hash, to_dict
+from gankit import __version__, device
+from gankit.config import GANConfig, config_hash, resolved, to_dict
 from gankit.io import CutOffLineWarning, append_json_line, plain_json, read_json_lines
 from gankit.paths import project_root
 
@@ -55,6 +56,7 @@ BASE_COLUMNS = (
     "keras_version",
     "git_commit",
     "host",
+    "device",
     "run_dir",
 )
 
@@ -88,8 +90,10 @@ def _git_commit() -> str | None:
 
 
 def environment_info() -> dict[str, Any]:
-    """Versions and machine of this process, for a registry row (no TensorFlow import)."""
+    """Versions, machine and training device of this process, for a registry row (no
+    TensorFlow import unless a GPU may be present: see `gankit.device.probe`)."""
     return {
+        "device": device.probe().describe(),
         "gankit_version": __version__,
         "tensorflow_version": _package_version("tensorflow"),
         "keras_version": _package_version("keras"),
@@ -149,7 +153,7 @@ def make_row(
         "label": label,
         "overrides": [[k, v] for k, v in (overrides or {}).items()],
         "tag": tag,
-        "config": to_dict(config),
+        "config": to_dict(resolved(config)),  # the precision 'auto' chose, as run_id has it
         "metrics": metrics,
         "wall_seconds": wall_seconds,
         "train_seconds": train_seconds,

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from gankit.config import GANConfig, validate
+from gankit.device import resolve_precision
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.mlp import build_mlp_discriminator, build_mlp_generator
 
@@ -17,7 +18,8 @@ def build_gan(
     reference_images: np.ndarray | None = None,
     reference_labels: np.ndarray | None = None,
 ) -> tuple[keras.Model, keras.Model]:
-    """(generator, discriminator) for ``config``, weights drawn from ``seed``.
+    """(generator, discriminator) for ``config``, weights drawn from ``seed``, computing in
+    its precision ('auto': the one `gankit.device` picks for this machine).
 
     ``reference_images`` (R, 28, 28, 1) in [-1, 1] (and, for a conditional GAN, their
     ``reference_labels`` (R,)) are needed only for a discriminator with ``norm='virtual'``.
@@ -29,7 +31,8 @@ def build_gan(
       TypeError: for a config field of the wrong type.
     """
     validate(config)
-    g, d, precision = config.generator, config.discriminator, config.train.precision
+    g, d = config.generator, config.discriminator
+    precision = resolve_precision(config.train.precision)
     dtype = None if precision == "float32" else precision
     keras.utils.set_random_seed(seed)
     if g.kind == "dcgan":

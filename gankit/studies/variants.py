@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from gankit.config import GANConfig, to_dict
+from gankit.config import GANConfig, resolved, to_dict
 from gankit.evaluate import metrics
 from gankit.evaluate import suite as evaluation
 from gankit.evaluate.protocol import FLOOR_LABEL
@@ -188,8 +188,9 @@ def _flat(data: Mapping, prefix: str = "") -> dict[str, object]:
 
 def config_differences(configs: Mapping[str, GANConfig]) -> pd.DataFrame:
     """The config fields (dotted keys such as ``train.loss``) whose values differ between
-    ``configs``: one row per config (column ``variant``), in order; ``name`` left out."""
-    rows = {label: _flat(to_dict(config)) for label, config in configs.items()}
+    ``configs``: one row per config (column ``variant``), in order; ``name`` left out.
+    Precision 'auto' shows as the precision it trains with here."""
+    rows = {label: _flat(to_dict(resolved(config))) for label, config in configs.items()}
     df = pd.DataFrame.from_dict(rows, orient="index")
     differing = [c for c in df.columns if c != "name" and df[c].astype(str).nunique() > 1]
     return df[differing].rename_axis("variant").reset_index()

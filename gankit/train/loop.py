@@ -5,7 +5,8 @@ described by a `GANConfig` on images in [-1, 1] (with ``labels=`` for a conditio
 G and D then also take the class, and each fake batch uses the labels of its real batch)
 and leaves a run directory (kept by `gankit.train.run_dir.RunDir`)::
 
-    run_dir/config.json        the config, checked on resume
+    run_dir/config.json        the config, checked on resume ('auto' precision resolved)
+    run_dir/device.json        the device and precision of each training session
     run_dir/history.csv        one row per epoch (means of the step logs, seconds, metrics)
     run_dir/steps.csv          one row per training round (fractional epoch, losses, D acc,
                                Wasserstein estimate, gradient penalty, D and G update counts,
@@ -13,6 +14,8 @@ and leaves a run directory (kept by `gankit.train.run_dir.RunDir`)::
     run_dir/checkpoints/       G, D, both optimisers, dropout RNG states, the EMA of G (if
                                any) and the epoch counter; the last two epochs are kept
     run_dir/samples/epoch_###.png   a grid from the same fixed noise after every epoch
+    run_dir/tensorboard/       TensorBoard events: every step-log column per round, the
+                               history row and the sample grid per epoch
     run_dir/progress.gif       those grids as an animation
     run_dir/generator.keras    the final generator (its EMA with ``ema_decay`` > 0)
 
@@ -40,10 +43,11 @@ continues exactly as if it had never stopped.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -51,18 +55,24 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit.config import GANConfig, TrainConfig, from_dict, to_dict, validate
+from gankit import device
+from gankit.config import GANConfig, TrainConfig, from_dict, resolved, to_dict, validate
 from gankit.data.grids import make_gif, save_image_grid
+from gankit.io import atomic_write
 from gankit.nets import build_gan
 from gankit.nets.sampling import balanced_labels, check_labels
-from gankit.runtime import first_call_silenced
+from gankit.runtime import first_call_silenced, gpu_memory_growth
+from gankit.train.feed import DEVICE_FETCH_EVERY, Batches, Rounds, run_epoch
 from gankit.train.run_dir import RunDir, step_table
 from gankit.train.steps import STEP_COLUMNS, GANSteps
+from gankit.train.tensorboard import write_epoch_summaries
 
 GRID_NOISE_KEY = 2**31
 """The second seed of the sample grid's fixed noise, ``(seed, GRID_NOISE_KEY)``: far above
 any epoch number, so it is never the seed pair of an epoch's data order."""
 DIVERGED_ADVICE = "Lower the learning rates, or use label smoothing."
+DEVICE_FILE = "device.json"
+"""The devices and precision each training session of a run used (see `_record_device`)."""
 
 
 @dataclass
@@ -92,39 +102,6 @@ def check_images(images: np.ndarray) -> np.ndarray:
     return as_images(images)
 
 
-@dataclass(frozen=True)
-class _Rounds:
-    """How the real batches of an epoch feed the rounds of `GANSteps.round_step`."""
-
-    batch_size: int
-    window: int
-    """Real batches a round gets: one per possible D update (d_steps, or with dynamic
-    balancing max_consecutive, of which it uses as many as D needed)."""
-    n_batches: int
-    """Real batches per epoch."""
-    rounds: int
-    """Rounds per epoch with fixed balancing."""
-    max_rounds: int
-    """A bound on the rounds of an epoch: the round indices (which key the noise) of epoch
-    e start at (e - 1) * max_rounds."""
-
-    @classmethod
-    def of(cls, cfg: TrainConfig, n_images: int) -> _Rounds:
-        """Raises ValueError if ``n_images`` cannot fill one round."""
-        dynamic = cfg.balance == "dynamic"
-        window = cfg.max_consecutive if dynamic else cfg.d_steps
-        per_round = cfg.batch_size * window
-        if n_images < per_round:
-            what = "max_consecutive" if dynamic else "d_steps"
-            raise ValueError(
-                f"{n_images} images cannot fill one round of {what} x batch_size "
-                f"= {per_round}; lower batch_size or {what}"
-            )
-        n_batches = n_images // cfg.batch_size
-        rounds = n_batches // window
-        return cls(cfg.batch_size, window, n_batches, rounds, n_batches if dynamic else rounds)
-
-
 def train_gan(
     config: GANConfig,
     images: np.ndarray,
@@ -138,6 +115,9 @@ def train_gan(
     epoch_metrics: Callable[[keras.Model], dict[str, float]] | None = None,
     callbacks: Sequence[Callable[[int, dict], None]] = (),
     classifier: keras.Model | None = None,
+    verbose: bool = True,
+    device_data: bool | None = None,
+    fetch_every: int = DEVICE_FETCH_EVERY,
 ) -> TrainResult:
     """Trains the GAN of ``config`` on ``images`` and returns models, history and run dir.
 
@@ -157,44 +137,72 @@ def train_gan(
         `gankit.evaluate.classifier` model); default the cached reference classifier,
         `gankit.evaluate.classifier.load_or_train_classifier()`. Unused when the weight is
         0. It is not part of the config or its hash: resume a run with the same classifier.
+      verbose: print the device and the precision when training starts, e.g. "gankit:
+        training on CPU (avx512_bf16) with mixed_bfloat16 (auto)"; `RunDir` messages
+        (resume, repairs) are printed either way.
+      device_data: keep the images on the device and gather batches there, fetching the
+        step logs every ``fetch_every`` rounds (see `gankit.train.feed`); None: when
+        TensorFlow trains on a GPU. The step log, the weights and a resume are the same
+        either way.
 
     Raises:
       ValueError: for an invalid config, bad images or labels, or a run_dir that holds
         another config.
       TrainingDivergedError: when a loss becomes NaN or infinite.
     """
+    requested = config.train.precision
+    config = resolved(config)  # 'auto' -> this device's precision, as the run names it
     cfg = config.train
     validate(config)
+    gpu_memory_growth()
     images, labels = _training_data(config, images, labels)
-    plan = _Rounds.of(cfg, len(images))
+    plan = Rounds.of(cfg, len(images))
     run = RunDir(run_dir)
-    run.prepare(to_dict(config), same_run=lambda saved: from_dict(saved) == config, resume=resume)
+    run.prepare(to_dict(config), same_run=lambda saved: _same_run(saved, config), resume=resume)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     steps = _build_steps(config, images, labels, seed, plan.rounds * cfg.epochs, classifier)
     start = run.restore(cfg.epochs, logs=("history.csv", "steps.csv"), **_checkpointed(steps))
     history, step_log = run.load_logs("history.csv", "steps.csv")
+    if start < cfg.epochs:
+        _record_device(run, device.probe(), requested, cfg.precision, start, verbose)
     # With an EMA, samples, metrics and the saved generator use the averaged weights.
     sampler = steps.g if steps.ema is None else steps.ema
     grid_inputs, grid_ncol = _grid_inputs(cfg.grid_size, steps, seed)
     stopped = "completed"
     round_step = first_call_silenced(steps.round_step)
-    bar_total = plan.n_batches if cfg.balance == "dynamic" else plan.rounds * plan.window
+    on_device = device.probe().kind == "gpu" if device_data is None else device_data
+    data = Batches(images, labels, on_device=on_device)
+    bar_total = plan.n_batches if plan.dynamic else plan.rounds * plan.window
     for epoch in range(start + 1, cfg.epochs + 1):
         with progress_bar(bar_total, f"epoch {epoch}/{cfg.epochs}", progress) as bar:
             t0 = time.perf_counter()
-            logs, used = _run_epoch(round_step, images, labels, epoch, seed, plan, run, bar)
+            logs, used = run_epoch(
+                round_step,
+                data,
+                epoch,
+                seed,
+                plan,
+                lambda log, step, epoch=epoch: run.check_finite(log, epoch, step, DIVERGED_ADVICE),
+                bar,
+                fetch_every if on_device else 1,
+            )
             seconds = time.perf_counter() - t0
         row = _epoch_row(epoch, logs, seconds, used * cfg.batch_size)
         if epoch_metrics is not None:
             row.update({k: float(v) for k, v in epoch_metrics(sampler).items()})
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
-        step_log = pd.concat([step_log, _step_rows(epoch, logs)], ignore_index=True)
+        rows = _step_rows(epoch, logs)
+        first_step = len(step_log)  # rounds logged before this epoch
+        step_log = pd.concat([step_log, rows], ignore_index=True)
         grid = sampler(grid_inputs, training=False).numpy()
         run.save_epoch(
             epoch,
             {"history.csv": history, "steps.csv": step_log},
             sample=lambda path, grid=grid: save_image_grid(grid, path, ncol=grid_ncol),
+            summaries=lambda directory, epoch=epoch, rows=rows, row=row, first=first_step: (
+                write_epoch_summaries(directory, epoch, rows, row, run.sample_path(epoch), first)
+            ),
         )
         for callback in callbacks:
             callback(epoch, row)
@@ -311,35 +319,6 @@ def _grid_inputs(grid_size: int, steps: GANSteps, seed: int):
     return noise, None
 
 
-def _run_epoch(round_step, images, labels, epoch, seed, plan: _Rounds, run: RunDir, bar):
-    """Runs the rounds of ``epoch`` while a full window of unused real batches is left.
-
-    Returns:
-      (logs, used): the rounds' step logs (dicts of numpy float32 keyed by `STEP_COLUMNS`)
-      and the number of real batches D trained on.
-
-    Raises:
-      TrainingDivergedError: at the first round with a NaN or infinite value.
-    """
-    order = np.random.default_rng([seed, epoch]).permutation(len(images))
-    batches = order[: plan.n_batches * plan.batch_size].reshape(plan.n_batches, plan.batch_size)
-    logs, used = [], 0
-    while used + plan.window <= plan.n_batches:
-        idx = batches[used : used + plan.window]
-        round_index = (epoch - 1) * plan.max_rounds + len(logs)
-        out = round_step(
-            tf.constant(images[idx]), tf.constant(labels[idx]), tf.constant(round_index, tf.int64)
-        )
-        log = {name: out[name].numpy() for name in STEP_COLUMNS}
-        run.check_finite(log, epoch, len(logs), DIVERGED_ADVICE)
-        logs.append(log)
-        used += int(log["d_updates"])
-        bar.update(int(log["d_updates"]))
-        if len(logs) % 10 == 1:
-            bar.set_postfix(_postfix(logs[-50:]), refresh=False)
-    return logs, used
-
-
 def _epoch_row(epoch: int, logs: list[dict], seconds: float, n_images: int) -> dict:
     means = step_table(logs, STEP_COLUMNS).mean(axis=0)
     row = {"epoch": epoch, **{c: float(v) for c, v in zip(STEP_COLUMNS, means, strict=True)}}
@@ -374,16 +353,42 @@ def _should_stop_early(history: pd.DataFrame, cfg: TrainConfig) -> bool:
     return len(values) - 1 - best >= cfg.early_stopping_patience
 
 
-def _postfix(logs: list[dict]) -> dict[str, str]:
-    recent = {name: np.mean([log[name] for log in logs]) for name in STEP_COLUMNS}
-    return {
-        "d_loss": f"{recent['d_loss_real'] + recent['d_loss_fake']:.3f}",
-        "g_loss": f"{recent['g_loss']:.3f}",
-        "D(real)": f"{recent['d_acc_real']:.2f}",
-        "D(fake)": f"{recent['d_acc_fake']:.2f}",
-        "W": f"{recent['wasserstein']:.3f}",
-        "D:G": f"{recent['d_updates']:.1f}:{recent['g_updates']:.1f}",
-    }
+def _same_run(saved: dict, config: GANConfig) -> bool:
+    """True if ``saved`` (a run's config.json) is ``config``.
+
+    Raises:
+      ValueError: if only the precision differs (a run resumed on a device where 'auto'
+        means another one), saying how to resume it here anyway.
+    """
+    saved_config = from_dict(saved)
+    theirs, ours = saved_config.train.precision, config.train.precision
+    with_ours = replace(saved_config, train=replace(saved_config.train, precision=ours))
+    if theirs != ours and with_ours == config:
+        raise ValueError(
+            f"this run directory was trained with precision {theirs!r}, but this config "
+            f"means {ours!r} on {device.probe().describe()}; set train.precision={theirs!r} "
+            "to resume it here with its own numerics, or choose a new run_dir"
+        )
+    return saved_config == config
+
+
+def _record_device(
+    run: RunDir, where: device.Device, requested: str, precision: str, start: int, verbose: bool
+) -> None:
+    """Adds this training session's device and precision to the run's device.json (a run
+    resumed elsewhere lists each device it trained on) and prints them if ``verbose``."""
+    path = run.path / DEVICE_FILE
+    try:
+        sessions = json.loads(path.read_text())["sessions"] if path.exists() else []
+    except (ValueError, KeyError, TypeError):  # unreadable: start the list again
+        sessions = []
+    session = {"from_epoch": start + 1, "precision": precision, "requested": requested}
+    sessions.append({**session, "device": where.as_dict()})
+    with atomic_write(path) as f:
+        f.write(json.dumps({"sessions": sessions}, indent=2) + "\n")
+    if verbose:
+        auto = " (auto)" if requested == "auto" else ""
+        print(f"gankit: training on {where.describe()} with {precision}{auto}")
 
 
 def _save_final(sampler: keras.Model, run_dir: Path) -> None:

@@ -28,10 +28,16 @@ class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"lr": self.lr, "total_steps": self.total_steps, "start": self.start}
 
 
-def make_optimizer(name: str, lr, beta1: float, beta2: float) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    name: str, lr, beta1: float, beta2: float, loss_scaling: bool = False
+) -> keras.optimizers.Optimizer:
     """The optimiser ``name`` (one of `OPTIMIZERS`) with learning rate (or schedule) ``lr``;
-    the betas are Adam's (RMSprop ignores them)."""
+    the betas are Adam's (RMSprop ignores them). With ``loss_scaling`` (float16 training)
+    it is wrapped in a `keras.optimizers.LossScaleOptimizer` (dynamic scale, starting at
+    2**15): multiply the loss by ``optimizer.scale_loss`` inside the tape, then apply."""
     if name == "rmsprop":
         # rho 0.99: PyTorch's default, which the WGAN reference code ran with (Keras: 0.9).
-        return keras.optimizers.RMSprop(lr, rho=0.99)
-    return keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+        optimizer = keras.optimizers.RMSprop(lr, rho=0.99)
+    else:
+        optimizer = keras.optimizers.Adam(lr, beta_1=beta1, beta_2=beta2)
+    return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scaling else optimizer

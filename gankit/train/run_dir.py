@@ -17,6 +17,7 @@ On disk::
     path/<name>.csv               the logs (one row per epoch, or per step with a
                                   fractional epoch; the last step of epoch e has epoch e)
     path/samples/epoch_###.png    the sample drawn after each epoch (if the trainer draws)
+    path/tensorboard/             TensorBoard events, one file per epoch (if it writes them)
     path/checkpoints/             the objects given to `restore` and the epoch counter, as
                                   ckpt-<epoch>.index/.data-*; the last two epochs are kept,
                                   listed in the state file checkpoints/checkpoint
@@ -48,6 +49,10 @@ FAULT_ENV = "GANKIT_FAULT_AT"
 """The test-only fault-injection variable (see `RunDir`)."""
 SAMPLE_NAME = "samples/epoch_{:03d}.png"
 """Where `save_epoch` puts the sample image of an epoch, relative to the run directory."""
+TENSORBOARD_DIR = "tensorboard"
+"""Where `save_epoch` has the epochs' TensorBoard event files written (one per epoch,
+named by `gankit.train.tensorboard.EPOCH_FILE_SUFFIX`)."""
+_EPOCH_EVENTS = re.compile(r".*\.epoch(\d+)\.v2")
 
 
 class TrainingDivergedError(RuntimeError):
@@ -64,14 +69,15 @@ class RunDir:
     """The files of one training run in ``path`` (created by `prepare` if missing).
 
     Crash consistency: `save_epoch` writes every CSV (each replaced atomically), then the
-    sample image, then the checkpoint, the commit point: an epoch is done when its
-    checkpoint is. A process killed at any moment leaves the logs and samples of the
-    checkpoint's epochs complete, and perhaps rows and an image of one later epoch.
-    `restore` reconciles the directory with the newest checkpoint that restores:
+    sample image, then the epoch's TensorBoard event file, then the checkpoint, the commit
+    point: an epoch is done when its checkpoint is. A process killed at any moment leaves
+    the logs, samples and events of the checkpoint's epochs complete, and perhaps rows, an
+    image and events of one later epoch. `restore` reconciles the directory with the
+    newest checkpoint that restores:
 
-    - ahead of it: log rows and samples of later epochs are dropped (a line says so) and
-      those epochs re-run, which writes them again exactly once; leftover temporary files
-      of killed writers are deleted;
+    - ahead of it: log rows, samples and event files of later epochs are dropped (a line
+      says so) and those epochs re-run, which writes them again exactly once; leftover
+      temporary files of killed writers are deleted;
     - a damaged checkpoint (its files truncated, zeroed, byte-flipped: reading back checks
       every tensor's CRC) is skipped for the previous one with a one-line message, and the
       lost epoch re-run; if none reads back, `DamagedRunError`;
@@ -86,7 +92,8 @@ class RunDir:
     Test-only fault injection: with ``GANKIT_FAULT_AT=<point>[:<epoch>]`` in the
     environment, the process SIGKILLs itself right after writing ``<point>`` (a log's
     stem such as 'history' or 'steps', 'image' or 'checkpoint') of epoch ``<epoch>`` (of
-    any epoch if not given). Unset, it costs one environment lookup per write.
+    any epoch if not given); 'tensorboard' after the event file. Unset, it costs one
+    environment lookup per write.
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -208,10 +215,13 @@ class RunDir:
         epoch: int,
         logs: Mapping[str, pd.DataFrame],
         sample: Callable[[Path], None] | None = None,
+        summaries: Callable[[Path], None] | None = None,
     ) -> None:
         """Writes the CSV ``logs`` (file name -> frame), then the sample image of ``epoch``
-        (``sample(path)`` writes it to `sample_path`), then the checkpoint of ``epoch``,
-        the epoch's commit point.
+        (``sample(path)`` writes it to `sample_path`), then its TensorBoard events
+        (``summaries(directory)`` writes them to one file in `TENSORBOARD_DIR` whose name
+        ends with ``.epoch###.v2``), then the checkpoint of ``epoch``, the epoch's commit
+        point.
 
         Raises:
           RuntimeError: if `restore` was not called first.
@@ -225,6 +235,9 @@ class RunDir:
         if sample is not None:
             sample(self.sample_path(epoch))
             _fault_point("image", epoch)
+        if summaries is not None:
+            summaries(self.path / TENSORBOARD_DIR)
+            _fault_point("tensorboard", epoch)
         self._epoch.assign(epoch)
         self.checkpoint = Path(self._manager.save(checkpoint_number=epoch))
         self.epochs_done = epoch
@@ -267,9 +280,14 @@ class RunDir:
             if number and int(number[1]) > done:
                 path.unlink()
                 later.add(int(number[1]))
+        for path in (self.path / TENSORBOARD_DIR).glob("*.epoch*"):
+            number = _EPOCH_EVENTS.fullmatch(path.name)
+            if number and int(number[1]) > done:
+                path.unlink()
+                later.add(int(number[1]))
         if later:
             print(
-                f"{self.path.name}: dropped the log rows and samples of epochs "
+                f"{self.path.name}: dropped the log rows, samples and events of epochs "
                 f"{epoch_list(sorted(later))}, which its checkpoint does not hold; re-running"
             )
         if (self.path / "samples").is_dir():

@@ -132,8 +132,12 @@ class GANSteps:
         if cfg.lr_decay_start < 1:
             g_lr = HoldThenLinearDecay(g_lr, total_rounds * cfg.g_steps, cfg.lr_decay_start)
             d_lr = HoldThenLinearDecay(d_lr, total_rounds * cfg.d_steps, cfg.lr_decay_start)
-        self.g_opt = make_optimizer(cfg.optimizer, g_lr, cfg.g_beta1, cfg.g_beta2)
-        self.d_opt = make_optimizer(cfg.optimizer, d_lr, cfg.d_beta1, cfg.d_beta2)
+        # float16 gradients underflow without loss scaling: the wrapper multiplies each loss
+        # by a dynamic scale (`_scaled`), divides the gradients back and skips a step with
+        # non-finite ones (halving the scale); bfloat16 has float32's range and needs none.
+        loss_scaling = is_float16(generator)
+        self.g_opt = make_optimizer(cfg.optimizer, g_lr, cfg.g_beta1, cfg.g_beta2, loss_scaling)
+        self.d_opt = make_optimizer(cfg.optimizer, d_lr, cfg.d_beta1, cfg.d_beta2, loss_scaling)
         # Build optimiser slots now, so a checkpoint restore can fill them.
         self.g_opt.build(self.g.trainable_variables)
         self.d_opt.build(self.d.trainable_variables)
@@ -147,7 +151,7 @@ class GANSteps:
         if cfg.ema_decay > 0:
             self.ema = keras.models.clone_model(generator)
             self.ema.set_weights(generator.get_weights())
-        self.round_step = tf.function(self._round)
+        self.round_step = tf.function(self._round, jit_compile=cfg.jit_compile)
 
     def _round(self, real_batches, real_labels, round_index):
         log = self._update(real_batches, real_labels, round_index)
@@ -272,6 +276,7 @@ class GANSteps:
             if self.cfg.loss == "wgan-gp":
                 log["grad_penalty"] = self.gradient_penalty(real, fake, labels, round_index, slot)
                 d_loss += self.cfg.gp_weight * log["grad_penalty"]
+            d_loss = _scaled(self.d_opt, d_loss)
         self._apply(self.d_opt, tape.gradient(d_loss, self.d.trainable_variables), self.d)
         if self.cfg.weight_clip > 0:
             self._clip_critic_weights()
@@ -279,12 +284,13 @@ class GANSteps:
 
     def g_gradients(self, labels, batch_size, round_index, slot):
         """G's loss terms (the float32 scalars of `G_LOG`) and the gradients of its total
-        loss (adversarial + weighted class loss)."""
+        loss (adversarial + weighted class loss; times the loss scale under float16, which
+        G's optimiser divides out)."""
         z = self._noise(batch_size, round_index, slot)
         with tf.GradientTape() as tape:
             fake = self._generate(z, labels)
             g_log = self._g_losses(fake, *self._discriminate(fake, labels), labels)
-            total = self._g_total(g_log)
+            total = _scaled(self.g_opt, self._g_total(g_log))
         # Packed into one vector before the gradient is taken: Grappler rewrites the graph
         # by its structure, and this structure keeps the logged means of existing runs to
         # the last bit.
@@ -316,8 +322,10 @@ class GANSteps:
             fake = self._generate(z, labels)
             d_log, fake_logits, fake_classes = self._d_losses(real, fake, labels, round_index, 0)
             g_log = self._g_losses(fake, fake_logits, fake_classes, labels)
-            d_loss = d_log["d_loss_real"] + d_log["d_loss_fake"] + d_log["d_class_loss"]
-            g_total = self._g_total(g_log)
+            d_loss = _scaled(
+                self.d_opt, d_log["d_loss_real"] + d_log["d_loss_fake"] + d_log["d_class_loss"]
+            )
+            g_total = _scaled(self.g_opt, self._g_total(g_log))
         self._apply(self.d_opt, d_tape.gradient(d_loss, self.d.trainable_variables), self.d)
         self._apply(self.g_opt, g_tape.gradient(g_total, self.g.trainable_variables), self.g)
         return self._step_log({**d_log, "grad_penalty": tf.constant(0.0)}, g_log, 1, 1)
@@ -370,6 +378,20 @@ class GANSteps:
     @staticmethod
     def _apply(optimizer, grads, model):
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+
+
+def is_float16(model: keras.Model) -> bool:
+    """True if ``model`` computes in float16 (a 'mixed_float16' policy on any layer)."""
+    return any(layer.dtype_policy.compute_dtype == "float16" for layer in model.layers)
+
+
+def _scaled(optimizer, loss):
+    """``loss`` times the loss scale of a `keras.optimizers.LossScaleOptimizer` (taken on
+    the tape, so the gradients are scaled too; the optimiser unscales them); other
+    optimisers get ``loss`` itself, adding no operation to the graph."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer.scale_loss(loss)
+    return loss
 
 
 def _zeros(names) -> dict:
