@@ -51,3 +51,17 @@ def test_scalars_and_sample_grids_are_written_per_round_and_epoch(tmp_path):
     for step, (width, height, png) in images:
         assert png == (run.run_dir / f"samples/epoch_{step:03d}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and int(width) > 0 and int(height) > 0
+
+
+def test_tensorboard_itself_reads_the_scalars_and_the_image(tmp_path):
+    # The events are written with tf.summary.write and TensorBoard's plugin metadata:
+    # TensorBoard's own loader must see them as scalars and an image, not raw tensors.
+    from tensorboard.backend.event_processing import event_accumulator as accumulator
+
+    cfg = with_overrides(GANConfig(name="tiny"), TINY_GAN)
+    run = train_gan(cfg, IMAGES, tmp_path / "run", seed=1, progress=False)
+    events = accumulator.EventAccumulator(str(run.run_dir / "tensorboard"), size_guidance={})
+    events.Reload()
+    tags = events.Tags()
+    assert {"step/g_loss", "epoch/d_loss"} <= set(tags["tensors"]) | set(tags["scalars"])
+    assert "samples" in set(tags["tensors"]) | set(tags["images"])
