@@ -45,6 +45,11 @@ from gankit.processes import pid_alive
 from gankit.train import checkpoints
 from gankit.train.checkpoints import epoch_list, first_line
 
+# The floats written by repr must come back bit for bit: pandas 2's default parser loses
+# the 17th digit (a reloaded history then differs), pandas 3's is exact and deprecates
+# the option.
+_EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
 FAULT_ENV = "GANKIT_FAULT_AT"
 """The test-only fault-injection variable (see `RunDir`)."""
 SAMPLE_NAME = "samples/epoch_{:03d}.png"
@@ -256,13 +261,7 @@ class RunDir:
         try:
             text = path.read_text(encoding="utf-8")
             text = text[: text.rfind("\n") + 1]
-            # round_trip: the floats written by repr come back bit for bit (pandas 2.2's
-            # default parser loses the 17th digit, so a reloaded history differed).
-            df = (
-                pd.read_csv(io.StringIO(text), float_precision="round_trip")
-                if text.strip()
-                else pd.DataFrame()
-            )
+            df = pd.read_csv(io.StringIO(text), **_EXACT_FLOATS) if text.strip() else pd.DataFrame()
         except (UnicodeDecodeError, pd.errors.ParserError) as e:
             raise DamagedRunError(f"{path} does not parse ({first_line(e)}); {advice}") from e
         if not df.empty and ("epoch" not in df or not pd.api.types.is_numeric_dtype(df["epoch"])):
