@@ -229,6 +229,13 @@ def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
         ("dropout", 1.0),
         ("lr", 0.0),
         ("unsupervised_weight", -1.0),
+        ("architecture", "resnet"),
+        ("hidden_noise", -0.5),
+        ("entropy_weight", -1.0),
+        ("ema_decay", 1.0),
+        ("lr_decay_start", 1.5),
+        ("adam_epsilon", 0.0),
+        ("labelled_shift", 5),
     ],
 )
 def test_config_validation(field, value):
@@ -264,3 +271,15 @@ def test_a_nan_loss_stops_at_its_step_and_keeps_the_checkpoint(tmp_path, monkeyp
         ssl.train_semi_supervised(TINY, unlabelled, labelled, labels, tmp_path, progress=False)
     assert len(pd.read_csv(tmp_path / "history.csv")) == 1
     assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("ckpt-1")
+
+
+def test_shift_images_moves_each_image_within_the_range():
+    images = -np.ones((64, 28, 28, 1), np.float32)
+    images[:, 14, 14] = 1.0  # one bright pixel in the middle
+    shifted = np.asarray(ssl.shift_images(tf.constant(images), 2, [0, 5]))
+    rows, cols = np.nonzero(shifted[..., 0] > 0)[1:]
+    assert len(rows) == 64  # the pixel survives in every image, once
+    assert set(rows - 14) == set(cols - 14) == {-2, -1, 0, 1, 2}  # 64 draws reach each offset
+    assert shifted.min() == -1.0
+    again = np.asarray(ssl.shift_images(tf.constant(images), 2, [0, 5]))
+    np.testing.assert_array_equal(shifted, again)

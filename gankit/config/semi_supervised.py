@@ -22,6 +22,11 @@ class SemiSupervisedConfig:
       input_noise: standard deviation of Gaussian noise added to D's input images while
         training (Salimans et al. used 0.3 on MNIST); 0 for none.
       lr, beta1: Adam for both networks.
+      labelled_shift: each labelled image of a batch moves by a random whole-pixel offset
+        in [-k, k] along each axis (background fills the gap), so the few labelled digits
+        are not learnt pixel for pixel; 0: off, as in the paper.
+      adam_epsilon: Adam's epsilon (added to the root of the second moment). The paper's
+        Adam adds 1e-8 under the root, about 1e-4 here for small gradients.
       unsupervised_weight: w, the weight of the real/fake term in D's loss (the paper's
         MNIST code averages its two terms, which is w = 0.5 here).
       architecture: 'dcgan' (gankit's DCGAN pair with a class head; uses g_filters,
@@ -57,6 +62,8 @@ class SemiSupervisedConfig:
     lr_decay_start: float = 1.0
     ema_decay: float = 0.0
     entropy_weight: float = 0.0
+    adam_epsilon: float = 1e-7
+    labelled_shift: int = 0
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "latent_dim", "g_filters", "d_filters"):
@@ -78,6 +85,10 @@ class SemiSupervisedConfig:
             raise ValueError(f"need lr > 0 and beta1 in [0, 1), got {self.lr}, {self.beta1}")
         if self.unsupervised_weight < 0:
             raise ValueError(f"unsupervised_weight must be >= 0, got {self.unsupervised_weight}")
+        if not isinstance(self.labelled_shift, int) or not 0 <= self.labelled_shift <= 4:
+            raise ValueError(f"labelled_shift must be an int in 0..4, got {self.labelled_shift!r}")
+        if self.adam_epsilon <= 0:
+            raise ValueError(f"adam_epsilon must be > 0, got {self.adam_epsilon}")
         if self.entropy_weight < 0:
             raise ValueError(f"entropy_weight must be >= 0, got {self.entropy_weight}")
         if not 0.0 <= self.lr_decay_start <= 1.0 or not 0.0 <= self.ema_decay < 1.0:
@@ -97,7 +108,9 @@ IMPROVED_GAN = SemiSupervisedConfig(
     architecture="improved_gan",
     input_noise=0.3,
     hidden_noise=0.5,
+    adam_epsilon=1e-4,
 )
 """Salimans et al.'s MNIST semi-supervised GAN (openai/improved-gan,
 train_mnist_feature_matching.py): their networks, Adam lr 0.003 with beta1 0.5 for both,
-batches of 100, the unsupervised terms averaged (w = 0.5). They train 300 epochs."""
+batches of 100, the unsupervised terms averaged (w = 0.5), Adam's epsilon as theirs. They
+train 300 epochs."""

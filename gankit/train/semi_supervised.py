@@ -54,6 +54,7 @@ __all__ = [
     "build_semi_supervised_discriminator",
     "feature_matching_loss",
     "prediction_entropy",
+    "shift_images",
     "train_semi_supervised",
     "unsupervised_loss",
 ]
@@ -63,6 +64,7 @@ N_CLASSES = 10
 # their own fakes, so neither update sees noise the other was trained on.
 D_NOISE_STREAM = 0
 G_NOISE_STREAM = 1
+SHIFT_STREAM = 2
 DIVERGED_ADVICE = "Lower lr and start a new run_dir."
 INIT_IMAGES = 500  # real images for the data-dependent initialisation (as in the paper)
 
@@ -123,6 +125,22 @@ def prediction_entropy(logits):
     return -tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
 
 
+def shift_images(images, max_shift: int, seed):
+    """Each image (B, 28, 28, 1) in [-1, 1] moved by its own random offset in
+    [-max_shift, max_shift] pixels along each axis, the gap filled with background (-1);
+    ``seed`` is a stateless seed pair, so the same seed gives the same shifts."""
+    k, size = max_shift, images.shape[1]
+    padded = tf.pad(images, [[0, 0], [k, k], [k, k], [0, 0]], constant_values=-1.0)
+    crops = tf.stack(
+        [padded[:, i : i + size, j : j + size] for i in range(2 * k + 1) for j in range(2 * k + 1)],
+        axis=1,
+    )  # (B, (2k + 1)^2, 28, 28, 1): every offset of every image
+    pick = tf.random.stateless_uniform(
+        tf.shape(images)[:1], seed, 0, (2 * k + 1) ** 2, dtype=tf.int32
+    )
+    return tf.gather(crops, pick, batch_dims=1)
+
+
 def feature_matching_loss(real_features, fake_features):
     """Mean squared distance between the batch means of D's features, (B, F) x (B, F) ->
     scalar; 0 when the two batches have the same mean feature vector."""
@@ -177,8 +195,8 @@ def train_semi_supervised(
     lr = config.lr
     if config.lr_decay_start < 1:
         lr = HoldThenLinearDecay(config.lr, n_steps * config.epochs, config.lr_decay_start)
-    g_opt = keras.optimizers.Adam(lr, beta_1=config.beta1)
-    d_opt = keras.optimizers.Adam(lr, beta_1=config.beta1)
+    g_opt = keras.optimizers.Adam(lr, beta_1=config.beta1, epsilon=config.adam_epsilon)
+    d_opt = keras.optimizers.Adam(lr, beta_1=config.beta1, epsilon=config.adam_epsilon)
     averaged = average_model(discriminator) if config.ema_decay else None
     # Built before a restore, so a finished run's optimiser slots are restored too (not
     # left pending, which TensorFlow reports as unrestored values when the run is reloaded).
@@ -251,6 +269,8 @@ def _compiled_step(config, networks, g_opt, d_opt, seed: int):
 
     @tf.function
     def step(unlabelled, g_unlabelled, labelled, labels, index):
+        if config.labelled_shift:
+            labelled = shift_images(labelled, config.labelled_shift, [seed + SHIFT_STREAM, index])
         noise_d = tf.random.stateless_normal(
             (batch, config.latent_dim), [seed + D_NOISE_STREAM, index]
         )
