@@ -1,10 +1,11 @@
 """The semi-supervised GAN's config (`gankit.train.semi_supervised` trains it) and its
 presets: `SemiSupervisedConfig()` is gankit's DCGAN pair with a class head, `IMPROVED_GAN`
-the MNIST setup of Salimans et al. 2016 ("Improved techniques for training GANs")."""
+the MNIST setup of Salimans et al. 2016 ("Improved techniques for training GANs"), and
+`IMPROVED_GAN_FAST` that setup with what makes it learn in minutes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ARCHITECTURES = ("dcgan", "improved_gan")
 
@@ -114,3 +115,18 @@ IMPROVED_GAN = SemiSupervisedConfig(
 train_mnist_feature_matching.py): their networks, Adam lr 0.003 with beta1 0.5 for both,
 batches of 100, the unsupervised terms averaged (w = 0.5), Adam's epsilon as theirs. They
 train 300 epochs."""
+
+
+IMPROVED_GAN_FAST = replace(
+    IMPROVED_GAN,
+    epochs=10,
+    lr_decay_start=0.5,
+    ema_decay=0.999,
+    entropy_weight=1.0,
+    labelled_shift=2,
+)
+"""`IMPROVED_GAN` for a budget of minutes, not their 300 epochs: 10 epochs with the learning
+rate falling linearly to 0 over the second half, the classifier the moving average of D
+(their test-time averaging), entropy minimisation on the unlabelled batch (Dai et al. 2017)
+and labelled images shifted by up to 2 pixels. Each addition was chosen on a validation
+split held out of the training images (seed 0); the measurements are in the commits."""

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit.config.semi_supervised import IMPROVED_GAN, SemiSupervisedConfig
+from gankit.config.semi_supervised import IMPROVED_GAN, IMPROVED_GAN_FAST, SemiSupervisedConfig
 from gankit.evaluate.inference import accuracy
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.improved_gan import (
@@ -48,6 +48,7 @@ from gankit.train.run_dir import RunDir, step_table
 
 __all__ = [
     "IMPROVED_GAN",
+    "IMPROVED_GAN_FAST",
     "LOG_COLUMNS",
     "SemiSupervisedConfig",
     "SemiSupervisedResult",
