@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -14,6 +15,18 @@ from gankit.train.run_dir import TrainingDivergedError
 
 TINY = ssl.SemiSupervisedConfig(
     epochs=2, batch_size=16, latent_dim=8, g_filters=4, d_filters=4, dropout=0.3, input_noise=0.1
+)
+
+# The paper's networks (their sizes are fixed), with every option of the trainer on.
+PAPER_TINY = ssl.SemiSupervisedConfig(
+    **{
+        **ssl.IMPROVED_GAN.__dict__,
+        "epochs": 2,
+        "batch_size": 16,
+        "lr_decay_start": 0.5,
+        "ema_decay": 0.9,
+        "entropy_weight": 0.3,
+    }
 )
 
 
@@ -73,24 +86,91 @@ def test_training_writes_history_and_a_working_classifier(tmp_path):
     assert pd.read_csv(tmp_path / "history.csv").shape[0] == 2
 
 
-def test_resume_continues_exactly(tmp_path):
+@pytest.mark.parametrize("config", [TINY, PAPER_TINY], ids=["dcgan", "improved_gan"])
+def test_resume_continues_exactly(tmp_path, config):
     unlabelled, labelled, labels = tiny_data()
+    test = {"val": (labelled, labels)}
     whole = ssl.train_semi_supervised(
-        TINY, unlabelled, labelled, labels, tmp_path / "whole", seed=3, progress=False
+        config,
+        unlabelled,
+        labelled,
+        labels,
+        tmp_path / "whole",
+        seed=3,
+        test=test,
+        progress=False,
     )
-    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
-    ssl.train_semi_supervised(
-        one, unlabelled, labelled, labels, tmp_path / "split", seed=3, progress=False
+    # Stopped after epoch 1 of the full budget (the learning-rate schedule depends on it).
+    _train_and_stop_after_one_epoch(
+        config, (unlabelled, labelled, labels), tmp_path / "split", test
     )
-    # As if stopped after epoch 1: the same run with the full budget continues it.
     resumed = ssl.train_semi_supervised(
-        TINY, unlabelled, labelled, labels, tmp_path / "split", seed=3, progress=False
+        config,
+        unlabelled,
+        labelled,
+        labels,
+        tmp_path / "split",
+        seed=3,
+        test=test,
+        progress=False,
     )
     for a, b in zip(whole.classifier.weights, resumed.classifier.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(whole.generator.weights, resumed.generator.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     pd.testing.assert_frame_equal(
         whole.history.drop(columns="seconds"), resumed.history.drop(columns="seconds")
     )
+
+
+def _train_and_stop_after_one_epoch(config, data, run_dir, test):
+    """Trains ``config`` and interrupts it after its first epoch was saved."""
+
+    class Stop(Exception):
+        pass
+
+    real_save = ssl.RunDir.save_epoch
+
+    def save_then_stop(self, epoch, *args, **kwargs):
+        real_save(self, epoch, *args, **kwargs)
+        raise Stop
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ssl.RunDir, "save_epoch", save_then_stop)
+        with pytest.raises(Stop):
+            ssl.train_semi_supervised(config, *data, run_dir, seed=3, test=test, progress=False)
+
+
+def test_paper_networks_train_with_averaged_classifier(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**PAPER_TINY.__dict__, "epochs": 1})
+    result = ssl.train_semi_supervised(
+        one, unlabelled, labelled, labels, tmp_path, test=(labelled, labels), progress=False
+    )
+    assert {"test_accuracy", "test_accuracy_last"} <= set(result.history.columns)
+    assert result.classifier.get_layer("class_logits") is not None
+    assert result.generator(tf.zeros((2, 100))).shape == (2, 28, 28, 1)
+
+
+def test_prediction_entropy_known_answers():
+    assert float(ssl.prediction_entropy(tf.zeros((3, 10)))) == pytest.approx(math.log(10))
+    confident = tf.one_hot([1, 4], 10) * 100.0
+    assert float(ssl.prediction_entropy(confident)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_run_written_before_new_fields_existed_still_resumes(tmp_path):
+    unlabelled, labelled, labels = tiny_data()
+    one = ssl.SemiSupervisedConfig(**{**TINY.__dict__, "epochs": 1})
+    ssl.train_semi_supervised(one, unlabelled, labelled, labels, tmp_path, progress=False)
+    path = tmp_path / "config.json"
+    saved = json.loads(path.read_text())
+    for field in ("architecture", "hidden_noise", "lr_decay_start", "ema_decay"):
+        del saved["config"][field]
+    path.write_text(json.dumps(saved))
+    resumed = ssl.train_semi_supervised(
+        TINY, unlabelled, labelled, labels, tmp_path, progress=False
+    )
+    assert list(resumed.history["epoch"]) == [1, 2]
 
 
 def test_a_finished_run_is_reloaded_not_retrained(tmp_path, capsys):
@@ -149,6 +229,13 @@ def test_another_config_or_seed_in_the_same_run_dir_is_refused(tmp_path):
         ("dropout", 1.0),
         ("lr", 0.0),
         ("unsupervised_weight", -1.0),
+        ("architecture", "resnet"),
+        ("hidden_noise", -0.5),
+        ("entropy_weight", -1.0),
+        ("ema_decay", 1.0),
+        ("lr_decay_start", 1.5),
+        ("adam_epsilon", 0.0),
+        ("labelled_shift", 5),
     ],
 )
 def test_config_validation(field, value):
@@ -184,3 +271,15 @@ def test_a_nan_loss_stops_at_its_step_and_keeps_the_checkpoint(tmp_path, monkeyp
         ssl.train_semi_supervised(TINY, unlabelled, labelled, labels, tmp_path, progress=False)
     assert len(pd.read_csv(tmp_path / "history.csv")) == 1
     assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("ckpt-1")
+
+
+def test_shift_images_moves_each_image_within_the_range():
+    images = -np.ones((64, 28, 28, 1), np.float32)
+    images[:, 14, 14] = 1.0  # one bright pixel in the middle
+    shifted = np.asarray(ssl.shift_images(tf.constant(images), 2, [0, 5]))
+    rows, cols = np.nonzero(shifted[..., 0] > 0)[1:]
+    assert len(rows) == 64  # the pixel survives in every image, once
+    assert set(rows - 14) == set(cols - 14) == {-2, -1, 0, 1, 2}  # 64 draws reach each offset
+    assert shifted.min() == -1.0
+    again = np.asarray(ssl.shift_images(tf.constant(images), 2, [0, 5]))
+    np.testing.assert_array_equal(shifted, again)

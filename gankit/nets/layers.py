@@ -1,4 +1,5 @@
-"""Custom Keras layers: virtual batch normalisation and the reference-batch plumbing it needs."""
+"""Custom Keras layers: virtual batch normalisation and the reference-batch plumbing it
+needs, and the weight-normalised dense layer of the semi-supervised GAN."""
 
 from __future__ import annotations
 
@@ -117,3 +118,64 @@ class DropReference(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "reference_size": self.reference_size}
+
+
+@keras.saving.register_keras_serializable(package="gankit")
+class WeightNormDense(keras.layers.Layer):
+    """A dense layer with weight normalisation (Salimans & Kingma 2016): the kernel is
+    ``w = g * v / ||v||``, each output unit's column of ``v`` (in_features, units) scaled to
+    the norm ``g`` (units,), then ``y = act(x @ w + b)``.
+
+    As in the MNIST networks of Salimans et al. 2016 ("Improved techniques for training
+    GANs", their ``nn.DenseLayer``): ``v`` ~ N(0, 0.1), ``g`` = 1, ``b`` = 0, and ``g`` is
+    trainable only if ``train_scale`` (their hidden layers keep the scale that
+    `initialize_from_data` sets). Input (batch, in_features) -> (batch, units).
+    """
+
+    def __init__(self, units: int, activation=None, train_scale: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"units must be >= 1, got {units}")
+        self.units = int(units)
+        self.activation = keras.activations.get(activation)
+        self.train_scale = bool(train_scale)
+
+    def build(self, input_shape):
+        self.v = self.add_weight(
+            shape=(input_shape[-1], self.units),
+            initializer=keras.initializers.RandomNormal(stddev=0.1),
+            name="v",
+        )
+        self.g = self.add_weight(
+            shape=(self.units,), initializer="ones", trainable=self.train_scale, name="g"
+        )
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+
+    def kernel(self):
+        """The normalised kernel g * v / ||v|| (in_features, units), norms over axis 0."""
+        v = ops.cast(self.v, self.compute_dtype)
+        # 1e-12 only keeps an all-zero column finite; N(0, 0.1) columns have norms ~ 1.
+        norm = ops.sqrt(ops.sum(ops.square(v), axis=0) + 1e-12)
+        return v * ops.cast(self.g, self.compute_dtype) / norm
+
+    def call(self, inputs):
+        x = ops.matmul(ops.cast(inputs, self.compute_dtype), self.kernel())
+        return self.activation(x + ops.cast(self.b, self.compute_dtype))
+
+    def initialize_from_data(self, inputs) -> None:
+        """Data-dependent initialisation: sets ``g`` and ``b`` so that the pre-activations
+        of ``inputs`` (batch, in_features) have mean 0 and standard deviation 1 per unit
+        (Salimans & Kingma 2016, section 3). Call it once, before training."""
+        pre = ops.convert_to_numpy(ops.matmul(ops.cast(inputs, "float32"), self.kernel()))
+        mean, std = pre.mean(axis=0), np.sqrt(((pre - pre.mean(axis=0)) ** 2).mean(axis=0))
+        std = np.maximum(std, 1e-6)  # a dead unit keeps its scale rather than blow up
+        self.g.assign(ops.convert_to_numpy(self.g) / std)
+        self.b.assign(-mean / std)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "train_scale": self.train_scale,
+        }

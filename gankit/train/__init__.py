@@ -3,6 +3,8 @@
 - `gankit.train.losses`: the GAN losses (BCE, minimax, hinge, Wasserstein), D's targets,
   accuracies, class cross-entropies and WGAN-GP's gradient penalty.
 - `gankit.train.optimizers`: Adam or RMSprop by name and the learning-rate schedule.
+- `gankit.train.averaging`: the moving average of a model's weights (G's EMA, the
+  semi-supervised classifier's Polyak average).
 - `gankit.train.steps`: `GANSteps`, the compiled D and G updates of one round and their
   named step log (`STEP_COLUMNS`).
 - `gankit.train.run_dir`: `RunDir`, the run directory every trainer keeps (config.json,
@@ -12,7 +14,8 @@
 - `gankit.train.loop`: `train_gan`, `TrainResult` and `load_generator`: trains a
   `GANConfig`, with samples, early stopping and an exact resume.
 - `gankit.train.semi_supervised`: a semi-supervised GAN whose discriminator is a digit
-  classifier (Salimans et al. 2016).
+  classifier (Salimans et al. 2016), with gankit's DCGAN pair or the paper's MLPs
+  (config and presets in `gankit.config.semi_supervised`).
 
 `train_gan`, `TrainResult`, `TrainingDivergedError` and `load_generator` can be imported
 from here. They are imported on first use, so importing a module of this package (say

@@ -16,6 +16,7 @@ import tensorflow as tf
 from gankit.config import TrainConfig
 from gankit.nets.sampling import is_conditional, latent_dim_of
 from gankit.train import losses
+from gankit.train.averaging import average_model, update_moving_average
 from gankit.train.optimizers import HoldThenLinearDecay, make_optimizer
 
 STEP_COLUMNS = (
@@ -149,8 +150,7 @@ class GANSteps:
             self._update = self._dynamic
         self.ema = None
         if cfg.ema_decay > 0:
-            self.ema = keras.models.clone_model(generator)
-            self.ema.set_weights(generator.get_weights())
+            self.ema = average_model(generator)
         self.round_step = tf.function(self._round, jit_compile=cfg.jit_compile)
 
     def _round(self, real_batches, real_labels, round_index):
@@ -160,17 +160,7 @@ class GANSteps:
         return log
 
     def _update_ema(self, round_index):
-        # Bias-free start as in tf.train.ExponentialMovingAverage(num_updates=...): the
-        # effective decay grows from 0.1 to ema_decay, so early averages are not stuck at init.
-        t = tf.cast(round_index, tf.float32)
-        decay = tf.minimum(self.cfg.ema_decay, (1.0 + t) / (10.0 + t))
-        for avg, w in zip(self.ema.trainable_variables, self.g.trainable_variables, strict=True):
-            avg.assign(decay * avg + (1.0 - decay) * w)
-        # Batch-norm statistics and RNG states are copied, not averaged.
-        for avg, w in zip(
-            self.ema.non_trainable_variables, self.g.non_trainable_variables, strict=True
-        ):
-            avg.assign(w)
+        update_moving_average(self.ema, self.g, self.cfg.ema_decay, round_index)
 
     def _seed(self, stream, round_index, slot):
         """The stateless seed of draw ``slot`` of round ``round_index`` in ``stream``."""
