@@ -245,3 +245,17 @@ def read_json_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             ) from err
         records.append(record)
     return records
+
+
+def read_csv_exact(source: str | os.PathLike[str] | IO[str]):
+    """``pandas.read_csv(source)`` with every float parsed back bit for bit.
+
+    The run directory's CSV files hold floats written with ``repr``; pandas 2's default
+    parser can miss the last digit (a reloaded history then differs from the trained one,
+    and a float32 value at a rounding midpoint flips), so it gets ``float_precision=
+    "round_trip"``; pandas 3's default parser is exact and deprecates that option.
+    """
+    import pandas as pd
+
+    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+    return pd.read_csv(source, **exact)

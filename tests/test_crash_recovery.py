@@ -19,6 +19,7 @@ from tensorboard_events import read_events
 
 import gankit
 import gankit.train.run_dir
+from gankit.io import read_csv_exact
 from gankit.train.run_dir import FAULT_ENV, DamagedRunError
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -76,17 +77,17 @@ def straight(runs):
 def assert_same_run(kind, straight, resumed):
     """Logs on disk, samples and weights of ``resumed`` equal those of ``straight``."""
     a, b = straight.run_dir, resumed.run_dir
-    history = pd.read_csv(b / "history.csv")
+    history = read_csv_exact(b / "history.csv")
     assert list(history["epoch"]) == [1, 2, 3]
     drop = [c for c in TIMING if c in history]
     pd.testing.assert_frame_equal(
-        pd.read_csv(a / "history.csv").drop(columns=drop), history.drop(columns=drop)
+        read_csv_exact(a / "history.csv").drop(columns=drop), history.drop(columns=drop)
     )
     for x, y in zip(straight.generator.get_weights(), resumed.generator.get_weights(), strict=True):
         np.testing.assert_array_equal(x, y)
     if kind == "semi":
         return
-    pd.testing.assert_frame_equal(pd.read_csv(a / "steps.csv"), pd.read_csv(b / "steps.csv"))
+    pd.testing.assert_frame_equal(read_csv_exact(a / "steps.csv"), read_csv_exact(b / "steps.csv"))
     samples = sorted(p.name for p in (b / "samples").iterdir())
     assert samples == ["epoch_001.png", "epoch_002.png", "epoch_003.png"]
     for name in samples:

@@ -4,11 +4,11 @@ epoch and the sample grid as an image, one event file per epoch."""
 import re
 
 import numpy as np
-import pandas as pd
 from tensorboard_events import read_events
 from tiny_gan import TINY_GAN
 
 from gankit.config import GANConfig, with_overrides
+from gankit.io import read_csv_exact
 from gankit.train.loop import train_gan
 from gankit.train.steps import STEP_COLUMNS
 
@@ -31,8 +31,8 @@ def test_scalars_and_sample_grids_are_written_per_round_and_epoch(tmp_path):
         "epoch001",
         "epoch002",
     ]
-    steps = pd.read_csv(run.run_dir / "steps.csv")
-    history = pd.read_csv(run.run_dir / "history.csv")
+    steps = read_csv_exact(run.run_dir / "steps.csv")
+    history = read_csv_exact(run.run_dir / "history.csv")
     events = [e for file in files.values() for e in file]
     scalars = {(tag, step): value for tag, step, plugin, value in events if plugin == "scalars"}
     step_tags = {f"step/{c}" for c in (*STEP_COLUMNS, "d_loss")}

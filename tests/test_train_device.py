@@ -15,6 +15,7 @@ from tiny_gan import TINY_GAN
 from gankit import device
 from gankit.config import GANConfig, with_overrides
 from gankit.device import Device
+from gankit.io import read_csv_exact
 from gankit.nets import build_gan
 from gankit.train.loop import train_gan
 from gankit.train.steps import GANSteps
@@ -146,7 +147,7 @@ def test_device_resident_data_logs_and_trains_exactly_as_the_host_path(tmp_path,
         cfg, tmp_path / "dev", labels=labels, device_data=True, fetch_every=3, deterministic=True
     )
     for name in ("steps.csv", "history.csv"):
-        a, b = (pd.read_csv(p / name) for p in (tmp_path / "host", tmp_path / "dev"))
+        a, b = (read_csv_exact(p / name) for p in (tmp_path / "host", tmp_path / "dev"))
         drop = [c for c in TIMING if c in a]
         pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
     _assert_same_weights(host.generator, dev.generator)

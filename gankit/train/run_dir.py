@@ -40,15 +40,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gankit.io import atomic_write
+from gankit.io import atomic_write, read_csv_exact
 from gankit.processes import pid_alive
 from gankit.train import checkpoints
 from gankit.train.checkpoints import epoch_list, first_line
-
-# The floats written by repr must come back bit for bit: pandas 2's default parser loses
-# the 17th digit (a reloaded history then differs), pandas 3's is exact and deprecates
-# the option.
-_EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 
 FAULT_ENV = "GANKIT_FAULT_AT"
 """The test-only fault-injection variable (see `RunDir`)."""
@@ -261,7 +256,7 @@ class RunDir:
         try:
             text = path.read_text(encoding="utf-8")
             text = text[: text.rfind("\n") + 1]
-            df = pd.read_csv(io.StringIO(text), **_EXACT_FLOATS) if text.strip() else pd.DataFrame()
+            df = read_csv_exact(io.StringIO(text)) if text.strip() else pd.DataFrame()
         except (UnicodeDecodeError, pd.errors.ParserError) as e:
             raise DamagedRunError(f"{path} does not parse ({first_line(e)}); {advice}") from e
         if not df.empty and ("epoch" not in df or not pd.api.types.is_numeric_dtype(df["epoch"])):
