@@ -39,13 +39,14 @@ def runs_dir(quick: bool | None = None) -> Path:
     return base / "quick" if (is_quick() if quick is None else quick) else base
 
 
-def figures_dir() -> Path:
+def figures_dir(quick: bool | None = None) -> Path:
     """Where report figures and tables go: $GANKIT_FIGURES_DIR, else <project>/figures
-    (full mode) or <runs>/figures (quick mode). Created if missing."""
+    (full mode) or <runs>/figures (quick mode; default: GANKIT_QUICK). Created if missing."""
+    quick = is_quick() if quick is None else quick
     if "GANKIT_FIGURES_DIR" in os.environ:
         path = Path(os.environ["GANKIT_FIGURES_DIR"])
     else:
-        path = runs_dir() / "figures" if is_quick() else project_root() / "figures"
+        path = runs_dir(quick=True) / "figures" if quick else project_root() / "figures"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -225,3 +225,14 @@ def test_figures_runs_a_notebook_with_a_parameter(tmp_path):
     assert main(["figures", str(path), "--quick", "-p", "SEED", "7"]) == 0
     done = nbformat.read(path, as_version=4)
     assert done.cells[-1].outputs[0]["data"]["text/plain"] == "7"
+
+
+def test_figures_records_each_notebooks_minutes_in_results_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_FIGURES_DIR", str(tmp_path / "figs"))
+    path = tmp_path / "02_nb.ipynb"
+    nbformat.write(_notebook(), path)
+    assert main(["figures", str(path), "--quick"]) == 0
+    record = json.loads((tmp_path / "figs" / "results.json").read_text())["executions"]["02_nb"]
+    assert record["mode"] == "quick" and 0 < record["minutes"] < 5
+    assert set(record) == {"mode", "minutes", "finished_utc", "load_average_before",
+                           "load_average_after"}

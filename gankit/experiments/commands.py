@@ -37,9 +37,40 @@ def figures(args: argparse.Namespace) -> int:
     mode = "quick" if args.quick else "full"
     for path in notebooks:
         print(f"executing {path} ({mode} mode) ...", flush=True)
+        load_before = _load_average()
         seconds = run_notebook(path, quick=args.quick, parameters=parameters or None)
         print(f"  done in {seconds / 60:.1f} min", flush=True)
+        _record_execution(path, args.quick, seconds, load_before)
     return 0
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (None where the OS has none): what else was running."""
+    import os
+
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _record_execution(path: Path, quick: bool, seconds: float, load_before: float | None):
+    """Adds the notebook's wall-clock minutes to ``figures/results.json`` (entry
+    ``executions``), so the README quotes the time of the execution behind the outputs."""
+    from datetime import datetime, timezone
+
+    from gankit.paths import figures_dir
+    from gankit.report import update_results_json
+
+    update_results_json(figures_dir(quick) / "results.json", "executions", {
+        path.stem: {
+            "mode": "quick" if quick else "full",
+            "minutes": seconds / 60,
+            "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "load_average_before": load_before,
+            "load_average_after": _load_average(),
+        }
+    })
 
 
 def data(args: argparse.Namespace) -> int:
