@@ -234,5 +234,10 @@ def test_figures_records_each_notebooks_minutes_in_results_json(tmp_path, monkey
     assert main(["figures", str(path), "--quick"]) == 0
     record = json.loads((tmp_path / "figs" / "results.json").read_text())["executions"]["02_nb"]
     assert record["mode"] == "quick" and 0 < record["minutes"] < 5
-    assert set(record) == {"mode", "minutes", "finished_utc", "load_average_before",
-                           "load_average_after"}
+    assert set(record) == {
+        "mode",
+        "minutes",
+        "finished_utc",
+        "load_average_before",
+        "load_average_after",
+    }

@@ -57,20 +57,24 @@ def _load_average() -> float | None:
 def _record_execution(path: Path, quick: bool, seconds: float, load_before: float | None):
     """Adds the notebook's wall-clock minutes to ``figures/results.json`` (entry
     ``executions``), so the README quotes the time of the execution behind the outputs."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from gankit.paths import figures_dir
     from gankit.report import update_results_json
 
-    update_results_json(figures_dir(quick) / "results.json", "executions", {
-        path.stem: {
-            "mode": "quick" if quick else "full",
-            "minutes": seconds / 60,
-            "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
-            "load_average_before": load_before,
-            "load_average_after": _load_average(),
-        }
-    })
+    update_results_json(
+        figures_dir(quick) / "results.json",
+        "executions",
+        {
+            path.stem: {
+                "mode": "quick" if quick else "full",
+                "minutes": seconds / 60,
+                "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+                "load_average_before": load_before,
+                "load_average_after": _load_average(),
+            }
+        },
+    )
 
 
 def data(args: argparse.Namespace) -> int:
