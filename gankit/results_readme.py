@@ -47,25 +47,37 @@ def _suite(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
     )
 
 
-def _q1(q1: Mapping[str, Any]) -> list[str]:
-    tuned, real = q1["tuned"], q1["real_test"]
-    return _table(
-        "Q1, the unconditional DCGAN",
-        [
-            _row(
-                "reference classifier (`gankit.evaluate.classifier`), real test accuracy",
-                f"{q1['classifier_test_accuracy']:.2%}",
-            ),
-            _row(
-                "tuned DCGAN (`dcgan_tuned`)",
-                f"IS {tuned['inception_score']:.2f} (real test: {real['inception_score']:.2f}), "
-                f"{tuned['classes_covered']}/10 classes, FID {tuned['fid']:.0f} (real-vs-real "
-                f"floor {real['fid']:.0f}), {tuned['duplicate_fraction']:.2%} near-duplicates",
-            ),
-            _row("tuned DCGAN training time", f"{q1['tuned_train_seconds']:.0f} s"),
-            _row("best one-change variant (by FID)", f"{q1['best_variant']}"),
-        ],
+def _unconditional(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
+    """An unconditional generator's suite beside the real test images' (no TARR)."""
+    return (
+        f"IS {m['inception_score']:.2f} ({real['inception_score']:.2f}), "
+        f"{m['classes_covered']}/10 classes, FID {m['fid']:.1f} ({real['fid']:.1f}), "
+        f"precision {m['precision']:.2f} ({real['precision']:.2f}), "
+        f"recall {m['recall']:.2f} ({real['recall']:.2f})"
     )
+
+
+def _q1(q1: Mapping[str, Any]) -> list[str]:
+    real, n = q1["real_test"], q1.get("n_eval")
+    samples = f"{n:,} samples" if n else "samples"
+    rows = [
+        _row(
+            "reference classifier (`gankit.evaluate.classifier`), real test accuracy",
+            f"{q1['classifier_test_accuracy']:.2%}",
+        )
+    ]
+    for key, name in (
+        ("tuned", "tuned DCGAN (`dcgan_tuned`)"),
+        ("failing", "failing DCGAN"),
+        ("collapse", "collapsing DCGAN (latent dim 2)"),
+    ):
+        if key in q1 and "precision" in q1[key]:
+            rows.append(_row(f"{name} ({samples})", _unconditional(q1[key], real)))
+    rows += [
+        _row("tuned DCGAN training time", f"{q1['tuned_train_seconds']:.0f} s"),
+        _row("best one-change variant (by FID)", f"{q1['best_variant']}"),
+    ]
+    return _table("Q1, the unconditional DCGAN (in brackets: the real test images)", rows)
 
 
 def _q2(q2: Mapping[str, Any]) -> list[str]:
@@ -121,15 +133,60 @@ def _bonus(bonus: Mapping[str, Any]) -> list[str]:
         )
         for name, m in bonus["pca"].items()
     ]
-    ssl = bonus["semi_supervised"]
-    rows.append(
-        _row(
-            f"semi-supervised GAN, {ssl['labels_per_class']} labels per class",
+    rows.append(_semi_supervised(bonus["semi_supervised"]))
+    return _table("Further thoughts (notebook 04)", rows)
+
+
+def _semi_supervised(ssl: Mapping[str, Any]) -> str:
+    label = f"semi-supervised GAN, {ssl['labels_per_class']} labels per class"
+    if "test_accuracy_mean" not in ssl:  # one seed (results written before the seeds)
+        return _row(
+            label,
             f"{ssl['test_accuracy']:.2%} test accuracy after {ssl['epochs']} epochs "
             f"({ssl['train_minutes']:.1f} min)",
         )
+    minutes = ", ".join(f"{t:.1f}" for t in ssl["train_minutes"])
+    return _row(
+        label,
+        f"{100 * ssl['test_accuracy_mean']:.2f} ± {100 * ssl['test_accuracy_std']:.2f}% "
+        f"test accuracy (n = {len(ssl['seeds'])} seeds) after {ssl['epochs']} epochs "
+        f"({minutes} min of training)",
     )
-    return _table("Further thoughts (notebook 04)", rows)
+
+
+def _variants(variants: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for r in variants["comparison"]:
+        if r["study"] != "loss":
+            continue
+        tarr = "" if r.get("tarr") is None else f"TARR {r['tarr']:.1%}, "
+        rows.append(
+            _row(
+                f"{r['variant']} ({r['epochs']} epochs, {r['g_updates']:,} G updates)",
+                f"{tarr}IS {r['inception_score']:.2f}, FID {r['fid']:.1f}, recall "
+                f"{r['recall']:.2f}"
+                + (
+                    "" if r.get("train_seconds") is None else f", {r['train_seconds'] / 60:.1f} min"
+                ),
+            )
+        )
+    return _table(
+        f"Variants (notebook 05), the loss study ({variants['n_eval']:,} samples; the "
+        "floor row is the real test images)",
+        rows,
+    )
+
+
+def _executions(executions: Mapping[str, Any]) -> list[str]:
+    rows = [
+        _row(
+            f"`{name}` ({e['mode']} mode, finished {e['finished_utc']} UTC)",
+            f"{e['minutes']:.1f} min (1-min load average {_f(e['load_average_before'], '.1f')}"
+            f" before, {_f(e['load_average_after'], '.1f')} after)",
+        )
+        for name, e in sorted(executions.items())
+    ]
+    return _table("Execution of each notebook by `make figures` (wall clock, 2 cores)", rows)
 
 
 _SECTIONS: tuple[tuple[str, Callable[[Mapping[str, Any]], list[str]]], ...] = (
@@ -137,6 +194,8 @@ _SECTIONS: tuple[tuple[str, Callable[[Mapping[str, Any]], list[str]]], ...] = (
     ("q2", _q2),
     ("q3", _q3),
     ("bonus", _bonus),
+    ("variants", _variants),
+    ("executions", _executions),
 )
 
 

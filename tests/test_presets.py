@@ -153,6 +153,11 @@ def test_variants_change_what_their_label_says():
     assert (gp.train.d_beta1, gp.train.d_beta2) == (0.5, 0.9)
     assert gp.discriminator.norm == "none" and loss["DCGAN"].discriminator.norm == "batch"
     assert loss["CGAN + WGAN-GP"].conditional and loss["CGAN + WGAN-GP"].train.loss == "wgan-gp"
+    tuned = loss["DCGAN + WGAN-GP, tuned critic"]
+    assert (tuned.train.loss, tuned.train.d_steps, tuned.train.g_steps) == ("wgan-gp", 1, 1)
+    assert (tuned.train.d_lr, tuned.train.g_lr, tuned.train.precision) == (4e-4, 1e-4, "float32")
+    assert (tuned.discriminator.depth, tuned.discriminator.norm) == (3, "none")
+    assert loss["CGAN + WGAN-GP, tuned critic"].conditional
     up = gan_variants("upsampling", quick=False)
     assert [c.generator.upsampling for c in up.values()] == ["transpose", "nearest", "bilinear"]
     latent = gan_variants("latent", quick=False)

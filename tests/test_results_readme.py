@@ -72,3 +72,89 @@ def test_the_readme_command_writes_the_section_and_refuses_a_readme_without_mark
     assert exit_info.value.code == 2
     (error,) = capsys.readouterr().err.splitlines()
     assert error.startswith("gankit readme: error:") and "marker lines" in error
+
+
+def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execution():
+    real = {
+        "inception_score": 9.8,
+        "fid": 5.13,
+        "precision": 0.87,
+        "recall": 0.87,
+        "classes_covered": 10,
+    }
+    results = {
+        "q1": {
+            "classifier_test_accuracy": 0.995,
+            "real_test": real,
+            "n_eval": 10000,
+            "tuned": {**real, "inception_score": 7.7, "fid": 120.7, "recall": 0.81},
+            "tuned_train_seconds": 600.4,
+            "best_variant": "lr 1e-3",
+        },
+        "bonus": {
+            "n_eval": 10,
+            "conditional": {"real test": {}},
+            "train_minutes": {},
+            "pca": {},
+            "semi_supervised": {
+                "labels_per_class": 10,
+                "epochs": 18,
+                "seeds": [0, 1, 2],
+                "test_accuracy_mean": 0.9639,
+                "test_accuracy_std": 0.0045,
+                "test_accuracy": [0.9688, 0.9632, 0.9598],
+                "train_minutes": [6.0, 6.25, 6.5],
+            },
+        },
+        "variants": {
+            "n_eval": 10000,
+            "comparison": [
+                {
+                    "study": "loss",
+                    "variant": "DCGAN + WGAN-GP",
+                    "epochs": 6,
+                    "g_updates": 936,
+                    "tarr": None,
+                    "inception_score": 8.3,
+                    "fid": 49.5,
+                    "recall": 0.83,
+                    "train_seconds": 600.0,
+                },
+                {
+                    "study": "latent",
+                    "variant": "2",
+                    "epochs": 6,
+                    "g_updates": 1,
+                    "inception_score": 1,
+                    "fid": 1,
+                    "recall": 0,
+                },
+            ],
+        },
+        "executions": {
+            "02_cgan_metrics": {
+                "mode": "full",
+                "minutes": 41.26,
+                "finished_utc": "2026-12-02 13:40",
+                "load_average_before": 1.0,
+                "load_average_after": None,
+            }
+        },
+    }
+    text = render(results)
+    assert (
+        "| tuned DCGAN (`dcgan_tuned`) (10,000 samples) | IS 7.70 (9.80), 10/10 classes, "
+        "FID 120.7 (5.1), precision 0.87 (0.87), recall 0.81 (0.87) |"
+    ) in text
+    assert "| tuned DCGAN training time | 600 s |" in text
+    assert (
+        "96.39 ± 0.45% test accuracy (n = 3 seeds) after 18 epochs (6.0, 6.2, 6.5 min of training)"
+    ) in text
+    assert (
+        "| DCGAN + WGAN-GP (6 epochs, 936 G updates) | IS 8.30, FID 49.5, recall 0.83, 10.0 min |"
+    ) in text
+    assert "latent" not in text.split("Variants")[1].split("Execution")[0].replace("loss study", "")
+    assert (
+        "| `02_cgan_metrics` (full mode, finished 2026-12-02 13:40 UTC) | 41.3 min "
+        "(1-min load average 1.0 before, – after) |"
+    ) in text

@@ -213,3 +213,23 @@ def test_without_validation_images_a_run_takes_its_whole_budget(mnist_small):
     row = retrain.run_cell(tiny("real", val_per_class=0, steps=3), 1, data=mnist_small)
     assert row["n_val"] == 0 and row["val_accuracy"] is None
     assert row["phases"]["train"]["steps_run"] == 4  # 3 rounded up to eval_every=2
+
+
+def test_few_label_table_keeps_the_rows_at_n_real_best_first_and_names_the_labels_used():
+    from gankit.studies.retrain_tables import few_label_table
+
+    cells = [
+        {"strategy": "real only", "n_real": "10", "n_synth": "0", "source": "none",
+         "mean": 0.83, "std": 0.013, "n": 3},
+        {"strategy": "real + synthetic", "n_real": "10", "n_synth": "10%",
+         "source": "default CGAN", "mean": 0.9576, "std": 0.0059, "n": 3},
+        {"strategy": "real only", "n_real": "1", "n_synth": "0", "source": "none",
+         "mean": 0.32, "std": 0.11, "n": 3},
+    ]
+    table = few_label_table(cells, 10, extra={"SSL GAN": (0.9, 0.01, 3, "100 + unlabelled")})
+    assert table["method"].tolist() == ["real + synthetic", "SSL GAN", "real only"]
+    assert table["test accuracy (%)"].tolist() == ["95.76 ± 0.59", "90.00 ± 1.00",
+                                                  "83.00 ± 1.30"]
+    assert table["labels used"].tolist() == ["all 60,000", "100 + unlabelled", "100"]
+    with pytest.raises(ValueError, match="run notebook 03"):
+        few_label_table(cells, 5)

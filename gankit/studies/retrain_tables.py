@@ -200,3 +200,55 @@ def readable(
             for s, r in zip(shown["strategy"], ratios, strict=True)
         ]
     return shown
+
+
+LABELS_USED_ALL = "all 60,000"
+"""What `few_label_table` shows as the labels a CGAN-based row used: the default CGAN
+learnt from every labelled training image, so its samples carry all 60,000 labels."""
+
+
+def few_label_table(
+    cells: Sequence[Mapping[str, Any]],
+    n_real: int,
+    extra: Mapping[str, tuple[float, float, int, str]] | None = None,
+    full_label_sources: Sequence[str] = ("default CGAN",),
+) -> pd.DataFrame:
+    """Q3's rows with ``n_real`` real images per class, beside ``extra`` rows, as one table.
+
+    Args:
+      cells: the aggregated Q3 cells, as notebook 03 writes them into ``results.json``
+        (section ``q3``, key ``cells``): dicts with ``strategy``, ``n_real``, ``n_synth``,
+        ``source``, ``mean``, ``std`` (fractions) and ``n`` (seeds).
+      n_real: real images per class of the rows to keep (e.g. 10).
+      extra: rows to add, {name: (mean, std, n, labels used)}, mean and std fractions.
+      full_label_sources: sources whose generator learnt from all 60k labels.
+
+    Returns:
+      Columns ``method``, ``synthetic source``, ``labels used``, ``test accuracy (%)``
+      ("mean ± std") and ``seeds``, best first.
+
+    Raises:
+      ValueError: no cell has ``n_real`` real images per class (run notebook 03 first).
+    """
+    rows = []
+    for cell in cells:
+        if str(cell["n_real"]) != str(n_real):
+            continue
+        source = cell["source"]
+        used = LABELS_USED_ALL if source in full_label_sources else f"{10 * n_real}"
+        rows.append((cell["strategy"], source, used, cell["mean"], cell["std"], cell["n"]))
+    if not rows:
+        raise ValueError(
+            f"no Q3 result with {n_real} real images per class; run notebook 03 (it writes "
+            "them into figures/results.json) before this table"
+        )
+    for name, (mean, std, n, used) in (extra or {}).items():
+        rows.append((name, NO_SOURCE, used, mean, std, n))
+    table = pd.DataFrame(rows, columns=["method", "synthetic source", "labels used", "mean",
+                                        "std", "seeds"])
+    table = table.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
+    table.insert(3, "test accuracy (%)", [
+        format_mean_std(100 * m, 100 * s, digits=2) for m, s in zip(table["mean"], table["std"],
+                                                          strict=True)
+    ])
+    return table.drop(columns=["mean", "std"])
