@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import keras
 import numpy as np
@@ -219,17 +220,73 @@ def test_few_label_table_keeps_the_rows_at_n_real_best_first_and_names_the_label
     from gankit.studies.retrain_tables import few_label_table
 
     cells = [
-        {"strategy": "real only", "n_real": "10", "n_synth": "0", "source": "none",
-         "mean": 0.83, "std": 0.013, "n": 3},
-        {"strategy": "real + synthetic", "n_real": "10", "n_synth": "10%",
-         "source": "default CGAN", "mean": 0.9576, "std": 0.0059, "n": 3},
-        {"strategy": "real only", "n_real": "1", "n_synth": "0", "source": "none",
-         "mean": 0.32, "std": 0.11, "n": 3},
+        {
+            "strategy": "real only",
+            "n_real": "10",
+            "n_synth": "0",
+            "source": "none",
+            "mean": 0.83,
+            "std": 0.013,
+            "n": 3,
+        },
+        {
+            "strategy": "real + synthetic",
+            "n_real": "10",
+            "n_synth": "10%",
+            "source": "default CGAN",
+            "mean": 0.9576,
+            "std": 0.0059,
+            "n": 3,
+        },
+        {
+            "strategy": "real only",
+            "n_real": "1",
+            "n_synth": "0",
+            "source": "none",
+            "mean": 0.32,
+            "std": 0.11,
+            "n": 3,
+        },
     ]
     table = few_label_table(cells, 10, extra={"SSL GAN": (0.9, 0.01, 3, "100 + unlabelled")})
     assert table["method"].tolist() == ["real + synthetic", "SSL GAN", "real only"]
-    assert table["test accuracy (%)"].tolist() == ["95.76 ± 0.59", "90.00 ± 1.00",
-                                                  "83.00 ± 1.30"]
+    assert table["test accuracy (%)"].tolist() == ["95.76 ± 0.59", "90.00 ± 1.00", "83.00 ± 1.30"]
     assert table["labels used"].tolist() == ["all 60,000", "100 + unlabelled", "100"]
     with pytest.raises(ValueError, match="run notebook 03"):
         few_label_table(cells, 5)
+
+
+def test_real_passes_set_each_phases_budget_from_its_set_and_the_share_of_real_images():
+    config = dataclasses.replace(retrain.RetrainConfig(), real_passes=6)  # batch 128
+    assert retrain.phase_steps(config, 300, 59_000) == math.ceil(6 * 59_000 / 128)  # 2766
+    assert retrain.phase_steps(config, 300, 100) == 300  # few-shot: the floor
+    # a shuffled mix of 6k real and 6k synthetic: half of each batch is real
+    assert retrain.phase_steps(config, 300, 6000, 6000) == math.ceil(6 * 6000 / 64)
+    at_ratio = dataclasses.replace(config, mix_ratio=0.25, strategy="mix", n_synth=10)
+    assert retrain.phase_steps(at_ratio, 300, 6000, 60_000) == math.ceil(6 * 6000 / 32)
+    fixed = retrain.RetrainConfig()  # real_passes None: the floor, whatever the size
+    assert retrain.phase_steps(fixed, 300, 59_000) == 300
+    with pytest.raises(ValueError, match="real_passes"):
+        retrain.check_retrain_config(dataclasses.replace(config, real_passes=0))
+
+
+def test_a_run_with_real_passes_trains_its_budget_and_records_it(mnist_small):
+    # 10 real images per class = 100, batch 32 (TINY), 3 passes -> ceil(9.4) = 10 steps
+    config = tiny("real", n_real=10, val_per_class=0, steps=3, real_passes=3)
+    row = retrain.run_cell(config, 0, data=mnist_small)
+    assert row["phases"]["train"]["steps_budget"] == row["phases"]["train"]["steps_run"] == 10
+
+
+def test_real_synthetic_grid_is_the_briefs_table_with_one_rule_for_every_cell():
+    configs = retrain.real_synthetic_grid(
+        ["10%", "100%"], [0, "20%", "100%"], real_passes=6, val_per_class=100, source="g"
+    )
+    assert [(c.n_real, c.n_synth, c.strategy) for c in configs] == [
+        ("10%", 0, "real"), ("10%", "20%", "mix"), ("10%", "100%", "mix"),
+        ("100%", 0, "real"), ("100%", "20%", "mix"), ("100%", "100%", "mix"),
+    ]  # fmt: skip
+    assert {(c.real_passes, c.val_per_class, c.source) for c in configs} == {(6, 100, "g")}
+    with pytest.raises(ValueError, match="repeats"):
+        retrain.real_synthetic_grid(["10%", "10%"], [0])
+    with pytest.raises(ValueError, match="at least one"):
+        retrain.real_synthetic_grid([], [0])

@@ -304,3 +304,19 @@ def test_training_stream_repeats_sets_smaller_than_a_batch():
     tiny = (np.zeros((3, 28, 28, 1), np.float32), np.array([0, 1, 2], np.int32))
     x, y = next(iter(rs.training_stream([tiny], 32, seed=0)))
     assert x.shape == (32, 28, 28, 1) and y.shape == (32, 10)
+
+
+def test_an_elite_fraction_keeps_the_most_confident_share_of_each_class():
+    labels = np.array([3] * 5 + [7] * 4)
+    probs = np.full((9, 10), 0.0)
+    label_prob = [0.99, 0.95, 0.999, 0.97, 0.98, 0.96, 0.999, 0.97, 0.98]
+    probs[np.arange(9), labels] = label_prob
+    probs += (1 - probs.sum(axis=1, keepdims=True)) / 10
+    # 40% of 5 threes -> 2 (0.999, 0.99); 40% of 4 sevens -> ceil(1.6) = 2 (0.999, 0.98)
+    mask = rs.elite_mask(probs, labels, threshold=0.9, keep_fraction=0.4)
+    assert np.flatnonzero(mask).tolist() == [0, 2, 6, 8]
+    # the threshold still applies: nothing under 0.975 survives, even in the top share
+    strict = rs.elite_mask(probs, labels, threshold=0.975, keep_fraction=1.0)
+    assert np.flatnonzero(strict).tolist() == [0, 2, 4, 6, 8]
+    with pytest.raises(ValueError, match="keep_fraction"):
+        rs.elite_mask(probs, labels, threshold=0.5, keep_fraction=0)

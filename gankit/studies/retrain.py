@@ -104,6 +104,10 @@ class RetrainConfig:
     elite_threshold: float = 0.9
     """"real_then_elite": keep a synthetic image if the reference classifier gives its
     label a probability >= this (and no other class more)."""
+    elite_fraction: float | None = None
+    """"real_then_elite": None, or keep at most this share of each class's synthetic
+    images, those to which the reference classifier gives their label the highest
+    probability (a confident CGAN passes almost any threshold; a fraction filters)."""
     rotation_degrees: float = 10.0
     """Augmentation: maximum rotation, degrees."""
     zoom: float = 0.1
@@ -113,7 +117,14 @@ class RetrainConfig:
     contrast: float = 0.2
     """Augmentation: contrast factor in [1 - contrast, 1 + contrast]."""
     steps: int = 300
-    """Optimiser steps of the (pre-)training phase (rounded up to ``eval_every``)."""
+    """Optimiser steps of the (pre-)training phase (rounded up to ``eval_every``); with
+    ``real_passes``, the least a phase trains."""
+    real_passes: float | None = None
+    """None: ``steps`` (and ``finetune_steps``) are each phase's budget, whatever the data
+    size. A number: each phase's budget is the steps its batches need to show every image
+    of its set this many times (of its real images, for a mix), at least ``steps`` (or
+    ``finetune_steps``): a real set of 60k then trains for epochs, not for a fixed 300
+    steps, and a mix sees its real images as often as real only does."""
     finetune_steps: int = 150
     """Optimiser steps of the fine-tuning phase of two-phase strategies."""
     finetune_lr_factor: float = 0.3
@@ -161,6 +172,12 @@ def check_retrain_config(config: RetrainConfig) -> None:
             raise ValueError(f"mix_ratio must be in (0, 1) or None, got {config.mix_ratio}")
     if not 0 <= config.elite_threshold <= 1:
         raise ValueError(f"elite_threshold must be in [0, 1], got {config.elite_threshold}")
+    if config.elite_fraction is not None and not 0 < config.elite_fraction <= 1:
+        raise ValueError(f"elite_fraction must be in (0, 1] or None, got {config.elite_fraction}")
+    if config.real_passes is not None and not (
+        isinstance(config.real_passes, numbers.Real) and config.real_passes > 0
+    ):
+        raise ValueError(f"real_passes must be a number > 0 or None, got {config.real_passes!r}")
     augmentation = (config.rotation_degrees, config.zoom, config.translate, config.contrast)
     if min(augmentation) < 0:
         raise ValueError("rotation_degrees, zoom, translate and contrast must be >= 0")
@@ -195,8 +212,9 @@ def retrain_config_to_dict(config: RetrainConfig) -> dict[str, Any]:
     fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     # 10 and 10.0 are the same setting and must give the same run key
     fields.update({name: float(fields[name]) for name in _FLOAT_FIELDS})
-    if fields["mix_ratio"] is not None:
-        fields["mix_ratio"] = float(fields["mix_ratio"])
+    for name in ("mix_ratio", "elite_fraction", "real_passes"):
+        if fields[name] is not None:
+            fields[name] = float(fields[name])
     return {**fields, "classifier": config_to_dict(config.classifier)}
 
 
@@ -238,22 +256,79 @@ def grid(
     return configs
 
 
+def real_synthetic_grid(
+    n_real: Sequence[int | str], n_synth: Sequence[int | str], **fields
+) -> list[RetrainConfig]:
+    """The brief's grid: a config per (real, synthetic) pair, real-major. A synthetic
+    amount of 0 is the real-only baseline ("real"); the others mix real and synthetic
+    images in one set ("mix"). ``fields`` go to every config; give them ``real_passes``
+    (and the same ``val_per_class``) so every cell trains to convergence under one rule
+    and sees its real images as often as the real-only cell of its row.
+
+    Example: ``real_synthetic_grid(["10%", "20%", "50%", "100%"],
+    [0, "10%", "20%", "50%", "100%"], real_passes=6, val_per_class=100, source=MAIN)``.
+
+    Raises:
+        ValueError: an empty axis, a repeated value, or an invalid config.
+    """
+    for name, axis in (("n_real", n_real), ("n_synth", n_synth)):
+        if not len(axis):
+            raise ValueError(f"{name} needs at least one value")
+        if len({str(v) for v in axis}) != len(axis):
+            raise ValueError(f"{name} repeats a value: {list(axis)}")
+    configs = [
+        RetrainConfig(strategy="real" if s == 0 else "mix", n_real=r, n_synth=s, **fields)
+        for r in n_real
+        for s in n_synth
+    ]
+    for config in configs:
+        check_retrain_config(config)
+    return configs
+
+
 # ---------------------------------------------------------------------------- training
+
+
+def phase_steps(config: RetrainConfig, floor: int, n_first: int, n_second: int = 0) -> int:
+    """The step budget of a phase that trains on a set of ``n_first`` images (the real
+    ones, for a mix with ``n_second`` synthetic ones): ``floor`` without
+    ``config.real_passes``, else the steps whose batches show the ``n_first`` images
+    ``real_passes`` times (in expectation, for a mix at ``mix_ratio``), at least ``floor``.
+    """
+    if config.real_passes is None or n_first == 0:
+        return floor
+    batch = config.classifier.batch_size
+    if n_second == 0:
+        first_per_step = batch
+    elif config.mix_ratio is not None:
+        first_per_step = batch * config.mix_ratio
+    else:
+        first_per_step = batch * n_first / (n_first + n_second)
+    return max(floor, math.ceil(config.real_passes * n_first / first_per_step))
 
 
 def _phases(config: RetrainConfig, sets: TrainingSets) -> list[tuple[str, list, int, float]]:
     """``(name, parts, steps, learning-rate factor)`` of each phase of the strategy."""
     real, synth, strategy = sets.real, sets.synthetic, config.strategy
+
+    def budget(floor, first, second=None):
+        return phase_steps(config, floor, len(first[0]), 0 if second is None else len(second[0]))
+
     if strategy in ("real", "augment"):
-        return [("train", [real], config.steps, 1.0)]
+        return [("train", [real], budget(config.steps, real), 1.0)]
     if strategy in _MIXES:
-        return [("train", [real, synth], config.steps, 1.0)]
+        return [("train", [real, synth], budget(config.steps, real, synth), 1.0)]
     if strategy == "synth":
-        return [("train", [synth], config.steps, 1.0)]
+        return [("train", [synth], budget(config.steps, synth), 1.0)]
     first, second = (synth, real) if strategy == "synth_then_real" else (real, synth)
     return [
-        ("pretrain", [first], config.steps, 1.0),
-        ("finetune", [second], config.finetune_steps, config.finetune_lr_factor),
+        ("pretrain", [first], budget(config.steps, first), 1.0),
+        (
+            "finetune",
+            [second],
+            budget(config.finetune_steps, second),
+            config.finetune_lr_factor,
+        ),
     ]
 
 
@@ -285,6 +360,7 @@ def _fit_phase(trainer, parts, config, sets, *, steps, lr_factor, seed) -> dict[
     losses = history.history.get("val_loss")
     best = int(np.argmin(losses)) + 1 if losses else len(history.epoch)
     return {
+        "steps_budget": chunks * config.eval_every,
         "steps_run": len(history.epoch) * config.eval_every,
         "best_step": best * config.eval_every,
         "seconds": round(time.perf_counter() - started, 2),
@@ -358,6 +434,7 @@ def run_cell(
         pool=synthetic,
         reference=reference,
         elite_threshold=config.elite_threshold if config.strategy == "real_then_elite" else None,
+        elite_fraction=config.elite_fraction,
     )
 
     keras.utils.set_random_seed(seed)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import numbers
 import time
 from collections.abc import Callable
@@ -250,16 +251,26 @@ class SyntheticPool:
 # ------------------------------------------------------------------------------ elite
 
 
-def elite_mask(probs: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
-    """bool (n,): the classifier's top class is the label and its probability >= threshold.
+def elite_mask(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    keep_fraction: float | None = None,
+) -> np.ndarray:
+    """bool (n,): the classifier's top class is the label and its probability >= threshold;
+    with ``keep_fraction``, also among the ceil(keep_fraction * n_c) images of each label c
+    to which the classifier gives that label the highest probability (ties: the first).
 
     Args:
         probs: float (n, 10) class probabilities of the reference classifier.
         labels: int (n,) conditioning labels.
         threshold: minimum top probability, in [0, 1].
+        keep_fraction: None, or the largest share of each class to keep, in (0, 1]: the
+            filter then keeps a stated fraction even when nearly every image is confident.
 
     Raises:
-        ValueError: shapes disagree or threshold outside [0, 1].
+        ValueError: shapes disagree, threshold outside [0, 1] or keep_fraction outside
+            (0, 1].
     """
     probs, labels = np.asarray(probs), np.asarray(labels)
     if probs.ndim != 2 or probs.shape[1] != N_CLASSES or probs.shape[0] != len(labels):
@@ -268,11 +279,26 @@ def elite_mask(probs: np.ndarray, labels: np.ndarray, threshold: float) -> np.nd
         )
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-    return (probs.argmax(axis=1) == labels) & (probs.max(axis=1) >= threshold)
+    keep = (probs.argmax(axis=1) == labels) & (probs.max(axis=1) >= threshold)
+    if keep_fraction is None:
+        return keep
+    if not 0 < keep_fraction <= 1:
+        raise ValueError(f"keep_fraction must be in (0, 1] or None, got {keep_fraction}")
+    label_prob = probs[np.arange(len(labels)), labels]
+    top = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        ranked = members[np.argsort(-label_prob[members], kind="stable")]
+        top[ranked[: math.ceil(keep_fraction * len(members))]] = True
+    return keep & top
 
 
 def select_elite(
-    reference: keras.Model, images: np.ndarray, labels: np.ndarray, threshold: float
+    reference: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    keep_fraction: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(kept images, kept labels, kept fraction)`` by `elite_mask` on ``reference``'s
     probabilities (a classifier trained on real data, e.g.
@@ -281,7 +307,7 @@ def select_elite(
     Raises:
         ValueError: as `elite_mask` or `gankit.evaluate.inference.predict_proba`.
     """
-    keep = elite_mask(predict_proba(reference, images), labels, threshold)
+    keep = elite_mask(predict_proba(reference, images), labels, threshold, keep_fraction)
     fraction = float(keep.mean()) if len(keep) else 0.0
     return images[keep], labels[keep], fraction
 
@@ -358,6 +384,7 @@ def build_training_sets(
     pool: SyntheticPool | None = None,
     reference: keras.Model | None = None,
     elite_threshold: float | None = None,
+    elite_fraction: float | None = None,
 ) -> TrainingSets:
     """The real subset, real validation set and synthetic set of one run.
 
@@ -369,8 +396,9 @@ def build_training_sets(
             draw of ``pool``).
         n_synth: synthetic images per class, or "p%" of `SYNTH_FULL_PER_CLASS`; 0: none.
         pool: where synthetic images come from (needed if ``n_synth`` is not 0).
-        reference, elite_threshold: with a threshold, keep only the synthetic images
-            `select_elite` accepts (``reference`` is then needed).
+        reference, elite_threshold, elite_fraction: with a threshold, keep only the
+            synthetic images `select_elite` accepts, at most ``elite_fraction`` of each
+            class if it is set (``reference`` is then needed).
 
     Raises:
         ValueError: ``pool`` or ``reference`` missing when needed, no synthetic image
@@ -392,7 +420,7 @@ def build_training_sets(
     if elite_threshold is not None:
         if reference is None:
             raise ValueError("elite filtering needs reference= (load_or_train_classifier())")
-        *synthetic, kept = select_elite(reference, *synthetic, elite_threshold)
+        *synthetic, kept = select_elite(reference, *synthetic, elite_threshold, elite_fraction)
         if not len(synthetic[0]):
             raise ValueError("no synthetic image passed the elite filter; lower elite_threshold")
     return TrainingSets(real, tuple(synthetic), validation, kept, seconds)

@@ -244,11 +244,16 @@ def few_label_table(
         )
     for name, (mean, std, n, used) in (extra or {}).items():
         rows.append((name, NO_SOURCE, used, mean, std, n))
-    table = pd.DataFrame(rows, columns=["method", "synthetic source", "labels used", "mean",
-                                        "std", "seeds"])
+    table = pd.DataFrame(
+        rows, columns=["method", "synthetic source", "labels used", "mean", "std", "seeds"]
+    )
     table = table.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
-    table.insert(3, "test accuracy (%)", [
-        format_mean_std(100 * m, 100 * s, digits=2) for m, s in zip(table["mean"], table["std"],
-                                                          strict=True)
-    ])
+    table.insert(
+        3,
+        "test accuracy (%)",
+        [
+            format_mean_std(100 * m, 100 * s, digits=2)
+            for m, s in zip(table["mean"], table["std"], strict=True)
+        ],
+    )
     return table.drop(columns=["mean", "std"])
