@@ -12,6 +12,7 @@ Commands:
                                  place (full mode unless GANKIT_QUICK=1 or --quick); they
                                  write the report figures and tables into figures/
   readme                         write README.md's results section from figures/results.json
+  q3                             run Q3's retraining study (resumable; notebook 03 loads it)
   data                           make sure MNIST is in the cache and print where it is
 
 CONFIG is a preset name (listed by python -m gankit train --help) or a JSON config
@@ -267,6 +268,36 @@ def _add_figures_and_data(sub) -> None:
     )
     readme.add_argument("--readme", help="the README to update (default: README.md)")
     readme.add_argument("--results", help="results file (default: figures/results.json)")
+
+    q3 = _add_command(
+        sub,
+        "q3",
+        "run Q3's retraining study (the grid, few-shot, synthetic only)",
+        "Train classifiers on real and synthetic images as the brief's Q3 asks "
+        "(gankit.studies.retrain_plan): the real x synthetic grid, the few-shot strategies "
+        "and the synthetic-only score, each cell for each seed, with the default CGAN's "
+        "samples (trained or loaded as notebooks 02-04 do). Every finished run is appended "
+        "to the results file at once, so a stopped study resumes where it was and "
+        "notebooks/03_retraining.ipynb loads what it finds.",
+        "python -m gankit q3 --parts grid --seeds 0 1 2",
+        commands.q3,
+    )
+    q3.add_argument(
+        "--parts",
+        nargs="+",
+        default=["grid", "few_shot", "synthetic_only"],
+        choices=["grid", "few_shot", "synthetic_only"],
+        help="which parts of the study (default: all)",
+    )
+    q3.add_argument(
+        "--seeds", nargs="+", type=int_at_least(0), default=[0, 1, 2], help="default: 0 1 2"
+    )
+    q3.add_argument(
+        "--generator-seed", type=int_at_least(0), default=0, help="the default CGAN's seed"
+    )
+    q3.add_argument("--results", help="results file (default: runs/q3/results.jsonl)")
+    q3.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_mode(q3)
 
     _add_command(
         sub,

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 
 import gankit.experiments.run
@@ -15,7 +16,9 @@ from gankit.experiments.registry import load_registry
 from gankit.presets import get_preset
 
 
-@pytest.mark.parametrize("command", ["train", "sweep", "evaluate", "report", "figures", "data"])
+@pytest.mark.parametrize(
+    "command", ["train", "sweep", "evaluate", "report", "figures", "data", "q3"]
+)
 def test_every_command_explains_itself_with_an_example(command):
     out = subprocess.run(
         [sys.executable, "-m", "gankit", command, "--help"],
@@ -241,3 +244,41 @@ def test_figures_records_each_notebooks_minutes_in_results_json(tmp_path, monkey
         "load_average_before",
         "load_average_after",
     }
+
+
+def test_q3_runs_its_part_of_the_plan_and_resumes_from_the_results_file(
+    tmp_path, monkeypatch, capsys
+):
+    import types
+
+    import gankit.evaluate.classifier
+    import gankit.experiments.preset_runs
+
+    monkeypatch.setenv("GANKIT_RUNS_DIR", str(tmp_path / "runs"))
+    trained = []
+
+    def stub_cgan(config, images, labels, *, seed, **kwargs):  # the default CGAN, drawn fast
+        trained.append((config.name, seed, len(images)))
+        digits = (np.arange(10)[:, None, None] - 4.5) / 5  # a grey level per class
+        source = lambda labels, seed: np.broadcast_to(  # noqa: E731
+            digits[labels], (len(labels), 28, 28)).astype(np.float32)  # fmt: skip
+        return types.SimpleNamespace(run_dir=tmp_path / f"cgan-stub-s{seed}", generator=source)
+
+    monkeypatch.setattr(gankit.experiments.preset_runs, "train_preset", stub_cgan)
+    monkeypatch.setattr(gankit.evaluate.classifier, "load_or_train_classifier", lambda c: None)
+    results = tmp_path / "q3.jsonl"
+    argv = ["q3", "--quick", "--parts", "grid", "--seeds", "0", "--results", str(results),
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [(r["strategy"], r["n_real"], r["n_synth"]) for r in rows] == [
+        ("real", "10%", 0), ("mix", "10%", "10%")
+    ]  # fmt: skip
+    assert rows[1]["source"] == "cgan-stub-s0"  # the default CGAN's run directory
+    assert trained == [("cgan", 0, 60000)]
+    capsys.readouterr()
+    assert main(argv) == 0  # nothing left to run
+    assert "2 of 2 runs already" in capsys.readouterr().out
+    assert len(results.read_text().splitlines()) == 2
+    with pytest.raises(SystemExit):
+        main(["q3", "--parts", "table_z"])

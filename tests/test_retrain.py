@@ -19,8 +19,7 @@ import pytest
 from gankit.data.images import scale_images
 from gankit.data.mnist import load_mnist, stratified_indices
 from gankit.evaluate.classifier_config import ClassifierConfig
-from gankit.studies import retrain
-from gankit.studies import retrain_sets as rs
+from gankit.studies import retrain, retrain_elite, retrain_plan
 
 TINY_CLASSIFIER = ClassifierConfig(
     conv_widths=(4, 8), embedding_dim=8, dropout=0.1, batch_size=32, translate_pixels=0
@@ -79,7 +78,7 @@ def reference_stub(mnist_small, monkeypatch):
         labels = np.array([true_class[image.tobytes()] for image in images])
         return 0.05 / 9 + (0.95 - 0.05 / 9) * np.eye(10)[np.where(labels == 9, 4, labels)]
 
-    monkeypatch.setattr(rs, "predict_proba", predict_proba)
+    monkeypatch.setattr(retrain_elite, "predict_proba", predict_proba)
     return object()
 
 
@@ -131,16 +130,16 @@ def test_run_keys_are_stable_and_change_with_every_field_and_the_seed():
 
 
 def test_grid_gives_synthetic_images_only_to_the_strategies_that_use_them():
-    configs = retrain.grid(["real", "mix", "augment"], [1, "10%"], n_synth=50, steps=7)
+    configs = retrain_plan.grid(["real", "mix", "augment"], [1, "10%"], n_synth=50, steps=7)
     assert [(c.n_real, c.strategy, c.n_synth) for c in configs] == [
         (1, "real", 0), (1, "mix", 50), (1, "augment", 0),
         ("10%", "real", 0), ("10%", "mix", 50), ("10%", "augment", 0),
     ]  # fmt: skip
     assert all(c.steps == 7 for c in configs)
     with pytest.raises(ValueError, match="synth"):
-        retrain.grid(["synth"], [0], n_synth=10)
+        retrain_plan.grid(["synth"], [0], n_synth=10)
     with pytest.raises(ValueError, match="n_synth"):
-        retrain.grid(["mix"], [1])  # mixing with no synthetic images
+        retrain_plan.grid(["mix"], [1])  # mixing with no synthetic images
 
 
 # ------------------------------------------------------------------------ strategies
@@ -278,7 +277,7 @@ def test_a_run_with_real_passes_trains_its_budget_and_records_it(mnist_small):
 
 
 def test_real_synthetic_grid_is_the_briefs_table_with_one_rule_for_every_cell():
-    configs = retrain.real_synthetic_grid(
+    configs = retrain_plan.real_synthetic_grid(
         ["10%", "100%"], [0, "20%", "100%"], real_passes=6, val_per_class=100, source="g"
     )
     assert [(c.n_real, c.n_synth, c.strategy) for c in configs] == [
@@ -287,6 +286,30 @@ def test_real_synthetic_grid_is_the_briefs_table_with_one_rule_for_every_cell():
     ]  # fmt: skip
     assert {(c.real_passes, c.val_per_class, c.source) for c in configs} == {(6, 100, "g")}
     with pytest.raises(ValueError, match="repeats"):
-        retrain.real_synthetic_grid(["10%", "10%"], [0])
+        retrain_plan.real_synthetic_grid(["10%", "10%"], [0])
     with pytest.raises(ValueError, match="at least one"):
-        retrain.real_synthetic_grid([], [0])
+        retrain_plan.real_synthetic_grid([], [0])
+
+
+def test_the_briefs_plan_has_every_cell_under_one_rule_and_a_quick_corner():
+    from gankit.studies import retrain_plan as plan
+
+    full = plan.brief_plan("cgan-run")
+    assert len(full["grid"]) == 4 * 5 and len(full["few_shot"]) == 6 * 6
+    assert {(c.real_passes, c.steps, c.source) for p in full.values() for c in p} == {
+        (plan.REAL_PASSES, plan.MIN_STEPS, "cgan-run")
+    }
+    assert {c.val_per_class for c in full["grid"]} == {plan.GRID_VAL_PER_CLASS}
+    assert {c.val_per_class for c in full["few_shot"]} == {plan.FEW_SHOT_VAL_PER_CLASS}
+    elite = [c for c in full["few_shot"] if c.strategy == "real_then_elite"]
+    assert len(elite) == 6 and {c.elite_fraction for c in elite} == {plan.ELITE_FRACTION}
+    (cas,) = full["synthetic_only"]
+    assert (cas.n_real, cas.n_synth, cas.val_per_class) == (0, "100%", 0)
+    quick = plan.brief_plan("cgan-run", quick=True, parts=["grid"])
+    assert list(quick) == ["grid"] and all(
+        c.steps <= 40 and c.real_passes is None for c in quick["grid"]
+    )
+    with pytest.raises(ValueError, match="parts"):
+        plan.brief_plan("cgan-run", parts=["table_z"])
+    with pytest.raises(ValueError, match="source"):
+        plan.brief_plan("")

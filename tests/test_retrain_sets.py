@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from gankit.studies import retrain_elite
 from gankit.studies import retrain_sets as rs
 
 
@@ -200,18 +201,18 @@ def test_elite_mask_needs_the_right_class_and_enough_confidence():
     probs[2, 5] = 0.99  # label 3 but classified 5: dropped
     probs[3, 3] = 0.90  # exactly the threshold: kept
     probs += (1 - probs.sum(axis=1, keepdims=True)) / 10
-    mask = rs.elite_mask(probs, np.array([3, 3, 3, 3]), threshold=0.9)
+    mask = retrain_elite.elite_mask(probs, np.array([3, 3, 3, 3]), threshold=0.9)
     assert mask.tolist() == [True, False, False, True]
-    assert rs.elite_mask(probs, np.array([3, 3, 3, 3]), threshold=0.0).tolist() == [
+    assert retrain_elite.elite_mask(probs, np.array([3, 3, 3, 3]), threshold=0.0).tolist() == [
         True,
         True,
         False,
         True,
     ]
     with pytest.raises(ValueError):
-        rs.elite_mask(probs, np.array([3, 3, 3, 3]), threshold=1.5)
+        retrain_elite.elite_mask(probs, np.array([3, 3, 3, 3]), threshold=1.5)
     with pytest.raises(ValueError):
-        rs.elite_mask(probs, np.array([3, 3]), threshold=0.5)
+        retrain_elite.elite_mask(probs, np.array([3, 3]), threshold=0.5)
 
 
 def test_select_elite_keeps_what_the_reference_recognises(monkeypatch):
@@ -220,17 +221,17 @@ def test_select_elite_keeps_what_the_reference_recognises(monkeypatch):
     images = class_images(true_classes)
     # A stub reference that reads the class from the pixel values, 95 % sure.
     monkeypatch.setattr(
-        rs,
+        retrain_elite,
         "predict_proba",
         lambda model, x: (
             0.05 / 9
             + (0.95 - 0.05 / 9) * np.eye(10)[np.rint((x[:, 0, 0, 0] + 1) / 0.2).astype(int)]
         ),
     )
-    kept_x, kept_y, fraction = rs.select_elite(None, images, labels, threshold=0.9)
+    kept_x, kept_y, fraction = retrain_elite.select_elite(None, images, labels, threshold=0.9)
     assert kept_y.tolist() == [0, 2, 4, 6, 8] and fraction == 0.5
     assert np.array_equal(kept_x, images[::2])
-    assert rs.select_elite(None, images, labels, threshold=0.99)[2] == 0.0
+    assert retrain_elite.select_elite(None, images, labels, threshold=0.99)[2] == 0.0
 
 
 # ----------------------------------------------------------------------- augmentation
@@ -313,10 +314,10 @@ def test_an_elite_fraction_keeps_the_most_confident_share_of_each_class():
     probs[np.arange(9), labels] = label_prob
     probs += (1 - probs.sum(axis=1, keepdims=True)) / 10
     # 40% of 5 threes -> 2 (0.999, 0.99); 40% of 4 sevens -> ceil(1.6) = 2 (0.999, 0.98)
-    mask = rs.elite_mask(probs, labels, threshold=0.9, keep_fraction=0.4)
+    mask = retrain_elite.elite_mask(probs, labels, threshold=0.9, keep_fraction=0.4)
     assert np.flatnonzero(mask).tolist() == [0, 2, 6, 8]
     # the threshold still applies: nothing under 0.975 survives, even in the top share
-    strict = rs.elite_mask(probs, labels, threshold=0.975, keep_fraction=1.0)
+    strict = retrain_elite.elite_mask(probs, labels, threshold=0.975, keep_fraction=1.0)
     assert np.flatnonzero(strict).tolist() == [0, 2, 4, 6, 8]
     with pytest.raises(ValueError, match="keep_fraction"):
-        rs.elite_mask(probs, labels, threshold=0.5, keep_fraction=0)
+        retrain_elite.elite_mask(probs, labels, threshold=0.5, keep_fraction=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,50 @@ def _record_execution(path: Path, quick: bool, seconds: float, load_before: floa
             }
         },
     )
+
+
+def q3(args: argparse.Namespace) -> int:
+    from gankit.data.images import scale_images
+    from gankit.data.mnist import load_mnist
+    from gankit.evaluate.classifier import load_or_train_classifier
+    from gankit.evaluate.classifier_config import REFERENCE
+    from gankit.experiments.preset_runs import train_preset
+    from gankit.presets import get_preset
+    from gankit.studies import retrain_plan, retrain_study, retrain_tables
+
+    # the plan is checked before anything is loaded or trained
+    retrain_plan.brief_plan("check", quick=args.quick, parts=args.parts)
+    if args.quick:  # the run directories, the classifier and the generator's budget follow it
+        os.environ["GANKIT_QUICK"] = "1"
+    results = Path(args.results) if args.results else runs_dir(args.quick) / "q3" / "results.jsonl"
+    data = load_mnist()
+    (x_train, y_train), _ = data
+    reference = load_or_train_classifier(REFERENCE.quick() if args.quick else REFERENCE)
+    cgan = train_preset(
+        get_preset("cgan", quick=args.quick),
+        scale_images(x_train),
+        y_train,
+        seed=args.generator_seed,
+        progress=not args.no_progress,
+        verbose=False,
+    )
+    plan = retrain_plan.brief_plan(cgan.run_dir.name, quick=args.quick, parts=args.parts)
+    for part, configs in plan.items():
+        print(f"q3 {part}: {len(configs)} cells x {len(args.seeds)} seeds", flush=True)
+        rows = retrain_study.run_study(
+            configs,
+            args.seeds,
+            results,
+            data=data,
+            synthetic=cgan.generator,
+            reference=reference,
+            progress=not args.no_progress,
+        )
+        table = retrain_tables.mean_std_table(
+            retrain_tables.readable(rows), ["strategy", "n_real", "n_synth"]
+        )
+        print(table.to_string(index=False), flush=True)
+    return 0
 
 
 def data(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ import math
 import numbers
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -139,9 +139,11 @@ class RetrainConfig:
     """Architecture and optimiser (its ``epochs`` is unused: ``steps`` is the budget)."""
 
     def quick(self) -> RetrainConfig:
-        """This config with at most 40 + 20 steps, validated every 10 (``GANKIT_QUICK=1``)."""
+        """This config with at most 40 + 20 steps (no ``real_passes``), validated every 10
+        (``GANKIT_QUICK=1``)."""
         return dataclasses.replace(
             self,
+            real_passes=None,
             steps=min(self.steps, 40),
             finetune_steps=min(self.finetune_steps, 20),
             eval_every=min(self.eval_every, 10),
@@ -223,67 +225,6 @@ def run_key(config: RetrainConfig, seed: int) -> str:
     payload = {"config": retrain_config_to_dict(config), "seed": int(seed)}
     payload["format"] = RESULTS_FORMAT_VERSION
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def grid(
-    strategies: Sequence[str], n_real: Sequence[int | str], *, n_synth: int | str = 0, **fields
-) -> list[RetrainConfig]:
-    """A config per (n_real, strategy), n_real-major: the rows x columns of a table.
-
-    Strategies that use synthetic images get ``n_synth``, the others 0; ``fields`` go to
-    every config (e.g. ``steps=300``). The synthetic-only "synth" takes no ``n_real``:
-    make its config directly.
-
-    Raises:
-        ValueError: "synth" in ``strategies``, or an invalid config.
-    """
-    if "synth" in strategies:
-        raise ValueError(
-            '"synth" has no n_real: use RetrainConfig(strategy="synth", n_real=0, ...)'
-        )
-    configs = [
-        RetrainConfig(
-            strategy=strategy,
-            n_real=n,
-            n_synth=n_synth if strategy in _USES_SYNTHETIC else 0,
-            **fields,
-        )
-        for n in n_real
-        for strategy in strategies
-    ]
-    for config in configs:
-        check_retrain_config(config)
-    return configs
-
-
-def real_synthetic_grid(
-    n_real: Sequence[int | str], n_synth: Sequence[int | str], **fields
-) -> list[RetrainConfig]:
-    """The brief's grid: a config per (real, synthetic) pair, real-major. A synthetic
-    amount of 0 is the real-only baseline ("real"); the others mix real and synthetic
-    images in one set ("mix"). ``fields`` go to every config; give them ``real_passes``
-    (and the same ``val_per_class``) so every cell trains to convergence under one rule
-    and sees its real images as often as the real-only cell of its row.
-
-    Example: ``real_synthetic_grid(["10%", "20%", "50%", "100%"],
-    [0, "10%", "20%", "50%", "100%"], real_passes=6, val_per_class=100, source=MAIN)``.
-
-    Raises:
-        ValueError: an empty axis, a repeated value, or an invalid config.
-    """
-    for name, axis in (("n_real", n_real), ("n_synth", n_synth)):
-        if not len(axis):
-            raise ValueError(f"{name} needs at least one value")
-        if len({str(v) for v in axis}) != len(axis):
-            raise ValueError(f"{name} repeats a value: {list(axis)}")
-    configs = [
-        RetrainConfig(strategy="real" if s == 0 else "mix", n_real=r, n_synth=s, **fields)
-        for r in n_real
-        for s in n_synth
-    ]
-    for config in configs:
-        check_retrain_config(config)
-    return configs
 
 
 # ---------------------------------------------------------------------------- training

@@ -8,8 +8,9 @@ The pieces `gankit.studies.retrain` puts together for one retraining run:
   each class (``"10%"``). The test set is never an argument here.
 - `SyntheticPool`: labelled images from a conditional generator, or from any callable
   ``source(labels, seed) -> images`` (a stub in tests, the PCA baseline later).
-- `elite_mask` / `select_elite`: keep the synthetic images the reference classifier
-  recognises as their conditioning label with confidence >= a threshold.
+- the elite filter (`gankit.studies.retrain_elite`): keep the synthetic images the
+  reference classifier recognises as their conditioning label with confidence >= a
+  threshold (at most a stated share of each class, if asked).
 - `build_augmenter`: the classical-augmentation benchmark as Keras preprocessing layers.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import numbers
 import time
 from collections.abc import Callable
@@ -27,8 +27,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from gankit.evaluate.inference import IMAGE_SHAPE, N_CLASSES, as_model_input, predict_proba
+from gankit.evaluate.inference import IMAGE_SHAPE, N_CLASSES, as_model_input
 from gankit.nets.sampling import generate, is_conditional
+from gankit.studies.retrain_elite import select_elite
 
 SYNTH_FULL_PER_CLASS = 6000
 """What ``n_synth="100%"`` means: as many synthetic images as real training images
@@ -246,70 +247,6 @@ class SyntheticPool:
             self.draw_seconds = time.perf_counter() - started
         n = n_per_class * N_CLASSES
         return self._images[:n], labels[:n]
-
-
-# ------------------------------------------------------------------------------ elite
-
-
-def elite_mask(
-    probs: np.ndarray,
-    labels: np.ndarray,
-    threshold: float,
-    keep_fraction: float | None = None,
-) -> np.ndarray:
-    """bool (n,): the classifier's top class is the label and its probability >= threshold;
-    with ``keep_fraction``, also among the ceil(keep_fraction * n_c) images of each label c
-    to which the classifier gives that label the highest probability (ties: the first).
-
-    Args:
-        probs: float (n, 10) class probabilities of the reference classifier.
-        labels: int (n,) conditioning labels.
-        threshold: minimum top probability, in [0, 1].
-        keep_fraction: None, or the largest share of each class to keep, in (0, 1]: the
-            filter then keeps a stated fraction even when nearly every image is confident.
-
-    Raises:
-        ValueError: shapes disagree, threshold outside [0, 1] or keep_fraction outside
-            (0, 1].
-    """
-    probs, labels = np.asarray(probs), np.asarray(labels)
-    if probs.ndim != 2 or probs.shape[1] != N_CLASSES or probs.shape[0] != len(labels):
-        raise ValueError(
-            f"probs must be (n, {N_CLASSES}) for n labels; got {probs.shape} for {len(labels)}"
-        )
-    if not 0 <= threshold <= 1:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-    keep = (probs.argmax(axis=1) == labels) & (probs.max(axis=1) >= threshold)
-    if keep_fraction is None:
-        return keep
-    if not 0 < keep_fraction <= 1:
-        raise ValueError(f"keep_fraction must be in (0, 1] or None, got {keep_fraction}")
-    label_prob = probs[np.arange(len(labels)), labels]
-    top = np.zeros(len(labels), dtype=bool)
-    for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
-        ranked = members[np.argsort(-label_prob[members], kind="stable")]
-        top[ranked[: math.ceil(keep_fraction * len(members))]] = True
-    return keep & top
-
-
-def select_elite(
-    reference: keras.Model,
-    images: np.ndarray,
-    labels: np.ndarray,
-    threshold: float,
-    keep_fraction: float | None = None,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(kept images, kept labels, kept fraction)`` by `elite_mask` on ``reference``'s
-    probabilities (a classifier trained on real data, e.g.
-    `gankit.evaluate.classifier_config.REFERENCE`).
-
-    Raises:
-        ValueError: as `elite_mask` or `gankit.evaluate.inference.predict_proba`.
-    """
-    keep = elite_mask(predict_proba(reference, images), labels, threshold, keep_fraction)
-    fraction = float(keep.mean()) if len(keep) else 0.0
-    return images[keep], labels[keep], fraction
 
 
 # ----------------------------------------------------------------------- augmentation

@@ -11,7 +11,7 @@ GAN on exactly the real training images of one run seed.
 
 Example (Table B: few real images per class, each strategy, 3 seeds)::
 
-    configs = grid(["real", "augment", "mix", "synth_then_real", "real_then_elite"],
+    configs = retrain_plan.grid(["real", "augment", "mix", "synth_then_real", "real_then_elite"],
                    n_real=[1, 10, 100], n_synth=1000)
     results = run_study(configs, [0, 1, 2], "runs/q3/results.jsonl",
                         synthetic=generator, reference=load_or_train_classifier())

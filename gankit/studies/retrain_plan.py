@@ -1,0 +1,169 @@
+"""The Q3 study the brief asks for, as retraining configs that share one protocol: `grid`
+(strategies x real sizes), `real_synthetic_grid` (real x synthetic) and `brief_plan`.
+
+Three parts, each a list of `gankit.studies.retrain.RetrainConfig` for
+`gankit.studies.retrain_study.run_study` (the notebook and ``gankit q3`` build them here, so
+they share finished runs in one results file):
+
+- ``grid``: real {10, 20, 50, 100}% of each class x synthetic {0, 10, 20, 50, 100}% of 60k
+  (class-balanced), real only where the synthetic share is 0, one shuffled set otherwise;
+- ``few_shot``: {1, 5, 10, 20, 50, 100} real images per class, each of `FEW_SHOT_STRATEGIES`
+  (`FEW_SHOT_SYNTH` synthetic images per class where a strategy uses them; the elite
+  fine-tuning keeps the `ELITE_FRACTION` most confident of each class);
+- ``synthetic_only``: the classification accuracy score, a classifier trained on 60k
+  synthetic images alone.
+
+One rule for every cell: each phase trains until its batches have shown its set (the real
+part of a mix) `REAL_PASSES` times, and at least `MIN_STEPS` steps, early-stopped on the
+validation loss of real images held out of the training images (never the test set):
+`GRID_VAL_PER_CLASS` per class in the grid, `FEW_SHOT_VAL_PER_CLASS` in the few-shot part
+(a few-shot learner has few labels to spare). The synthetic-only runs have no real
+validation image, so they train their whole budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from gankit.studies.retrain import _USES_SYNTHETIC, RetrainConfig, check_retrain_config
+
+REAL_PORTIONS: tuple[str, ...] = ("10%", "20%", "50%", "100%")
+SYNTH_PORTIONS: tuple[int | str, ...] = (0, "10%", "20%", "50%", "100%")
+FEW_SHOT: tuple[int, ...] = (1, 5, 10, 20, 50, 100)
+FEW_SHOT_STRATEGIES: tuple[str, ...] = (
+    "real",
+    "augment",
+    "mix",
+    "augment_mix",
+    "synth_then_real",
+    "real_then_elite",
+)
+FEW_SHOT_SYNTH = "10%"
+"""Synthetic images per class of the few-shot strategies that use them (600)."""
+ELITE_FRACTION = 0.5
+"""The elite fine-tuning keeps at most this share of each class's synthetic images."""
+REAL_PASSES = 6
+"""Passes over each phase's set (the real part of a mix): the reference classifier's 6
+epochs on the 60k real images."""
+MIN_STEPS = 300
+"""The least a phase trains: few-shot sets are not starved of updates."""
+GRID_VAL_PER_CLASS = 100
+FEW_SHOT_VAL_PER_CLASS = 10
+PARTS: tuple[str, ...] = ("grid", "few_shot", "synthetic_only")
+
+_QUICK = {
+    "grid": {"n_real": ("10%",), "n_synth": (0, "10%")},
+    "few_shot": {"n_real": (10,), "strategies": ("real", "mix", "real_then_elite")},
+}
+
+
+def grid(
+    strategies: Sequence[str], n_real: Sequence[int | str], *, n_synth: int | str = 0, **fields
+) -> list[RetrainConfig]:
+    """A config per (n_real, strategy), n_real-major: the rows x columns of a table.
+
+    Strategies that use synthetic images get ``n_synth``, the others 0; ``fields`` go to
+    every config (e.g. ``steps=300``). The synthetic-only "synth" takes no ``n_real``:
+    make its config directly.
+
+    Raises:
+        ValueError: "synth" in ``strategies``, or an invalid config.
+    """
+    if "synth" in strategies:
+        raise ValueError(
+            '"synth" has no n_real: use RetrainConfig(strategy="synth", n_real=0, ...)'
+        )
+    configs = [
+        RetrainConfig(
+            strategy=strategy,
+            n_real=n,
+            n_synth=n_synth if strategy in _USES_SYNTHETIC else 0,
+            **fields,
+        )
+        for n in n_real
+        for strategy in strategies
+    ]
+    for config in configs:
+        check_retrain_config(config)
+    return configs
+
+
+def real_synthetic_grid(
+    n_real: Sequence[int | str], n_synth: Sequence[int | str], **fields
+) -> list[RetrainConfig]:
+    """The brief's grid: a config per (real, synthetic) pair, real-major. A synthetic
+    amount of 0 is the real-only baseline ("real"); the others mix real and synthetic
+    images in one set ("mix"). ``fields`` go to every config; give them ``real_passes``
+    (and the same ``val_per_class``) so every cell trains to convergence under one rule
+    and sees its real images as often as the real-only cell of its row.
+
+    Example: ``real_synthetic_grid(["10%", "20%", "50%", "100%"],
+    [0, "10%", "20%", "50%", "100%"], real_passes=6, val_per_class=100, source=MAIN)``.
+
+    Raises:
+        ValueError: an empty axis, a repeated value, or an invalid config.
+    """
+    for name, axis in (("n_real", n_real), ("n_synth", n_synth)):
+        if not len(axis):
+            raise ValueError(f"{name} needs at least one value")
+        if len({str(v) for v in axis}) != len(axis):
+            raise ValueError(f"{name} repeats a value: {list(axis)}")
+    configs = [
+        RetrainConfig(strategy="real" if s == 0 else "mix", n_real=r, n_synth=s, **fields)
+        for r in n_real
+        for s in n_synth
+    ]
+    for config in configs:
+        check_retrain_config(config)
+    return configs
+
+
+def brief_plan(
+    source: str, *, quick: bool = False, parts: Sequence[str] = PARTS
+) -> dict[str, list[RetrainConfig]]:
+    """The configs of each part in ``parts``, with synthetic images from ``source`` (the
+    name of the generator's run, e.g. the default CGAN's run directory name).
+
+    Quick mode keeps a corner of each part (10% real x {0, 10%} synthetic; 10 real per
+    class with three strategies) at `RetrainConfig.quick` budgets (a smoke test).
+
+    Raises:
+        ValueError: an unknown part or an empty ``source``.
+    """
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise ValueError(f"parts must be some of {', '.join(PARTS)}; got {list(parts)}")
+    if not isinstance(source, str) or not source:
+        raise ValueError("source must name the generator's run (e.g. its run directory)")
+    common = {"real_passes": REAL_PASSES, "steps": MIN_STEPS, "source": source}
+    plan: dict[str, list[RetrainConfig]] = {}
+    if "grid" in parts:
+        axes = _QUICK["grid"] if quick else {"n_real": REAL_PORTIONS, "n_synth": SYNTH_PORTIONS}
+        plan["grid"] = real_synthetic_grid(
+            axes["n_real"], axes["n_synth"], val_per_class=GRID_VAL_PER_CLASS, **common
+        )
+    if "few_shot" in parts:
+        shots = _QUICK["few_shot"] if quick else {
+            "n_real": FEW_SHOT, "strategies": FEW_SHOT_STRATEGIES
+        }  # fmt: skip
+        configs = grid(
+            shots["strategies"],
+            shots["n_real"],
+            n_synth=FEW_SHOT_SYNTH,
+            val_per_class=FEW_SHOT_VAL_PER_CLASS,
+            **common,
+        )
+        plan["few_shot"] = [
+            dataclasses.replace(c, elite_fraction=ELITE_FRACTION)
+            if c.strategy == "real_then_elite"
+            else c
+            for c in configs
+        ]
+    if "synthetic_only" in parts:
+        plan["synthetic_only"] = [
+            RetrainConfig(strategy="synth", n_real=0, n_synth="100%", val_per_class=0, **common)
+        ]
+    if quick:
+        plan = {part: [c.quick() for c in configs] for part, configs in plan.items()}
+    return plan
