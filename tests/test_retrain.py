@@ -269,6 +269,15 @@ def test_real_passes_set_each_phases_budget_from_its_set_and_the_share_of_real_i
         retrain.check_retrain_config(dataclasses.replace(config, real_passes=0))
 
 
+def test_without_patience_a_phase_runs_its_schedule_and_keeps_the_best_weights(mnist_small):
+    row = retrain.run_cell(tiny("real", steps=8, patience=None), 0, data=mnist_small)
+    train = row["phases"]["train"]
+    assert train["steps_run"] == train["steps_budget"] == 8 and train["best_step"] <= 8
+    retrain.check_retrain_config(tiny("real", patience=None))
+    with pytest.raises(ValueError, match="patience"):
+        retrain.check_retrain_config(tiny("real", patience=0))
+
+
 def test_a_run_with_real_passes_trains_its_budget_and_records_it(mnist_small):
     # 10 real images per class = 100, batch 32 (TINY), 3 passes -> ceil(9.4) = 10 steps
     config = tiny("real", n_real=10, val_per_class=0, steps=3, real_passes=3)
@@ -296,8 +305,8 @@ def test_the_briefs_plan_has_every_cell_under_one_rule_and_a_quick_corner():
 
     full = plan.brief_plan("cgan-run")
     assert len(full["grid"]) == 4 * 5 and len(full["few_shot"]) == 6 * 6
-    assert {(c.real_passes, c.steps, c.source) for p in full.values() for c in p} == {
-        (plan.REAL_PASSES, plan.MIN_STEPS, "cgan-run")
+    assert {(c.real_passes, c.steps, c.patience, c.source) for p in full.values() for c in p} == {
+        (plan.REAL_PASSES, plan.MIN_STEPS, None, "cgan-run")
     }
     assert {c.val_per_class for c in full["grid"]} == {plan.GRID_VAL_PER_CLASS}
     assert {c.val_per_class for c in full["few_shot"]} == {plan.FEW_SHOT_VAL_PER_CLASS}

@@ -10,7 +10,8 @@ Each training phase is a fixed budget of optimiser steps (``steps``), not of epo
 10 images and 60,000 images get the same number of updates, so few-shot sets are not
 starved and a run's cost does not depend on the data size. Every ``eval_every`` steps
 the loss on the real validation images (`gankit.studies.retrain_sets.split_real`) is measured;
-training stops after ``patience`` evaluations without improvement and the best weights
+training stops after ``patience`` evaluations without improvement (or runs its whole
+schedule, with ``patience=None``) and the best weights
 are restored. The test images are used once, to measure the final model.
 
 Example (one cell, one seed)::
@@ -131,8 +132,10 @@ class RetrainConfig:
     """Fine-tuning peak learning rate, as a fraction of the classifier's."""
     eval_every: int = 25
     """Steps between two validation measurements."""
-    patience: int = 4
-    """Validation measurements without a lower loss before a phase stops."""
+    patience: int | None = 4
+    """Validation measurements without a lower loss before a phase stops; None: no early
+    stop, the phase trains its whole budget (its learning-rate schedule to the end) and
+    keeps the weights of the lowest validation loss."""
     val_per_class: int = 10
     """Real validation images per class (held out of training); 0: no early stopping."""
     classifier: ClassifierConfig = RETRAIN_CLASSIFIER
@@ -187,6 +190,8 @@ def check_retrain_config(config: RetrainConfig) -> None:
         raise ValueError(f"strategy {config.strategy!r} needs some augmentation (all are 0)")
     for name in ("steps", "finetune_steps", "eval_every", "patience"):
         value = getattr(config, name)
+        if name == "patience" and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     if not config.finetune_lr_factor > 0:
@@ -284,7 +289,9 @@ def _fit_phase(trainer, parts, config, sets, *, steps, lr_factor, seed) -> dict[
         validation = (sets.validation[0], one_hot(sets.validation[1]))
         callbacks.append(
             keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
+                monitor="val_loss",
+                patience=chunks if config.patience is None else config.patience,
+                restore_best_weights=True,
             )
         )
     started = time.perf_counter()

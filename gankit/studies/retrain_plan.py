@@ -14,11 +14,14 @@ they share finished runs in one results file):
   synthetic images alone.
 
 One rule for every cell: each phase trains until its batches have shown its set (the real
-part of a mix) `REAL_PASSES` times, and at least `MIN_STEPS` steps, early-stopped on the
-validation loss of real images held out of the training images (never the test set):
-`GRID_VAL_PER_CLASS` per class in the grid, `FEW_SHOT_VAL_PER_CLASS` in the few-shot part
-(a few-shot learner has few labels to spare). The synthetic-only runs have no real
-validation image, so they train their whole budget.
+part of a mix) `REAL_PASSES` times, and at least `MIN_STEPS` steps, its learning-rate
+schedule to the end, and keeps the weights of the lowest validation loss on real images
+held out of the training images (never the test set): `GRID_VAL_PER_CLASS` per class in
+the grid, `FEW_SHOT_VAL_PER_CLASS` in the few-shot part (a few-shot learner has few labels
+to spare). The synthetic-only runs have no real validation image and keep their last
+weights. Stopping early instead cut the schedule short: 100% real, seed 0, measured once
+on 2 CPU cores, gave 99.17% test accuracy stopped after 5 validations without a lower
+loss (1,500 of 2,800 steps) and 99.46% with the whole schedule (best at step 1,900).
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ epochs on the 60k real images."""
 MIN_STEPS = 300
 """The least a phase trains: few-shot sets are not starved of updates."""
 GRID_VAL_PER_CLASS = 100
+GRID_EVAL_EVERY = 100
+"""Steps between validations in the grid (up to ~6,000 steps a cell; the few-shot cells
+validate every 25 of their 300)."""
 FEW_SHOT_VAL_PER_CLASS = 10
 PARTS: tuple[str, ...] = ("grid", "few_shot", "synthetic_only")
 
@@ -136,12 +142,16 @@ def brief_plan(
         raise ValueError(f"parts must be some of {', '.join(PARTS)}; got {list(parts)}")
     if not isinstance(source, str) or not source:
         raise ValueError("source must name the generator's run (e.g. its run directory)")
-    common = {"real_passes": REAL_PASSES, "steps": MIN_STEPS, "source": source}
+    common = {"real_passes": REAL_PASSES, "steps": MIN_STEPS, "patience": None, "source": source}
     plan: dict[str, list[RetrainConfig]] = {}
     if "grid" in parts:
         axes = _QUICK["grid"] if quick else {"n_real": REAL_PORTIONS, "n_synth": SYNTH_PORTIONS}
         plan["grid"] = real_synthetic_grid(
-            axes["n_real"], axes["n_synth"], val_per_class=GRID_VAL_PER_CLASS, **common
+            axes["n_real"],
+            axes["n_synth"],
+            val_per_class=GRID_VAL_PER_CLASS,
+            eval_every=GRID_EVAL_EVERY,
+            **common,
         )
     if "few_shot" in parts:
         shots = _QUICK["few_shot"] if quick else {
