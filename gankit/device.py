@@ -52,6 +52,8 @@ class Device:
     """The CPU has bfloat16 instructions (the flag found is in ``cpu_bf16_flag``)."""
     cpu_bf16_flag: str = ""
     """'avx512_bf16' or 'amx_bf16' when ``cpu_bf16``, else ''."""
+    cpu_flags: frozenset[str] = frozenset()
+    """Every flag /proc/cpuinfo lists for the CPU (empty for a GPU or elsewhere)."""
 
     def describe(self) -> str:
         """One phrase for a log line, e.g. 'CPU (avx512_bf16)' or 'GPU Tesla T4 (compute
@@ -101,6 +103,12 @@ def probe() -> Device:
         gpu = _tensorflow_gpu()
         if gpu is not None:
             return gpu
+    return cpu()
+
+
+@functools.cache
+def cpu() -> Device:
+    """This machine's CPU as a `Device` (computed once), also where `probe` finds a GPU."""
     return cpu_device(_read_cpuinfo())
 
 
@@ -116,7 +124,7 @@ def cpu_device(cpuinfo: str) -> Device:
         elif key == "model name" and not name:
             name = value.strip()
     flag = next((f for f in BF16_CPU_FLAGS if f in flags), "")
-    return Device("cpu", name or platform.processor(), None, bool(flag), flag)
+    return Device("cpu", name or platform.processor(), None, bool(flag), flag, frozenset(flags))
 
 
 def gpu_hinted() -> bool:

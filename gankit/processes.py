@@ -1,9 +1,11 @@
-"""Whether a process is still running, on Linux, macOS and Windows.
+"""Whether a process is still running, on Linux, macOS and Windows; how busy the machine is.
 
 Run locks (`gankit.experiments.locks`) and the run directory's clean-up of temporary
 files (`gankit.train.run_dir`) ask whether the process that wrote something is gone.
 ``os.kill(pid, 0)`` answers that on POSIX only: on Windows any signal number other than
 the two console events *terminates* the process, so it must never be called there.
+`load_average` is what timing records (notebook executions, benchmarks) store beside a
+wall-clock time: how much else was running.
 """
 
 from __future__ import annotations
@@ -13,12 +15,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["pid_alive", "process_start_ticks"]
+__all__ = ["load_average", "pid_alive", "process_start_ticks"]
 
 # Windows API constants (winnt.h, winbase.h, winerror.h)
 _SYNCHRONIZE = 0x00100000
 _WAIT_OBJECT_0 = 0
 _ERROR_INVALID_PARAMETER = 87
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the OS has none): what else was running."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def pid_alive(pid: int) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gankit.experiments.faults import EXIT_MNIST_UNAVAILABLE
 from gankit.paths import project_root, runs_dir
+from gankit.processes import load_average
 
 
 # --------------------------------------------------------------------------------------
@@ -38,21 +39,11 @@ def figures(args: argparse.Namespace) -> int:
     mode = "quick" if args.quick else "full"
     for path in notebooks:
         print(f"executing {path} ({mode} mode) ...", flush=True)
-        load_before = _load_average()
+        load_before = load_average()
         seconds = run_notebook(path, quick=args.quick, parameters=parameters or None)
         print(f"  done in {seconds / 60:.1f} min", flush=True)
         _record_execution(path, args.quick, seconds, load_before)
     return 0
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average (None where the OS has none): what else was running."""
-    import os
-
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
 
 
 def _record_execution(path: Path, quick: bool, seconds: float, load_before: float | None):
@@ -72,7 +63,7 @@ def _record_execution(path: Path, quick: bool, seconds: float, load_before: floa
                 "minutes": seconds / 60,
                 "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
                 "load_average_before": load_before,
-                "load_average_after": _load_average(),
+                "load_average_after": load_average(),
             }
         },
     )
