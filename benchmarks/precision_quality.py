@@ -6,7 +6,9 @@ directory), so after `make figures` only the bf16 run costs time.
 
 Usage: python benchmarks/precision_quality.py [--n 10000]
 
-Metrics follow the kit's protocol (`gankit.evaluate.protocol`) at ``--n`` samples.
+Metrics follow the kit's protocol (`gankit.evaluate.protocol`) at ``--n`` samples. The
+table and the speed ratio go to ``benchmarks/results/precision_quality.json``
+(`gankit.bench_record`), which the README is written from.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pandas as pd
 
-from gankit import paths, presets
+from gankit import bench_record, paths, presets
 from gankit.config import with_overrides
 from gankit.data.images import scale_images
 from gankit.data.mnist import load_mnist
@@ -33,6 +35,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=PROTOCOL.n, help="samples per evaluation")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    record = bench_record.start(__file__, args)
     (x_train, _), (x_test, y_test) = load_mnist(verbose=False)
     x_train, x_test = scale_images(x_train), scale_images(x_test)
     classifier = load_or_train_classifier(seed=args.seed, verbose=False)
@@ -60,6 +63,7 @@ def main() -> None:
     print(table.to_string(index=False, float_format="{:.3f}".format))
     speedup = table["images_per_second"].iloc[1] / table["images_per_second"].iloc[0]
     print(f"bf16 / float32 speed: {speedup:.2f}x (median epoch, first epoch dropped)")
+    bench_record.write(record, {"n_eval": args.n, "rows": rows, "bf16_over_float32": speedup})
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ Builds the compiled training round of `dcgan_tuned` (`gankit.train.steps.GANStep
 the same real MNIST batches, one block of each per cycle, and times each block (the last
 round's log is fetched, so the time covers the work). On a machine shared with other
 jobs the load changes slowly compared with a cycle, so the ratio of two variants within
-one cycle is what is compared: the median over the cycles.
+one cycle is what is compared: the median over the cycles. The per-cycle times, the
+medians and the ratios go to ``benchmarks/results/precision_speed.json``
+(`gankit.bench_record`), which the README's XLA paragraph is written from.
 
 Usage: python benchmarks/precision_speed.py [--cycles 15] [--block 10]
 """
@@ -24,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 
-from gankit import device
+from gankit import bench_record, device
 from gankit.config import resolved, with_overrides
 from gankit.data.images import scale_images
 from gankit.data.mnist import load_mnist
@@ -53,6 +55,7 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=15)
     parser.add_argument("--block", type=int, default=10, help="rounds per timed block")
     args = parser.parse_args()
+    record = bench_record.start(__file__, args)
     auto = device.resolve_precision("auto")
     print(f"device: {device.probe().describe()}; 'auto' is {auto} here", flush=True)
     batch = get_preset("dcgan_tuned", quick=False).train.batch_size
@@ -82,11 +85,25 @@ def main() -> None:
         print(f"cycle {cycle + 1:2d} ms/round: {line}", flush=True)
     rounds = f"{args.cycles} cycles of {args.block} rounds (batch {batch})"
     print(f"\nmedian ms per round over {rounds}:")
-    for name, values in times.items():
-        print(f"  {name:14s} {1000 * statistics.median(values):7.1f}")
+    median_ms = {name: 1000 * statistics.median(values) for name, values in times.items()}
+    for name, value in median_ms.items():
+        print(f"  {name:14s} {value:7.1f}")
+    ratios = {}
     for fast, slow in RATIOS:
         ratio = statistics.median(np.array(times[slow]) / np.array(times[fast]))
+        ratios[f"{fast} / {slow}"] = ratio
         print(f"  speed {fast} / {slow}: {ratio:.2f}x (median of per-cycle ratios)")
+    bench_record.write(
+        record,
+        {
+            "batch": batch,
+            "auto_precision": auto,
+            "device": device.probe().describe(),
+            "ms_per_round": {n: [1000 * t for t in v] for n, v in times.items()},
+            "median_ms_per_round": median_ms,
+            "speed_ratio": ratios,
+        },
+    )
 
 
 if __name__ == "__main__":

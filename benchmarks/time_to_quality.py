@@ -15,12 +15,14 @@ has trained for ``--max-minutes``.
 
 Usage: python benchmarks/time_to_quality.py [--max-minutes 15] [--seed 0] [--out FILE]
 (with GANKIT_QUICK=1 both train on 2,048 images: a smoke test of the script only)
+
+The results go to ``benchmarks/results/time_to_quality.json`` (`gankit.bench_record`;
+``--out`` names another file), which the README's table is written from.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -31,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gankit import bench_record
 from gankit.data.images import scale_images
 from gankit.data.mnist import load_mnist
 from gankit.evaluate import metrics
@@ -187,8 +190,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-minutes", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument(
+        "--out", default=None, help="the results file (default: benchmarks/results/...)"
+    )
     args = parser.parse_args(argv)
+    record = bench_record.start(__file__, args)
     (x, y), _ = load_mnist(verbose=False)
     n = get_preset("cgan").train.n_train or len(x)
     x, y = x[:n], y[:n]
@@ -220,9 +226,7 @@ def main(argv=None) -> int:
         )
         if a is not None and b is not None:
             print(f"time to TARR {key}: reference / gankit = {b / a:.1f}x")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(results, f, indent=2)
+    bench_record.write(record, {"max_minutes": args.max_minutes, "models": results}, args.out)
     return 0
 
 

@@ -6,7 +6,9 @@ The reference is the tutorial's code: a ``tf.data`` pipeline and one ``tf.functi
 with two tapes. gankit runs its own `train_gan` (with its logging, NaN checks and
 per-step host sync); its epoch time counts the steps only, like the reference's.
 Runs alternate (reference, gankit, gankit bf16, reference, ...) and the first epoch of
-each run (tracing) is dropped; the medians of the repeats are compared as ratios.
+each run (tracing) is dropped; the medians of the repeats are compared as ratios. Every
+epoch's images/s, the medians and the ratios go to ``benchmarks/results/train_step.json``
+(`gankit.bench_record`), which the README's table is written from.
 
 Usage: python benchmarks/train_step.py [--repeats 3] [--steps 40] [--epochs 3]
 """
@@ -25,6 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gankit import bench_record
 from gankit.config import GANConfig, with_overrides
 from gankit.data.images import scale_images
 from gankit.data.mnist import load_mnist
@@ -147,9 +150,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40, help="steps per epoch")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run (first dropped)")
     args = parser.parse_args()
+    record = bench_record.start(__file__, args)
     (x_train, _), _ = load_mnist(verbose=False)
     images = scale_images(x_train[: args.steps * BATCH])
     runs = {"reference": [], "gankit": [], "gankit_bf16": []}
+    epochs = {name: [] for name in runs}
     for rep in range(args.repeats):
         for name in runs:
             if name == "reference":
@@ -157,6 +162,7 @@ def main() -> None:
             else:
                 precision = "mixed_bfloat16" if name.endswith("bf16") else "float32"
                 rates = gankit_epochs(images, args.epochs, precision)
+            epochs[name].append(rates)
             runs[name].append(statistics.median(rates[1:]))
             print(f"repeat {rep + 1}: {name:12s} {runs[name][-1]:7.0f} images/s", flush=True)
     med = {name: statistics.median(v) for name, v in runs.items()}
@@ -164,9 +170,22 @@ def main() -> None:
         f"\nmedian images/s over {args.repeats} repeats ({args.steps} steps of {BATCH}, "
         f"epochs 2..{args.epochs} of each run):"
     )
+    ratios = {name: value / med["reference"] for name, value in med.items()}
     for name, value in med.items():
-        print(f"  {name:12s} {value:7.0f}   ratio to reference {value / med['reference']:.2f}x")
-    print(f"  bf16 over gankit float32: {med['gankit_bf16'] / med['gankit']:.2f}x")
+        print(f"  {name:12s} {value:7.0f}   ratio to reference {ratios[name]:.2f}x")
+    bf16_over_float32 = med["gankit_bf16"] / med["gankit"]
+    print(f"  bf16 over gankit float32: {bf16_over_float32:.2f}x")
+    bench_record.write(
+        record,
+        {
+            "batch": BATCH,
+            "epoch_images_per_second": epochs,
+            "repeat_images_per_second": runs,
+            "median_images_per_second": med,
+            "ratio_to_reference": ratios,
+            "bf16_over_float32": bf16_over_float32,
+        },
+    )
 
 
 if __name__ == "__main__":
