@@ -12,6 +12,7 @@ Commands:
                                  place (full mode unless GANKIT_QUICK=1 or --quick); they
                                  write the report figures and tables into figures/
   readme                         write README.md's results section from figures/results.json
+                                 and its benchmark sections from benchmarks/results/
   q3                             run Q3's retraining study (resumable; notebook 03 loads it)
   data                           make sure MNIST is in the cache and print where it is
 
@@ -260,14 +261,19 @@ def _add_figures_and_data(sub) -> None:
     readme = _add_command(
         sub,
         "readme",
-        "write README.md's results from figures/results.json",
+        "write README.md's results from figures/results.json and benchmarks/results/",
         "Rewrite the results section of README.md (between its marker lines) from the "
-        "results file the notebooks wrote, so the README shows the committed numbers.",
+        "results file the notebooks wrote, and each benchmark section from the file its "
+        "script wrote, so the README shows the committed numbers.",
         "python -m gankit readme",
         commands.readme,
     )
     readme.add_argument("--readme", help="the README to update (default: README.md)")
     readme.add_argument("--results", help="results file (default: figures/results.json)")
+    readme.add_argument(
+        "--bench-results",
+        help="folder of the benchmark scripts' results (default: benchmarks/results)",
+    )
 
     q3 = _add_command(
         sub,

@@ -216,25 +216,34 @@ def render(results: Mapping[str, Any]) -> str:
     return "\n".join([*lines, END])
 
 
-def _split(text: str, path: Path) -> tuple[str, str]:
-    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
+def split_at_markers(
+    text: str, path: str | os.PathLike[str], start: str = START, end: str = END
+) -> tuple[str, str]:
+    """``text`` before the ``start`` marker line and after the ``end`` one (the README of
+    ``path``); what lies between is the rendered section.
+
+    Raises:
+      ValueError: the markers are missing, repeated or out of order.
+    """
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
         raise ValueError(
-            f"{path} needs the two marker lines once each, in order:\n{START}\n{END}\n"
-            "put them where the results section goes"
+            f"{path} needs the two marker lines once each, in order:\n{start}\n{end}\n"
+            "put them where the section goes"
         )
-    before, rest = text.split(START, 1)
-    return before, rest.split(END, 1)[1]
+    before, rest = text.split(start, 1)
+    return before, rest.split(end, 1)[1]
 
 
-def readme_section(readme: str | os.PathLike[str]) -> str:
-    """The results section README.md holds now, markers included.
+def readme_section(readme: str | os.PathLike[str], start: str = START, end: str = END) -> str:
+    """The section README.md holds now between ``start`` and ``end`` (default: the
+    results section), markers included.
 
     Raises:
       ValueError: the markers are missing, repeated or out of order.
     """
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
-    before, after = _split(text, path)
+    before, after = split_at_markers(text, path, start, end)
     return text[len(before) : len(text) - len(after)]
 
 
@@ -248,7 +257,7 @@ def update_readme(readme: str | os.PathLike[str], results: str | os.PathLike[str
     """
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
-    before, after = _split(text, path)
+    before, after = split_at_markers(text, path)
     section = render(json.loads(Path(results).read_text(encoding="utf-8")))
     new = before + section + after
     if new == text:

@@ -120,6 +120,8 @@ LAYERS = (
         "runtime",
         "report",
         "results_readme",
+        "bench_record",
+        "bench_readme",
         "presets",
     ),
     ("data",),

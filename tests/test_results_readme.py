@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from gankit import bench_readme
 from gankit.cli import main
 from gankit.results_readme import END, START, readme_section, render, update_readme
 
@@ -17,6 +18,21 @@ def test_the_readme_shows_the_committed_results():
         "README.md's results section differs from figures/results.json: run "
         "`python -m gankit readme` after executing the notebooks"
     )
+
+
+@pytest.mark.parametrize("stem", bench_readme.STEMS)
+def test_the_readme_shows_the_committed_benchmark_results(stem):
+    record = bench_readme.load(ROOT / "benchmarks" / "results", stem)
+    section = readme_section(ROOT / "README.md", *bench_readme.markers(stem))
+    assert section == bench_readme.render(stem, record), (
+        f"README.md's {stem} section differs from benchmarks/results/{stem}.json: run "
+        "`python -m gankit readme` after the benchmark"
+    )
+
+
+def _all_markers() -> str:
+    pairs = [(START, END), *(bench_readme.markers(stem) for stem in bench_readme.STEMS)]
+    return "".join(f"{start}\n{end}\n" for start, end in pairs)
 
 
 def _results():
@@ -61,11 +77,14 @@ def test_the_readme_command_writes_the_section_and_refuses_a_readme_without_mark
     tmp_path, capsys
 ):
     readme, results = tmp_path / "README.md", tmp_path / "results.json"
-    readme.write_text(f"{START}\n{END}\n")
+    readme.write_text(_all_markers())
     results.write_text(json.dumps(_results()))
-    assert main(["readme", "--readme", str(readme), "--results", str(results)]) == 0
-    assert "results section updated" in capsys.readouterr().out
+    command = ["readme", "--readme", str(readme), "--results", str(results)]
+    assert main([*command, "--bench-results", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert "results section updated; benchmark sections updated" in out
     assert "cgan (1,000 samples)" in readme.read_text()
+    assert "_Not measured yet: `make bench`" in readme.read_text()
     readme.write_text("no markers\n")
     with pytest.raises(SystemExit) as exit_info:
         main(["readme", "--readme", str(readme), "--results", str(results)])

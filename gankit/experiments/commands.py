@@ -121,14 +121,23 @@ def data(args: argparse.Namespace) -> int:
 
 
 def readme(args: argparse.Namespace) -> int:
+    from gankit import bench_readme, bench_record
     from gankit.paths import display_path, figures_dir
     from gankit.results_readme import update_readme
 
     readme_path = Path(args.readme) if args.readme else project_root() / "README.md"
     results = Path(args.results) if args.results else figures_dir() / "results.json"
-    changed = update_readme(readme_path, results)
-    state = "updated" if changed else "already up to date"
-    print(f"{display_path(readme_path)}: results section {state}")
+    bench = Path(args.bench_results) if args.bench_results else bench_record.results_dir()
+    states = [
+        "updated" if changed else "already up to date"
+        for changed in (
+            update_readme(readme_path, results),
+            bench_readme.update_readme(readme_path, bench),
+        )
+    ]
+    print(
+        f"{display_path(readme_path)}: results section {states[0]}; benchmark sections {states[1]}"
+    )
     return 0
 
 
