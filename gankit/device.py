@@ -9,10 +9,9 @@ other systems). `auto_precision` is the rule, a pure function of a `Device`:
   tensor cores: 'mixed_bfloat16';
 - an older NVIDIA GPU (a T4 is 7.5) emulates bf16 slower than float32 but has fast
   float16: 'mixed_float16' (the trainer adds loss scaling);
-- a CPU with bf16 instructions: 'mixed_bfloat16' (on this project's 2-core AVX512-BF16
-  CPU: 1.36x the float32 images/s of the tutorial's DCGAN in ``make bench``; 1.16x and
-  1.01x per round of the tuned DCGAN in two runs of `benchmarks/precision_speed.py` while
-  other jobs kept both cores busy, where the gain is within the noise);
+- a CPU with bf16 instructions: 'mixed_bfloat16' (what it gains on a given machine is
+  what ``make bench`` and `benchmarks/precision_speed.py` measure; each writes its numbers
+  and the machine to ``benchmarks/results/``);
 - anything else (older CPUs, a GPU without a compute capability such as Apple's Metal
   plug-in): 'float32'.
 
