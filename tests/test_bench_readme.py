@@ -149,3 +149,44 @@ def test_update_readme_refuses_a_readme_without_a_section(tmp_path):
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="marker lines"):
         bench_readme.update_readme(readme, tmp_path)
+
+
+def test_render_of_the_quality_benchmarks_as_their_scripts_write_them():
+    run = {"epochs": 2, "seconds": [50.0, 54.0], "tarr": [0.9, 0.99], "best_tarr": 0.99}
+    record = {
+        **RECORD,
+        "script": "benchmarks/time_to_quality.py",
+        "arguments": {"max_minutes": 15.0, "seed": 0, "out": None},
+        "results": {
+            "max_minutes": 15.0,
+            "models": {
+                "gankit cgan": {**run, "seconds_to": {"95%": 104.0, "98%": 104.0, "99%": 104.0}},
+                "keras conditional_gan": {
+                    **run,
+                    "seconds_to": {"95%": 104.0, "98%": None, "99%": None},
+                },
+            },
+        },
+    }
+    text = bench_readme.render("time_to_quality", record)
+    assert "`python benchmarks/time_to_quality.py --max-minutes 15.0 --seed 0`" in text
+    assert "| gankit cgan | 104 s | 104 s | 104 s | 99.00% | 2 | 52 |" in text
+    assert "| keras conditional_gan | 104 s | not in 15 min |" in text
+    row = {
+        "precision": "float32",
+        "images_per_second": 40.4,
+        "train_seconds": 600.0,
+        "inception_score": 7.8,
+        "fid": 163.04,
+        "classes_covered": 10,
+        "duplicate_fraction": 0.0,
+    }
+    record = {
+        **RECORD,
+        "script": "benchmarks/precision_quality.py",
+        "arguments": {"n": 10000, "seed": 0},
+        "results": {"n_eval": 10000, "rows": [row], "bf16_over_float32": 1.5},
+    }
+    text = bench_readme.render("precision_quality", record)
+    assert "| float32 | 40 | 10.0 min | 7.80 | 163.0 | 10 | 0.000 |" in text
+    assert "mixed_bfloat16 / float32 images/s: 1.50x." in text
