@@ -37,24 +37,28 @@ def _table(header: str, rows: Iterable[str]) -> list[str]:
     return [f"| {header} | value |", "| --- | --- |", *rows, ""]
 
 
-def _suite(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
-    """One generator's suite beside the real test images' (the floor at the same N)."""
+def _is(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
+    return f"IS {m['inception_score']:.2f} ({real['inception_score']:.2f})"
+
+
+def _embedding(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
+    """FID, precision and recall beside the real test images' (the floor at the same N)."""
     return (
-        f"TARR {m['tarr']:.2%} (real test: {real['tarr']:.2%}), IS {m['inception_score']:.2f} "
-        f"({real['inception_score']:.2f}), FID {m['fid']:.1f} ({real['fid']:.1f}), "
-        f"precision {m['precision']:.2f} ({real['precision']:.2f}), recall "
-        f"{m['recall']:.2f} ({real['recall']:.2f})"
+        f"FID {m['fid']:.1f} ({real['fid']:.1f}), "
+        f"precision {m['precision']:.2f} ({real['precision']:.2f}), "
+        f"recall {m['recall']:.2f} ({real['recall']:.2f})"
     )
+
+
+def _suite(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
+    """A conditional generator's suite beside the real test images'."""
+    tarr = f"TARR {m['tarr']:.2%} (real test: {real['tarr']:.2%})"
+    return f"{tarr}, {_is(m, real)}, {_embedding(m, real)}"
 
 
 def _unconditional(m: Mapping[str, Any], real: Mapping[str, Any]) -> str:
     """An unconditional generator's suite beside the real test images' (no TARR)."""
-    return (
-        f"IS {m['inception_score']:.2f} ({real['inception_score']:.2f}), "
-        f"{m['classes_covered']}/10 classes, FID {m['fid']:.1f} ({real['fid']:.1f}), "
-        f"precision {m['precision']:.2f} ({real['precision']:.2f}), "
-        f"recall {m['recall']:.2f} ({real['recall']:.2f})"
-    )
+    return f"{_is(m, real)}, {m['classes_covered']}/10 classes, {_embedding(m, real)}"
 
 
 def _q1(q1: Mapping[str, Any]) -> list[str]:
