@@ -367,7 +367,16 @@ def test_class_loss_presets_change_only_the_class_loss_of_the_projection_cgan():
     assert len({config_hash(c) for c in (base, acgan, clf)}) == 3  # three run directories
 
 
-def test_the_default_cgan_is_the_projection_cgan_with_a_real_only_class_head():
+def _on_a_bf16_cpu(monkeypatch):
+    """The hashes below are those of runs trained where precision "auto" is bf16."""
+    from gankit import device
+
+    bf16 = device.Device("cpu", "AMD EPYC", None, True, "avx512_bf16")
+    monkeypatch.setattr(device, "probe", lambda: bf16)
+
+
+def test_the_default_cgan_is_the_projection_cgan_with_a_real_only_class_head(monkeypatch):
+    _on_a_bf16_cpu(monkeypatch)
     base = get_preset("cgan_projection", quick=False)
     cgan = get_preset("cgan", quick=False)
     assert cgan.generator == base.generator
@@ -381,7 +390,8 @@ def test_the_default_cgan_is_the_projection_cgan_with_a_real_only_class_head():
     assert config_hash(cgan) == "17a8741119"
 
 
-def test_the_new_fields_leave_existing_run_hashes_alone():
+def test_the_new_fields_leave_existing_run_hashes_alone(monkeypatch):
+    _on_a_bf16_cpu(monkeypatch)
     # The Q2 CGAN as first trained (10 epochs in bfloat16): its run directory keeps its name.
     assert config_hash(get_preset("cgan_projection", quick=False)) == "45ec51f900"
     assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
