@@ -43,6 +43,7 @@ from gankit.evaluate.inference import (
     as_model_input,
 )
 from gankit.io import atomic_path, atomic_write
+from gankit.processes import load_average
 
 CACHE_FORMAT_VERSION = 1
 """Part of every cache key: bump it when training or saving changes in a way the config
@@ -225,7 +226,7 @@ def train_classifier(
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "seed": seed,
         "config": config_to_dict(config),
-        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "load_average": load_average(),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
     }
     if verbose:

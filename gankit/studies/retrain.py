@@ -28,7 +28,6 @@ import hashlib
 import json
 import math
 import numbers
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from gankit.evaluate.classifier_config import (
     config_to_dict,
 )
 from gankit.evaluate.inference import IMAGE_SHAPE, accuracy
+from gankit.processes import load_average
 from gankit.studies.retrain_sets import (
     SYNTH_FULL_PER_CLASS,
     SyntheticPool,
@@ -409,7 +409,7 @@ def run_cell(
         "train_seconds": round(sum(p["seconds"] for p in phases.values()), 2),
         "synth_seconds": round(sets.synth_seconds, 2),
         "seconds": round(time.perf_counter() - started, 2),
-        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "load_average": load_average(),
     }
 
 
