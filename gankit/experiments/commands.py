@@ -74,7 +74,7 @@ def q3(args: argparse.Namespace) -> int:
     from gankit.data.mnist import load_mnist
     from gankit.evaluate.classifier import load_or_train_classifier
     from gankit.evaluate.classifier_config import REFERENCE
-    from gankit.experiments.preset_runs import train_preset
+    from gankit.experiments.preset_runs import tarr_per_epoch, train_preset
     from gankit.presets import get_preset
     from gankit.studies import retrain_plan, retrain_study, retrain_tables
 
@@ -93,6 +93,8 @@ def q3(args: argparse.Namespace) -> int:
         seed=args.generator_seed,
         progress=not args.no_progress,
         verbose=False,
+        # the notebooks' per-epoch TARR log: whichever trains the shared run first, it is the same
+        epoch_metrics=tarr_per_epoch(reference, seed=args.generator_seed + 1),
     )
     plan = retrain_plan.brief_plan(cgan.run_dir.name, quick=args.quick, parts=args.parts)
     for part, configs in plan.items():
