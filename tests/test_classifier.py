@@ -5,8 +5,10 @@ Everything trains tiny models on small or random data; only the sanity test read
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
+import time
 
 import keras
 import numpy as np
@@ -299,11 +301,34 @@ def test_second_call_loads_the_cached_model(monkeypatch, tmp_path):
     np.testing.assert_allclose(
         inference.predict_proba(loaded, images), inference.predict_proba(trained, images), atol=1e-6
     )
-    # atomic writes leave no temporary files behind
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".keras"]
+    # atomic writes leave no temporary files behind (the lock file stays, empty)
+    assert sorted(p.suffix for p in tmp_path.iterdir() if p.suffix != ".lock") == [
+        ".json",
+        ".keras",
+    ]
     # only the weights are stored, not AdamW's two slots per weight
     weights_bytes = 4 * trained.count_params()
     assert clf.cache_paths(TINY, 0, tmp_path)[0].stat().st_size < 1.5 * weights_bytes + 50_000
+
+
+def test_concurrent_callers_train_once_and_share_the_cache(monkeypatch, tmp_path):
+    calls = _count_training(monkeypatch)
+    counting = clf.train_classifier
+
+    def slow_train(*args, **kwargs):  # both callers are inside before either has cached
+        time.sleep(0.5)
+        return counting(*args, **kwargs)
+
+    monkeypatch.setattr(clf, "train_classifier", slow_train)
+    kwargs = {"cache_dir": tmp_path, "verbose": False, "return_info": True}
+    kwargs["data"] = random_uint8_mnist()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        infos = [f.result()[1] for f in [
+            pool.submit(clf.load_or_train_classifier, TINY, **kwargs) for _ in range(2)
+        ]]  # fmt: skip
+
+    assert len(calls) == 1
+    assert sorted(info["from_cache"] for info in infos) == [False, True]
 
 
 def test_changed_config_trains_into_another_file(monkeypatch, tmp_path):

@@ -13,18 +13,21 @@ takes images in [-1, 1] of shape (N, 28, 28, 1), exactly what the generators out
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
+from filelock import FileLock
 
 from gankit.data.mnist import resolve_data_dir
 from gankit.evaluate.classifier_config import (
@@ -328,6 +331,57 @@ def classifier_info(
         return None
 
 
+@contextlib.contextmanager
+def _cache_lock(model_path: Path) -> Iterator[None]:
+    """Holds ``<model_path>.lock``; without it (a read-only cache) runs unlocked."""
+    try:
+        lock = FileLock(f"{model_path}.lock")
+        lock.acquire()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _load_or_train(
+    config: ClassifierConfig,
+    seed: int,
+    model_path: Path,
+    info_path: Path,
+    data: MnistArrays | None,
+    verbose: bool | int,
+) -> tuple[keras.Model, dict[str, Any], bool]:
+    model = info = None
+    if model_path.exists():
+        try:
+            model, info = _load_cached(config, model_path, info_path)
+        # A damaged file can fail in many ways (zip, JSON, h5, config); all mean "re-train".
+        except Exception as err:
+            warnings.warn(
+                f"cached classifier {model_path} is unusable ({type(err).__name__}: {err}); "
+                "training it again",
+                ClassifierCacheWarning,
+                stacklevel=3,
+            )
+    if model is not None:
+        if verbose:
+            print(f"classifier: loaded {model_path} (test accuracy {info['test_accuracy']:.4f})")
+        return model, info, True
+    model, info = train_classifier(config, seed=seed, data=data, verbose=verbose)
+    try:
+        save_classifier(model, info, model_path, info_path)
+    except OSError as err:
+        warnings.warn(
+            f"could not cache the classifier in {model_path}: {err}",
+            ClassifierCacheWarning,
+            stacklevel=3,
+        )
+    return model, info, False
+
+
 def load_or_train_classifier(
     config: ClassifierConfig | None = None,
     *,
@@ -360,31 +414,11 @@ def load_or_train_classifier(
     """
     config = config or default_config()
     model_path, info_path = cache_paths(config, seed, cache_dir)
-    model = info = None
-    if model_path.exists():
-        try:
-            model, info = _load_cached(config, model_path, info_path)
-        # A damaged file can fail in many ways (zip, JSON, h5, config); all mean "re-train".
-        except Exception as err:
-            warnings.warn(
-                f"cached classifier {model_path} is unusable ({type(err).__name__}: {err}); "
-                "training it again",
-                ClassifierCacheWarning,
-                stacklevel=2,
-            )
-    from_cache = model is not None
-    if not from_cache:
-        model, info = train_classifier(config, seed=seed, data=data, verbose=verbose)
-        try:
-            save_classifier(model, info, model_path, info_path)
-        except OSError as err:
-            warnings.warn(
-                f"could not cache the classifier in {model_path}: {err}",
-                ClassifierCacheWarning,
-                stacklevel=2,
-            )
-    elif verbose:
-        print(f"classifier: loaded {model_path} (test accuracy {info['test_accuracy']:.4f})")
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    # Two notebooks (or a notebook and `gankit q3`) started on a fresh machine would each
+    # train the same classifier for minutes: the second waits for the first and loads it.
+    with _cache_lock(model_path):
+        model, info, from_cache = _load_or_train(config, seed, model_path, info_path, data, verbose)
     if not return_info:
         return model
     return model, {**info, "from_cache": from_cache, "path": str(model_path)}
