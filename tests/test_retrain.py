@@ -322,3 +322,23 @@ def test_the_briefs_plan_has_every_cell_under_one_rule_and_a_quick_corner():
         plan.brief_plan("cgan-run", parts=["table_z"])
     with pytest.raises(ValueError, match="source"):
         plan.brief_plan("")
+
+
+def test_fair_configs_share_the_few_shot_rule_and_differ_only_in_the_generator():
+    fair = retrain_plan.fair_configs("fair-run", "main-run", n_real=10)
+    (fair_mix, fair_cas), (main_mix,) = fair["fair"], fair["main"]
+    assert dataclasses.replace(fair_mix, source="main-run") == main_mix
+    assert (fair_mix.strategy, fair_mix.n_real, fair_mix.mix_ratio) == ("mix", 10, 0.5)
+    assert fair_mix.val_per_class == retrain_plan.FEW_SHOT_VAL_PER_CLASS
+    assert (fair_cas.strategy, fair_cas.n_real, fair_cas.val_per_class) == ("synth", 0, 0)
+    few_shot_mix = next(
+        c for c in retrain_plan.brief_plan("main-run")["few_shot"]
+        if c.strategy == "mix" and c.n_real == 10
+    )  # fmt: skip
+    assert dataclasses.replace(main_mix, mix_ratio=None) == few_shot_mix
+    quick = retrain_plan.fair_configs("f", "m", quick=True)
+    assert all(c.steps <= 40 for part in quick.values() for c in part)
+    with pytest.raises(ValueError, match="fair_source"):
+        retrain_plan.fair_configs("", "m")
+    with pytest.raises(ValueError, match="mix_ratio"):
+        retrain_plan.fair_configs("f", "m", mix_ratio=1.5)

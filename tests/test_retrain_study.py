@@ -321,3 +321,37 @@ def test_readable_names_strategies_and_hides_the_source_of_real_only_runs():
         "real + synthetic", "real + synthetic (50% real)", "real only"
     ]  # fmt: skip
     assert set(retrain_tables.STRATEGY_LABELS) == set(retrain.STRATEGIES)
+
+
+def test_steps_table_counts_steps_passes_over_real_and_minutes_per_cell():
+    def run(strategy, seed, phases, n_real=100, n_synth=0, mix_ratio=None):
+        return {
+            "strategy": strategy,
+            "seed": seed,
+            "n_train_real": n_real,
+            "n_train_synth": n_synth,
+            "mix_ratio": mix_ratio,
+            "train_seconds": 60.0 * seed,
+            "classifier": {"batch_size": 10},
+            "phases": {n: {"steps_run": s, "best_step": b} for n, (s, b) in phases.items()},
+        }
+
+    runs = pd.DataFrame([
+        run("real", 1, {"train": (30, 20)}),
+        run("real", 3, {"train": (50, 40)}),
+        run("mix", 1, {"train": (40, 40)}, n_synth=300),  # a quarter of each batch real
+        run("mix", 1, {"train": (40, 40)}, n_synth=300, mix_ratio=0.5),
+        run("real_then_elite", 1, {"pretrain": (20, 20), "finetune": (70, 10)}, n_synth=50),
+        run("synth", 1, {"train": (30, 30)}, n_real=0, n_synth=300),
+    ])  # fmt: skip
+    table = retrain_tables.steps_table(runs, ["strategy", "mix_ratio"]).set_index("strategy")
+    assert table.loc["real", "steps run"] == 40 and table.loc["real", "minutes"] == 2
+    assert table.loc["real", "passes over real"] == pytest.approx(4.0)  # (3 + 5) / 2
+    assert table.loc["real", "kept step (last phase)"] == 30
+    mixes = table.loc["mix", "passes over real"].tolist()
+    assert mixes == pytest.approx([40 * 10 * 0.25 / 100, 40 * 10 * 0.5 / 100])
+    assert table.loc["real_then_elite", "passes over real"] == pytest.approx(2.0)
+    assert table.loc["real_then_elite", "kept step (last phase)"] == 10
+    assert np.isnan(table.loc["synth", "passes over real"])
+    with pytest.raises(ValueError, match="phases"):
+        retrain_tables.steps_table(runs.drop(columns="phases"), ["strategy"])

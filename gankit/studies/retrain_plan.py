@@ -57,7 +57,11 @@ GRID_EVAL_EVERY = 100
 validate every 25 of their 300)."""
 FEW_SHOT_VAL_PER_CLASS = 10
 PARTS: tuple[str, ...] = ("grid", "few_shot", "synthetic_only")
+FAIR_MIX_RATIO = 0.5
+"""Share of real images in each batch of the fair comparison's mixes: the few real images
+are not drowned in near-copies of themselves."""
 
+_COMMON = {"real_passes": REAL_PASSES, "steps": MIN_STEPS, "patience": None}
 _QUICK = {
     "grid": {"n_real": ("10%",), "n_synth": (0, "10%")},
     "few_shot": {"n_real": (10,), "strategies": ("real", "mix", "real_then_elite")},
@@ -142,7 +146,7 @@ def brief_plan(
         raise ValueError(f"parts must be some of {', '.join(PARTS)}; got {list(parts)}")
     if not isinstance(source, str) or not source:
         raise ValueError("source must name the generator's run (e.g. its run directory)")
-    common = {"real_passes": REAL_PASSES, "steps": MIN_STEPS, "patience": None, "source": source}
+    common = {**_COMMON, "source": source}
     plan: dict[str, list[RetrainConfig]] = {}
     if "grid" in parts:
         axes = _QUICK["grid"] if quick else {"n_real": REAL_PORTIONS, "n_synth": SYNTH_PORTIONS}
@@ -174,6 +178,46 @@ def brief_plan(
         plan["synthetic_only"] = [
             RetrainConfig(strategy="synth", n_real=0, n_synth="100%", val_per_class=0, **common)
         ]
+    if quick:
+        plan = {part: [c.quick() for c in configs] for part, configs in plan.items()}
+    return plan
+
+
+def fair_configs(
+    fair_source: str,
+    main_source: str,
+    *,
+    n_real: int = 10,
+    mix_ratio: float = FAIR_MIX_RATIO,
+    quick: bool = False,
+) -> dict[str, list[RetrainConfig]]:
+    """The fair comparison's runs under the few-shot protocol of `brief_plan`:
+    ``"fair"`` (synthetic images from ``fair_source``, a CGAN trained on the same
+    ``n_real`` real images per class as the classifier: real + synthetic with
+    ``mix_ratio`` of each batch real, and synthetic only) and ``"main"`` (the same mix
+    with ``main_source``, the CGAN that saw all 60k). Its real-only and plain-mix
+    partners are the few-shot part's rows at ``n_real``.
+
+    Raises:
+        ValueError: an empty source, or an invalid config (e.g. ``mix_ratio`` not in (0, 1)).
+    """
+    for name, source in (("fair_source", fair_source), ("main_source", main_source)):
+        if not isinstance(source, str) or not source:
+            raise ValueError(f"{name} must name a generator's run (e.g. its run directory)")
+    few_shot = {**_COMMON, "val_per_class": FEW_SHOT_VAL_PER_CLASS, "n_synth": FEW_SHOT_SYNTH}
+    mix = {**few_shot, "strategy": "mix", "n_real": n_real, "mix_ratio": mix_ratio}
+    plan = {
+        "fair": [
+            RetrainConfig(**mix, source=fair_source),
+            RetrainConfig(
+                **{**few_shot, "val_per_class": 0}, strategy="synth", n_real=0, source=fair_source
+            ),
+        ],
+        "main": [RetrainConfig(**mix, source=main_source)],
+    }
+    for configs in plan.values():
+        for config in configs:
+            check_retrain_config(config)
     if quick:
         plan = {part: [c.quick() for c in configs] for part, configs in plan.items()}
     return plan

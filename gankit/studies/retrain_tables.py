@@ -136,6 +136,49 @@ def mean_std_table(
     return pd.DataFrame(table, columns=[*keys, *map(str, heads)])
 
 
+def steps_table(results: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """How long each cell trained, mean over its seeds: optimiser steps run (all phases;
+    batch 128), passes over its real images (real images seen / real training images),
+    the step whose weights were kept (last phase: lowest validation loss) and minutes.
+
+    Raises:
+        ValueError: a column of ``by`` or ``phases`` is not in ``results``.
+    """
+    missing = [c for c in [*by, "phases", "n_train_real", "train_seconds"] if c not in results]
+    if missing:
+        raise ValueError(f"results have no column(s) {missing}; columns: {list(results.columns)}")
+    per_run = results[list(by)].copy()
+    phases = [list(p.values()) for p in results["phases"]]
+    per_run["steps run"] = [sum(p["steps_run"] for p in ph) for ph in phases]
+    per_run["kept step (last phase)"] = [ph[-1]["best_step"] for ph in phases]
+    per_run["minutes"] = results["train_seconds"].to_numpy(dtype=np.float64) / 60
+    real = results["n_train_real"].to_numpy(dtype=np.float64)
+    seen = [_real_images_seen(run) for run in results.to_dict("records")]
+    per_run["passes over real"] = np.where(real > 0, np.asarray(seen) / np.maximum(real, 1), np.nan)
+    columns = ["steps run", "passes over real", "kept step (last phase)", "minutes"]
+    return per_run.groupby(list(by), sort=False, dropna=False)[columns].mean().reset_index()
+
+
+def _real_images_seen(run: Mapping[str, Any]) -> float:
+    """Real images in the batches of a run's phases: a mix's share of each batch is its
+    ``mix_ratio``, else the real share of the set; a synthetic phase shows none."""
+    real, synth = run["n_train_real"], run["n_train_synth"]
+    batch = (run.get("classifier") or {}).get("batch_size", 128)
+    ratio = run.get("mix_ratio")
+    mix_share = real / max(real + synth, 1) if ratio is None or _is_missing(ratio) else ratio
+    share_by_phase = {
+        "synth": {"train": 0.0},
+        "synth_then_real": {"pretrain": 0.0, "finetune": 1.0},
+        "real_then_elite": {"pretrain": 1.0, "finetune": 0.0},
+        "mix": {"train": mix_share},
+        "augment_mix": {"train": mix_share},
+    }.get(run["strategy"], {"train": 1.0})
+    return sum(
+        phase["steps_run"] * batch * share_by_phase.get(name, 1.0)
+        for name, phase in run["phases"].items()
+    )
+
+
 def _row_key(row: Mapping[str, Any], keys: Sequence[str]) -> tuple:
     return tuple(row[k] for k in keys)
 
