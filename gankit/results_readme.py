@@ -96,27 +96,62 @@ def _q2(q2: Mapping[str, Any]) -> list[str]:
     return _table("Q2, conditional GANs (in brackets: the real test images)", rows)
 
 
-def _q3(q3: Mapping[str, Any]) -> list[str]:
-    def cell(c: Mapping[str, Any]) -> str:
-        return f"{100 * c['mean']:.2f} ± {100 * c['std']:.2f}% (n = {c['n']})"
+def _q3_cell(c: Mapping[str, Any]) -> str:
+    return f"{100 * c['mean']:.2f} ± {100 * c['std']:.2f}% (n = {c['n']})"
 
+
+def _q3(q3: Mapping[str, Any]) -> list[str]:
+    cells = q3["cells"]
+    if cells and "part" in cells[0]:
+        return _q3_parts(q3)
     rows = [
         _row(
             f"{c['strategy']}, {c['n_real']} real / class, {c['n_synth']} synthetic / class "
             f"({c['source']}, {c['steps']} steps)",
-            cell(c),
+            _q3_cell(c),
         )
-        for c in q3["cells"]
+        for c in cells
     ]
-    rows += [
+    return _table(_q3_title(q3), [*rows, *_q3_totals(q3)])
+
+
+def _q3_title(q3: Mapping[str, Any]) -> str:
+    return f"Q3, test accuracy on the 10k real test images (mean ± std, {len(q3['seeds'])} seeds)"
+
+
+def _q3_totals(q3: Mapping[str, Any]) -> list[str]:
+    return [
         _row("elite filter: share of synthetic images kept", f"{q3['elite_kept_fraction']:.1%}"),
         _row("training time of all runs", f"{q3['run_minutes']:.1f} min"),
         _row("notebook, whole, full mode", f"{q3['notebook_minutes']:.1f} min"),
     ]
-    seeds = len(q3["seeds"])
-    return _table(
-        f"Q3, test accuracy on the 10k real test images (mean ± std, {seeds} seeds)", rows
-    )
+
+
+def _q3_parts(q3: Mapping[str, Any]) -> list[str]:
+    """The brief's grid as a table of its own (real rows x synthetic columns), then the
+    few-shot rows at 10 real images per class, synthetic only and the totals."""
+    grid = [c for c in q3["cells"] if c["part"] == "grid"]
+    synth = list(dict.fromkeys(c["n_synth"] for c in grid))
+    lines = [
+        f"| {_q3_title(q3)}: real share \\ synthetic (share of 60k) | "
+        + " | ".join("real only" if s == "0" else f"+ {s}" for s in synth)
+        + " |",
+        "| --- |" + " --- |" * len(synth),
+    ]
+    for real in dict.fromkeys(c["n_real"] for c in grid):
+        by_synth = {c["n_synth"]: _q3_cell(c) for c in grid if c["n_real"] == real}
+        lines.append(f"| {real} | " + " | ".join(by_synth.get(s, "–") for s in synth) + " |")
+    rows = [
+        _row(f"{c['strategy']} ({c['source']}), {c['n_real']} real / class", _q3_cell(c))
+        for c in q3["cells"]
+        if c["part"] in ("few_shot", "fair") and c["n_real"] == "10"
+    ]
+    rows += [
+        _row(f"synthetic only ({c['source']}, {c['n_synth']} of 60k)", _q3_cell(c))
+        for c in q3["cells"]
+        if c["part"] in ("synthetic_only", "fair") and c["n_real"] == "0"
+    ]
+    return [*lines, "", *_table(_q3_title(q3), [*rows, *_q3_totals(q3)])]
 
 
 def _bonus(bonus: Mapping[str, Any]) -> list[str]:

@@ -177,3 +177,39 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
         "| `02_cgan_metrics` (full mode, finished 2026-12-02 13:40 UTC) | 41.3 min "
         "(1-min load average 1.0 before, – after) |"
     ) in text
+
+
+def test_render_shows_q3s_grid_as_a_table_and_the_few_shot_rows_at_10_per_class():
+    def cell(part, strategy, source, n_real, n_synth, mean):
+        return {
+            "part": part,
+            "strategy": strategy,
+            "source": source,
+            "n_real": n_real,
+            "n_synth": n_synth,
+            "mean": mean,
+            "std": 0.001,
+            "n": 3,
+        }
+
+    cells = [
+        cell("grid", "real only", "none", "10%", "0", 0.98),
+        cell("grid", "real + synthetic", "default CGAN", "10%", "100%", 0.985),
+        cell("grid", "real only", "none", "100%", "0", 0.994),
+        cell("few_shot", "augmentation", "none", "10", "0", 0.92),
+        cell("few_shot", "augmentation", "none", "20", "0", 0.95),
+        cell("fair", "real + synthetic (50% real)", "fair CGAN", "10", "10%", 0.90),
+        cell("fair", "synthetic only", "fair CGAN", "0", "10%", 0.40),
+        cell("synthetic_only", "synthetic only", "default CGAN", "0", "100%", 0.97),
+    ]  # fmt: skip
+    q3 = {"seeds": [0, 1, 2], "cells": cells, "elite_kept_fraction": 0.5, "run_minutes": 60.0,
+          "notebook_minutes": 70.0}  # fmt: skip
+    text = render({"q3": q3})
+    assert "synthetic (share of 60k) | real only | + 100% |" in text
+    assert "| 10% | 98.00 ± 0.10% (n = 3) | 98.50 ± 0.10% (n = 3) |" in text
+    assert "| 100% | 99.40 ± 0.10% (n = 3) | – |" in text
+    assert "| augmentation (none), 10 real / class | 92.00 ± 0.10% (n = 3) |" in text
+    assert "20 real / class" not in text
+    assert "| synthetic only (default CGAN, 100% of 60k) | 97.00 ± 0.10% (n = 3) |" in text
+    assert "| synthetic only (fair CGAN, 10% of 60k) | 40.00 ± 0.10% (n = 3) |" in text
+    assert "| elite filter: share of synthetic images kept | 50.0% |" in text
