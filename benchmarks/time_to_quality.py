@@ -54,30 +54,34 @@ def tarr_of(classifier, images: np.ndarray) -> float:
     return metrics.tarr(predict_proba(classifier, images), EVAL_LABELS)["success_rate"]
 
 
-def first_crossings(seconds: list[float], tarrs: list[float]) -> dict[str, float | None]:
-    """Cumulative training seconds at the first evaluation reaching each threshold."""
+def first_crossings(
+    seconds: list[float], values: list[float], thresholds=THRESHOLDS, fmt: str = ".0%"
+) -> dict[str, float | None]:
+    """Cumulative training seconds at the first evaluation reaching each threshold (None:
+    never), keyed by the threshold formatted with ``fmt``."""
     clock = np.cumsum(seconds)
     out = {}
-    for t in THRESHOLDS:
-        hit = [c for c, v in zip(clock, tarrs, strict=True) if v >= t]
-        out[f"{t:.0%}"] = float(hit[0]) if hit else None
+    for t in thresholds:
+        hit = [c for c, v in zip(clock, values, strict=True) if v >= t]
+        out[format(t, fmt)] = float(hit[0]) if hit else None
     return out
 
 
-def run_gankit(images, labels, classifier, max_seconds: float, seed: int) -> dict:
-    config = get_preset("cgan")  # GANKIT_QUICK=1: a smoke test on 2,048 images
-    epochs = config.train.epochs
-    seconds, tarrs = [], []
+def train_until(
+    config, images, labels, measure, *, key: str, target: float, max_seconds: float,
+    seed: int, name: str,
+) -> dict:  # fmt: skip
+    """Trains ``config`` with `train_gan` (in a temporary run directory), calling
+    ``measure(generator) -> {key: value}`` after every epoch, until ``value >= target``,
+    the config's epochs end or the training clock passes ``max_seconds`` (training steps
+    only, not the measurements). Returns epochs, per-epoch seconds and values."""
+    seconds, values = [], []
 
-    def measure(generator):
-        value = tarr_of(classifier, generate(generator, labels=EVAL_LABELS, seed=seed + 1))
-        return {"tarr": value}
-
-    def stop_when_over_budget(epoch, row):
+    def stop_when_done(epoch, row):
         seconds.append(row["seconds"])
-        tarrs.append(row["tarr"])
-        print(f"gankit    epoch {epoch:3d}  {sum(seconds):7.1f} s  TARR {row['tarr']:.4f}")
-        if sum(seconds) >= max_seconds or row["tarr"] >= max(THRESHOLDS):
+        values.append(row[key])
+        print(f"{name:24s} epoch {epoch:3d}  {sum(seconds):7.1f} s  {key} {row[key]:.4f}")
+        if sum(seconds) >= max_seconds or row[key] >= target:
             raise _OverBudget
 
     with tempfile.TemporaryDirectory() as run_dir:
@@ -90,11 +94,23 @@ def run_gankit(images, labels, classifier, max_seconds: float, seed: int) -> dic
                 seed=seed,
                 progress=False,
                 epoch_metrics=measure,
-                callbacks=[stop_when_over_budget],
+                callbacks=[stop_when_done],
             )
         except _OverBudget:
             pass
-    return {"epochs": len(seconds), "of_epochs": epochs, "seconds": seconds, "tarr": tarrs}
+    return {"epochs": len(seconds), "of_epochs": config.train.epochs, "seconds": seconds,
+            key: values}  # fmt: skip
+
+
+def run_gankit(images, labels, classifier, max_seconds: float, seed: int) -> dict:
+    def measure(generator):
+        return {"tarr": tarr_of(classifier, generate(generator, labels=EVAL_LABELS, seed=seed + 1))}
+
+    config = get_preset("cgan")  # GANKIT_QUICK=1: a smoke test on 2,048 images
+    return train_until(
+        config, images, labels, measure, key="tarr", target=max(THRESHOLDS),
+        max_seconds=max_seconds, seed=seed, name="gankit",
+    )  # fmt: skip
 
 
 class _OverBudget(Exception):

@@ -181,11 +181,38 @@ def _time_to_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[str]
     return [*lines, ""]
 
 
+def _dcgan_time_to_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[str]:
+    budget = f"not in {r['max_minutes']:g} min"
+    models = r["models"]
+    keys = list(next(iter(models.values()))["seconds_to"])
+    lines = [
+        "| model | "
+        + " | ".join(f"IS {k}" for k in keys)
+        + f" | best IS ({r['n_eval']:,} samples; real test {r['real_inception_score']:.2f})"
+        + " | epochs | seconds per epoch (mean) |",
+        "| --- |" + " ---: |" * (len(keys) + 3),
+    ]
+    for name, run in models.items():
+        cells = [
+            budget if run["seconds_to"][k] is None else f"{run['seconds_to'][k]:.0f} s"
+            for k in keys
+        ]
+        lines.append(
+            f"| {name} | {' | '.join(cells)} | {run['best_inception_score']:.2f} | "
+            f"{run['epochs']} of {run['of_epochs']} | {statistics.fmean(run['seconds']):.0f} |"
+        )
+    return [*lines, ""]
+
+
 _SECTIONS: dict[str, tuple[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]]]] = {
     "train_step": ("`make bench` (`python benchmarks/train_step.py`)", _train_step),
     "precision_speed": ("`python benchmarks/precision_speed.py`", _precision_speed),
     "precision_quality": ("`python benchmarks/precision_quality.py`", _precision_quality),
     "time_to_quality": ("`python benchmarks/time_to_quality.py`", _time_to_quality),
+    "dcgan_time_to_quality": (
+        "`python benchmarks/dcgan_time_to_quality.py`",
+        _dcgan_time_to_quality,
+    ),
 }
 STEMS = tuple(_SECTIONS)
 """The benchmark scripts (``benchmarks/<stem>.py``) with a README section."""

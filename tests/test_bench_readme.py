@@ -139,7 +139,7 @@ def test_update_readme_fills_every_section_and_keeps_the_rest(tmp_path):
     assert bench_readme.update_readme(readme, results) is True
     text = readme.read_text()
     assert f"{START}\nkept\n{END}\n" in text and "old" not in text
-    assert text.count("prose\n") == len(blocks) and text.count("_Not measured yet") == 3
+    assert text.count("prose\n") == len(blocks) and text.count("_Not measured yet") == 4
     assert "| gankit, float32 | 125 | 1.25x |" in text
     assert bench_readme.update_readme(readme, results) is False  # already up to date
 
@@ -190,3 +190,25 @@ def test_render_of_the_quality_benchmarks_as_their_scripts_write_them():
     text = bench_readme.render("precision_quality", record)
     assert "| float32 | 40 | 10.0 min | 7.80 | 163.0 | 10 | 0.000 |" in text
     assert "mixed_bfloat16 / float32 images/s: 1.50x." in text
+
+
+def test_render_of_the_dcgan_time_to_quality_benchmark_shows_the_real_is_beside_the_best():
+    run = {"epochs": 2, "of_epochs": 10, "seconds": [50.0, 54.0], "inception_score": [8.8, 9.2]}
+    record = {
+        **RECORD,
+        "script": "benchmarks/dcgan_time_to_quality.py",
+        "arguments": {"max_minutes": 15.0, "seed": 0, "out": None},
+        "results": {
+            "max_minutes": 15.0,
+            "n_eval": 10000,
+            "real_inception_score": 9.83,
+            "models": {
+                "gankit dcgan_tuned": {
+                    **run, "best_inception_score": 9.2, "seconds_to": {"9.0": 104.0, "9.5": None}
+                },
+            },
+        },
+    }  # fmt: skip
+    text = bench_readme.render("dcgan_time_to_quality", record)
+    assert "| best IS (10,000 samples; real test 9.83) |" in text
+    assert "| gankit dcgan_tuned | 104 s | not in 15 min | 9.20 | 2 of 10 | 52 |" in text
