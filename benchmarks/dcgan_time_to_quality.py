@@ -19,12 +19,11 @@ which the README's table is written from.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from time_to_quality import first_crossings, train_until
+from time_to_quality import first_crossings, parse_arguments, train_until
 
 from gankit import bench_record
 from gankit.config import is_quick
@@ -40,13 +39,7 @@ PRESETS = {"gankit dcgan_tuned": "dcgan_tuned", "tensorflow tutorial": "dcgan_tu
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--max-minutes", type=float, default=15.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--out", default=None, help="the results file (default: benchmarks/results/...)"
-    )
-    args = parser.parse_args(argv)
+    args = parse_arguments(__doc__.split("\n")[0], argv)
     record = bench_record.start(__file__, args)
     (x, _), (x_test, y_test) = load_mnist(verbose=False)
     evaluator = Evaluator.build(

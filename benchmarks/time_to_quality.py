@@ -202,14 +202,19 @@ def run_reference(images01, labels, classifier, max_seconds: float, seed: int) -
     return {"epochs": len(seconds), "seconds": seconds, "tarr": tarrs}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_arguments(description: str, argv=None) -> argparse.Namespace:
+    """``--max-minutes`` (per model, default 15), ``--seed`` and ``--out``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--max-minutes", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--out", default=None, help="the results file (default: benchmarks/results/...)"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(__doc__.split("\n")[0], argv)
     record = bench_record.start(__file__, args)
     (x, y), _ = load_mnist(verbose=False)
     n = get_preset("cgan").train.n_train or len(x)

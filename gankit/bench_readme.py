@@ -159,14 +159,19 @@ def _precision_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[st
     return [*lines, "", f"mixed_bfloat16 / float32 images/s: {_x(r['bf16_over_float32'])}.", ""]
 
 
-def _time_to_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[str]:
+def _seconds_to_table(
+    r: Mapping[str, Any], metric: str, best: str, epochs: Callable[[Mapping[str, Any]], str]
+) -> list[str]:
+    """A row per model: training seconds to each threshold of ``metric``, the ``best``
+    column (header, then the cell of a run) and the epochs (``epochs`` of a run)."""
+    best_header, best_cell = best
     budget = f"not in {r['max_minutes']:g} min"
     models = r["models"]
     keys = list(next(iter(models.values()))["seconds_to"])
     lines = [
         "| model | "
-        + " | ".join(f"TARR {k}" for k in keys)
-        + " | best TARR (2,000 samples) | epochs | seconds per epoch (mean) |",
+        + " | ".join(f"{metric} {k}" for k in keys)
+        + f" | {best_header} | epochs | seconds per epoch (mean) |",
         "| --- |" + " ---: |" * (len(keys) + 3),
     ]
     for name, run in models.items():
@@ -175,33 +180,23 @@ def _time_to_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[str]
             for k in keys
         ]
         lines.append(
-            f"| {name} | {' | '.join(cells)} | {run['best_tarr']:.2%} | {run['epochs']} | "
+            f"| {name} | {' | '.join(cells)} | {best_cell(run)} | {epochs(run)} | "
             f"{statistics.fmean(run['seconds']):.0f} |"
         )
     return [*lines, ""]
 
 
+def _time_to_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[str]:
+    best = ("best TARR (2,000 samples)", lambda run: f"{run['best_tarr']:.2%}")
+    return _seconds_to_table(r, "TARR", best, lambda run: str(run["epochs"]))
+
+
 def _dcgan_time_to_quality(r: Mapping[str, Any], args: Mapping[str, Any]) -> list[str]:
-    budget = f"not in {r['max_minutes']:g} min"
-    models = r["models"]
-    keys = list(next(iter(models.values()))["seconds_to"])
-    lines = [
-        "| model | "
-        + " | ".join(f"IS {k}" for k in keys)
-        + f" | best IS ({r['n_eval']:,} samples; real test {r['real_inception_score']:.2f})"
-        + " | epochs | seconds per epoch (mean) |",
-        "| --- |" + " ---: |" * (len(keys) + 3),
-    ]
-    for name, run in models.items():
-        cells = [
-            budget if run["seconds_to"][k] is None else f"{run['seconds_to'][k]:.0f} s"
-            for k in keys
-        ]
-        lines.append(
-            f"| {name} | {' | '.join(cells)} | {run['best_inception_score']:.2f} | "
-            f"{run['epochs']} of {run['of_epochs']} | {statistics.fmean(run['seconds']):.0f} |"
-        )
-    return [*lines, ""]
+    best = (
+        f"best IS ({r['n_eval']:,} samples; real test {r['real_inception_score']:.2f})",
+        lambda run: f"{run['best_inception_score']:.2f}",
+    )
+    return _seconds_to_table(r, "IS", best, lambda run: f"{run['epochs']} of {run['of_epochs']}")
 
 
 _SECTIONS: dict[str, tuple[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]]]] = {
