@@ -28,12 +28,16 @@ TINY = retrain.RetrainConfig(
     steps=4, finetune_steps=2, eval_every=2, patience=1, val_per_class=2,
     classifier=TINY_CLASSIFIER,
 )  # fmt: skip
-N_SYNTH = {"mix": 3, "synth_then_real": 3, "real_then_elite": 3, "augment_mix": 3, "synth": 3}
+N_SYNTH = {
+    "mix": 3, "synth_then_real": 3, "real_then_elite": 3, "augment_mix": 3, "synth": 3,
+    "augment_synth": 3,
+}  # fmt: skip
 
 
 def tiny(strategy, **changes):
     """A valid tiny config of ``strategy`` (sizes filled in as the strategy needs)."""
-    sizes = {"n_real": 0 if strategy == "synth" else 3, "n_synth": N_SYNTH.get(strategy, 0)}
+    n_real = 0 if strategy in ("synth", "augment_synth") else 3
+    sizes = {"n_real": n_real, "n_synth": N_SYNTH.get(strategy, 0)}
     return dataclasses.replace(TINY, strategy=strategy, **{**sizes, **changes})
 
 
@@ -100,6 +104,16 @@ def test_default_config_is_valid_and_uses_the_reference_architecture():
         {"strategy": "real", "n_synth": 100},  # real only takes no synthetic images
         {"strategy": "mix", "n_synth": 0},
         {"strategy": "synth", "n_real": 10, "n_synth": 10},
+        {"strategy": "augment_synth", "n_real": 10, "n_synth": 10},
+        {
+            "strategy": "augment_synth",
+            "n_real": 0,
+            "n_synth": 10,
+            "rotation_degrees": 0,
+            "zoom": 0,
+            "translate": 0,
+            "contrast": 0,
+        },
         {"strategy": "real", "n_real": 0},
         {"strategy": "real", "mix_ratio": 0.5},
         {"strategy": "mix", "n_synth": 10, "mix_ratio": 1.0},

@@ -68,12 +68,15 @@ STRATEGIES: Mapping[str, str] = MappingProxyType(
         "augment": "real images with rotation, zoom, translation and contrast (benchmark)",
         "augment_mix": "augmentation and mixing together",
         "synth": "synthetic images only (classification accuracy score); n_real=0",
+        "augment_synth": "synthetic images only, with the augmentation; n_real=0",
     }
 )
 """Strategy name -> what it trains on."""
 
-_USES_SYNTHETIC = frozenset({"mix", "synth_then_real", "real_then_elite", "augment_mix", "synth"})
-_USES_AUGMENTATION = frozenset({"augment", "augment_mix"})
+_SYNTHETIC_ONLY = frozenset({"synth", "augment_synth"})
+_USES_SYNTHETIC = frozenset({"mix", "synth_then_real", "real_then_elite", "augment_mix"})
+_USES_SYNTHETIC |= _SYNTHETIC_ONLY
+_USES_AUGMENTATION = frozenset({"augment", "augment_mix", "augment_synth"})
 _MIXES = frozenset({"mix", "augment_mix"})
 
 RETRAIN_CLASSIFIER = dataclasses.replace(REFERENCE, translate_pixels=0)
@@ -167,8 +170,8 @@ def check_retrain_config(config: RetrainConfig) -> None:
     if uses_synth == (config.n_synth == 0):
         need = "n_synth > 0" if uses_synth else "n_synth=0"
         raise ValueError(f"strategy {config.strategy!r} needs {need}, got {config.n_synth!r}")
-    if (config.strategy == "synth") != (config.n_real == 0):
-        need = "n_real=0" if config.strategy == "synth" else "n_real > 0"
+    if (config.strategy in _SYNTHETIC_ONLY) != (config.n_real == 0):
+        need = "n_real=0" if config.strategy in _SYNTHETIC_ONLY else "n_real > 0"
         raise ValueError(f"strategy {config.strategy!r} needs {need}, got {config.n_real!r}")
     if config.mix_ratio is not None:
         if config.strategy not in _MIXES:
@@ -264,7 +267,7 @@ def _phases(config: RetrainConfig, sets: TrainingSets) -> list[tuple[str, list, 
         return [("train", [real], budget(config.steps, real), 1.0)]
     if strategy in _MIXES:
         return [("train", [real, synth], budget(config.steps, real, synth), 1.0)]
-    if strategy == "synth":
+    if strategy in _SYNTHETIC_ONLY:
         return [("train", [synth], budget(config.steps, synth), 1.0)]
     first, second = (synth, real) if strategy == "synth_then_real" else (real, synth)
     return [

@@ -80,7 +80,7 @@ def grid(
     Raises:
         ValueError: "synth" in ``strategies``, or an invalid config.
     """
-    if "synth" in strategies:
+    if {"synth", "augment_synth"} & set(strategies):
         raise ValueError(
             '"synth" has no n_real: use RetrainConfig(strategy="synth", n_real=0, ...)'
         )

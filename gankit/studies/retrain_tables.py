@@ -30,6 +30,7 @@ STRATEGY_LABELS: Mapping[str, str] = {
     "synth_then_real": "synthetic, then real",
     "real_then_elite": "real, then elite synthetic",
     "synth": "synthetic only",
+    "augment_synth": "synthetic only + augmentation",
 }
 """Short names of `gankit.studies.retrain.STRATEGIES` for tables and legends (see `readable`)."""
 
@@ -168,6 +169,7 @@ def _real_images_seen(run: Mapping[str, Any]) -> float:
     mix_share = real / max(real + synth, 1) if ratio is None or _is_missing(ratio) else ratio
     share_by_phase = {
         "synth": {"train": 0.0},
+        "augment_synth": {"train": 0.0},
         "synth_then_real": {"pretrain": 0.0, "finetune": 1.0},
         "real_then_elite": {"pretrain": 1.0, "finetune": 0.0},
         "mix": {"train": mix_share},
