@@ -25,6 +25,7 @@ from gankit.config.schema import (
     ACTIVATIONS,
     BALANCES,
     CLASS_HEAD_CONDITIONING,
+    CODE_CLASSES,
     DISCRIMINATOR_CONDITIONING,
     GAN_LOSSES,
     GENERATOR_CONDITIONING,
@@ -226,6 +227,16 @@ def _network_rules(config: GANConfig) -> list[tuple[bool, str]]:
             "generator.conditioning and discriminator.conditioning must both be 'none' "
             f"(a GAN) or both set (a conditional GAN); got {g.conditioning!r} and "
             f"{d.conditioning!r}",
+        ),
+        (
+            (g.conditioning == "code") <= (d.conditioning == "acgan"),
+            "generator.conditioning='code' needs discriminator.conditioning='acgan' (its "
+            f"class head tells the code from the fakes); got {d.conditioning!r}",
+        ),
+        (
+            g.conditioning != "code" or g.latent_dim >= CODE_CLASSES,
+            f"generator.conditioning='code' takes its code from the first {CODE_CLASSES} entries "
+            f"of z: generator.latent_dim must be >= {CODE_CLASSES}, got {g.latent_dim}",
         ),
         *_generator_rules(g),
         *_discriminator_rules(d),

@@ -29,7 +29,11 @@ KINDS = ("dcgan", "mlp")
 NORMALIZATIONS = ("batch", "virtual", "none")
 UPSAMPLING = ("transpose", "nearest", "bilinear")
 ACTIVATIONS = ("relu", "leaky_relu")
-GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm")
+GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm", "code")
+UNLABELLED_CONDITIONING = ("none", "code")
+CODE_CLASSES = 10
+"""Categories of the 'code' conditioning's latent code (as many as D's class head)."""
+"""Generator conditionings of a GAN trained without labels (`GANConfig.conditional` False)."""
 DISCRIMINATOR_CONDITIONING = (
     "none",
     "concat",
@@ -73,7 +77,11 @@ class GeneratorConfig:
     """mlp: widths of the hidden dense layers."""
     conditioning: str = "none"
     """'none' (a GAN) or, for a conditional GAN, how the label enters G: 'concat' (one-hot
-    appended to z), 'embedding' (learned), 'batchnorm' (class-conditional batch norm)."""
+    appended to z), 'embedding' (learned), 'batchnorm' (class-conditional batch norm).
+    'code': no label, an unconditional GAN with InfoGAN's categorical code (Chen et al.
+    2016): the one-hot of the largest of z's first 10 entries is appended to z (uniform
+    over 10 categories), and D's class head ('acgan') learns to tell the code from G's
+    fakes only, G to make it tellable; no real label is used."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,7 @@ class GANConfig:
     @property
     def conditional(self) -> bool:
         """True for a class-conditional GAN (G and D both take labels)."""
-        return self.generator.conditioning != "none"
+        return self.generator.conditioning not in UNLABELLED_CONDITIONING
 
 
 SECTIONS = {

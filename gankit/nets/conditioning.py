@@ -34,6 +34,7 @@ from gankit.config.schema import (
     GENERATOR_CONDITIONING,
 )
 from gankit.nets.blocks import check_choice, dcgan_init
+from gankit.nets.layers import AppendLatentCode
 
 N_CLASSES = 10
 _LABEL_NOT_IN_INPUT = ("none", "projection", "acgan", "projection_acgan")
@@ -59,10 +60,13 @@ def one_hot(labels, dtype=None):
 
 
 def condition_noise(z, labels, kind: str, dtype=None):
-    """The generator's first input: ``z`` alone, or ``z`` with the label appended."""
+    """The generator's first input: ``z`` alone, or ``z`` with the label appended (for
+    'code': with the one-hot of its own latent code, `gankit.nets.layers.AppendLatentCode`)."""
     check_choice("generator conditioning", kind, GENERATOR_CONDITIONING)
     if kind == "none":
         return z
+    if kind == "code":
+        return AppendLatentCode(N_CLASSES, dtype=dtype)(z)
     if kind == "embedding":
         code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
     else:

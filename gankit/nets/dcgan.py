@@ -13,6 +13,7 @@ from gankit.config.schema import (
     DISCRIMINATOR_CONDITIONING,
     GENERATOR_CONDITIONING,
     NORMALIZATIONS,
+    UNLABELLED_CONDITIONING,
     UPSAMPLING,
 )
 from gankit.nets.blocks import (
@@ -66,7 +67,8 @@ def build_generator(
       norm: 'batch', 'virtual' (VBN with a fixed reference batch of ``reference_size``
         noise vectors drawn with ``seed``) or 'none'.
       conditioning: 'none', 'concat', 'embedding' or 'batchnorm' (see
-        `gankit.nets.conditioning`); 'batchnorm' needs norm='batch'.
+        `gankit.nets.conditioning`); 'batchnorm' needs norm='batch'. 'code': no label
+        input, z's own categorical code appended (an InfoGAN-style unconditional G).
       dtype: a Keras dtype policy name, e.g. 'mixed_bfloat16', or None for float32.
 
     Raises:
@@ -103,7 +105,7 @@ def build_generator(
         ]
 
     z = keras.Input((latent_dim,), name="noise")
-    label_in = None if conditioning == "none" else label_input()
+    label_in = None if conditioning in UNLABELLED_CONDITIONING else label_input()
     labels, x = label_in, z
     if norm == "virtual":
         reference = np.random.default_rng(seed).standard_normal((reference_size, latent_dim))

@@ -1,5 +1,6 @@
 """Custom Keras layers: virtual batch normalisation and the reference-batch plumbing it
-needs, and the weight-normalised dense layer of the semi-supervised GAN."""
+needs, the weight-normalised dense layer of the semi-supervised GAN, and the categorical
+latent code of an InfoGAN-style generator."""
 
 from __future__ import annotations
 
@@ -103,6 +104,33 @@ class PrependReference(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "reference_shape": self.reference_shape}
+
+
+def latent_code(z, n_classes: int):
+    """int (batch,): the index of the largest of the first ``n_classes`` entries of each
+    noise vector ``z`` (batch, latent_dim) — uniform over the classes for z ~ N(0, I)."""
+    return ops.argmax(z[:, :n_classes], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="gankit")
+class AppendLatentCode(keras.layers.Layer):
+    """(batch, latent_dim) noise -> (batch, latent_dim + n_classes): z with the one-hot of
+    its `latent_code` appended, so an unconditional G(z) draws from n_classes categories
+    that its trainer can read back from z alone."""
+
+    def __init__(self, n_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.n_classes = int(n_classes)
+
+    def call(self, z):
+        code = ops.one_hot(latent_code(z, self.n_classes), self.n_classes, dtype=z.dtype)
+        return ops.concatenate([z, code], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + self.n_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "n_classes": self.n_classes}
 
 
 @keras.saving.register_keras_serializable(package="gankit")

@@ -8,6 +8,7 @@ from gankit.config.schema import (
     DISCRIMINATOR_CONDITIONING,
     GENERATOR_CONDITIONING,
     NORMALIZATIONS,
+    UNLABELLED_CONDITIONING,
 )
 from gankit.nets.blocks import (
     activation,
@@ -56,7 +57,7 @@ def build_mlp_generator(
         raise ValueError("hidden must name at least one layer width, e.g. (256, 512)")
     check_positive(latent_dim=latent_dim, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
     z = keras.Input((latent_dim,), name="noise")
-    labels = None if conditioning == "none" else label_input()
+    labels = None if conditioning in UNLABELLED_CONDITIONING else label_input()
     x = condition_noise(z, labels, conditioning, dtype)
     for units in hidden:
         x = keras.layers.Dense(units, kernel_initializer=dcgan_init(), dtype=dtype)(x)

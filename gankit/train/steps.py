@@ -14,6 +14,8 @@ import keras
 import tensorflow as tf
 
 from gankit.config import TrainConfig
+from gankit.config.schema import CODE_CLASSES
+from gankit.nets.layers import latent_code
 from gankit.nets.sampling import is_conditional, latent_dim_of
 from gankit.train import losses
 from gankit.train.averaging import average_model, update_moving_average
@@ -110,6 +112,9 @@ class GANSteps:
         self.conditional = is_conditional(generator)
         self.d_takes_labels = len(discriminator.inputs) == 2
         self.acgan = len(discriminator.outputs) == 2
+        # An unconditional G beside a class-head D: InfoGAN's categorical code. The head's
+        # "labels" are the codes of the fakes' noise; it never sees a real label.
+        self.info = self.acgan and not self.conditional
         self.classifier_logits = None
         if cfg.classifier_loss_weight > 0:
             if classifier is None:
@@ -171,6 +176,11 @@ class GANSteps:
             (batch_size, self.latent_dim), seed=self._seed(NOISE_STREAM, round_index, slot)
         )
 
+    def _labels_of(self, z, labels):
+        """The class-head targets of the fakes made from ``z``: their latent codes for an
+        InfoGAN-style GAN, else the labels asked for."""
+        return latent_code(z, CODE_CLASSES) if self.info else labels
+
     def _generate(self, z, labels):
         return self.g([z, labels] if self.conditional else z, training=True)
 
@@ -202,7 +212,12 @@ class GANSteps:
             real_logits, fake_logits, *targets, kind=self.d_loss_kind
         )
         class_loss = class_acc = tf.constant(0.0)
-        if self.acgan:
+        if self.info:  # the head learns the codes of the fakes only (no real labels)
+            class_loss = cfg.acgan_fake_class_weight * losses.class_cross_entropy(
+                fake_classes, labels
+            )
+            class_acc = losses.class_accuracy(fake_classes, labels)
+        elif self.acgan:
             class_loss = losses.class_cross_entropy(real_classes, labels)
             if cfg.acgan_fake_class_weight > 0:
                 class_loss += cfg.acgan_fake_class_weight * losses.class_cross_entropy(
@@ -258,6 +273,7 @@ class GANSteps:
         """One D (critic) update on a real batch and a fresh fake one; returns the float32
         scalars of `D_LOG` from this update's forward pass (``grad_penalty`` unweighted)."""
         z = self._noise(tf.shape(real)[0], round_index, slot)
+        labels = self._labels_of(z, labels)
         fake = tf.stop_gradient(self._generate(z, labels))
         with tf.GradientTape() as tape:
             log, _, _ = self._d_losses(real, fake, labels, round_index, slot)
@@ -277,6 +293,7 @@ class GANSteps:
         loss (adversarial + weighted class loss; times the loss scale under float16, which
         G's optimiser divides out)."""
         z = self._noise(batch_size, round_index, slot)
+        labels = self._labels_of(z, labels)
         with tf.GradientTape() as tape:
             fake = self._generate(z, labels)
             g_log = self._g_losses(fake, *self._discriminate(fake, labels), labels)
@@ -308,6 +325,7 @@ class GANSteps:
         """One forward pass, two tapes: both nets step from the same point (TF tutorial)."""
         real, labels = real_batches[0], real_labels[0]
         z = self._noise(tf.shape(real)[0], round_index, 0)
+        labels = self._labels_of(z, labels)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self._generate(z, labels)
             d_log, fake_logits, fake_classes = self._d_losses(real, fake, labels, round_index, 0)
