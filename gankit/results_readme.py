@@ -147,7 +147,7 @@ def _q3_parts(q3: Mapping[str, Any]) -> list[str]:
         if c["part"] in ("few_shot", "fair") and c["n_real"] == "10"
     ]
     rows += [
-        _row(f"synthetic only ({c['source']}, {c['n_synth']} of 60k)", _q3_cell(c))
+        _row(f"{c['strategy']} ({c['source']}, {c['n_synth']} of 60k)", _q3_cell(c))
         for c in q3["cells"]
         if c["part"] in ("synthetic_only", "fair") and c["n_real"] == "0"
     ]

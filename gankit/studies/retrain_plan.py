@@ -11,7 +11,7 @@ they share finished runs in one results file):
   (`FEW_SHOT_SYNTH` synthetic images per class where a strategy uses them; the elite
   fine-tuning keeps the `ELITE_FRACTION` most confident of each class);
 - ``synthetic_only``: the classification accuracy score, a classifier trained on 60k
-  synthetic images alone.
+  synthetic images alone, without and with augmentation (`SYNTHETIC_ONLY_STRATEGIES`).
 
 One rule for every cell: each phase trains until its batches have shown its set (the real
 part of a mix) `REAL_PASSES` times, and at least `MIN_STEPS` steps, its learning-rate
@@ -42,6 +42,9 @@ FEW_SHOT_STRATEGIES: tuple[str, ...] = (
     "synth_then_real",
     "real_then_elite",
 )
+SYNTHETIC_ONLY_STRATEGIES: tuple[str, ...] = ("synth", "augment_synth")
+"""The classification accuracy score as is, and with the augmentation of the few-shot
+strategies on the synthetic images (what else the generator's samples lack)."""
 FEW_SHOT_SYNTH = "10%"
 """Synthetic images per class of the few-shot strategies that use them (600)."""
 ELITE_FRACTION = 0.5
@@ -176,7 +179,8 @@ def brief_plan(
         ]
     if "synthetic_only" in parts:
         plan["synthetic_only"] = [
-            RetrainConfig(strategy="synth", n_real=0, n_synth="100%", val_per_class=0, **common)
+            RetrainConfig(strategy=s, n_real=0, n_synth="100%", val_per_class=0, **common)
+            for s in SYNTHETIC_ONLY_STRATEGIES
         ]
     if quick:
         plan = {part: [c.quick() for c in configs] for part, configs in plan.items()}
