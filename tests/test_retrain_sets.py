@@ -71,6 +71,20 @@ def test_bad_sizes_raise(size, error):
         rs.per_class_count(size, 500, "n_real")
 
 
+def test_synthetic_counts_are_not_capped_by_the_real_set_but_by_memory():
+    assert rs.synth_count("10%") == 600
+    assert rs.synth_count("100%") == rs.SYNTH_FULL_PER_CLASS
+    # a generator draws more than the 6000 real images a class has (fresh images per pass)
+    assert rs.synth_count(36_000) == 36_000
+    assert rs.synth_count(0) == 0
+    with pytest.raises(ValueError, match="draw fewer"):
+        rs.synth_count(rs.SYNTH_MAX_PER_CLASS + 1)
+    with pytest.raises(ValueError, match="percentage"):
+        rs.synth_count("150%")
+    with pytest.raises(TypeError):
+        rs.synth_count(1.5)
+
+
 def test_derived_seeds_are_stable_and_differ_by_purpose():
     assert rs.derived_seed(3, "synthetic") == rs.derived_seed(3, "synthetic")
     seeds = {rs.derived_seed(s, p) for s in (0, 1) for p in ("synthetic", "augment")}

@@ -47,7 +47,6 @@ from gankit.evaluate.classifier_config import (
 from gankit.evaluate.inference import IMAGE_SHAPE, accuracy
 from gankit.processes import load_average
 from gankit.studies.retrain_sets import (
-    SYNTH_FULL_PER_CLASS,
     SyntheticPool,
     TrainingSets,
     build_augmenter,
@@ -55,7 +54,7 @@ from gankit.studies.retrain_sets import (
     check_size,
     derived_seed,
     one_hot,
-    per_class_count,
+    synth_count,
     training_stream,
 )
 
@@ -420,4 +419,4 @@ def synth_per_class(config: RetrainConfig) -> int:
     """Synthetic images per class the run of ``config`` draws (0 if its strategy uses none)."""
     if config.strategy not in _USES_SYNTHETIC:
         return 0
-    return per_class_count(config.n_synth, SYNTH_FULL_PER_CLASS, "n_synth")
+    return synth_count(config.n_synth)

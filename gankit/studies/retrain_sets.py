@@ -34,6 +34,9 @@ from gankit.studies.retrain_elite import select_elite
 SYNTH_FULL_PER_CLASS = 6000
 """What ``n_synth="100%"`` means: as many synthetic images as real training images
 (60k, i.e. 6000 per class), so "10% of synthetic" is 600 per class."""
+SYNTH_MAX_PER_CLASS = 60_000
+"""The most synthetic images per class a run may ask for (600k images, 1.9 GB as float32):
+a generator is not limited to the real set's size, memory is."""
 
 SyntheticSource = Callable[[np.ndarray, int], Any]
 """``source(labels, seed) -> images``: int labels (n,) in, float images (n, 28, 28, 1)
@@ -91,6 +94,26 @@ def per_class_count(size: Size, available: int, name: str = "size") -> int:
     if count > available:
         raise ValueError(f"{name}={size!r} asks for {count} images of a class that has {available}")
     return count
+
+
+def synth_count(n_synth: Size) -> int:
+    """Synthetic images per class that ``n_synth`` means: ``"p%"`` of
+    `SYNTH_FULL_PER_CLASS` (at most 100%), or an int taken as is, up to
+    `SYNTH_MAX_PER_CLASS` (a generator can draw more images than the real set holds, e.g.
+    fresh images for every pass of a synthetic-only classifier).
+
+    Raises:
+        TypeError, ValueError: as `check_size`; ValueError above `SYNTH_MAX_PER_CLASS`.
+    """
+    check_size(n_synth, "n_synth")
+    if isinstance(n_synth, str):
+        return per_class_count(n_synth, SYNTH_FULL_PER_CLASS, "n_synth")
+    if n_synth > SYNTH_MAX_PER_CLASS:
+        raise ValueError(
+            f"n_synth={n_synth} is above {SYNTH_MAX_PER_CLASS} synthetic images per class "
+            "(memory); draw fewer"
+        )
+    return int(n_synth)
 
 
 # ------------------------------------------------------------------------------- real
@@ -331,7 +354,7 @@ def build_training_sets(
         x_train, y_train: real training images (uint8 or [-1, 1]) and labels.
         n_real, val_per_class, seed: as `split_real` (``seed`` also picks the synthetic
             draw of ``pool``).
-        n_synth: synthetic images per class, or "p%" of `SYNTH_FULL_PER_CLASS`; 0: none.
+        n_synth: synthetic images per class, as `synth_count`; 0: none.
         pool: where synthetic images come from (needed if ``n_synth`` is not 0).
         reference, elite_threshold, elite_fraction: with a threshold, keep only the
             synthetic images `select_elite` accepts, at most ``elite_fraction`` of each
@@ -352,7 +375,7 @@ def build_training_sets(
     if n_synth != 0:
         if pool is None:
             raise ValueError("synthetic images were asked for: pass synthetic= (a generator)")
-        synthetic = pool.take(per_class_count(n_synth, SYNTH_FULL_PER_CLASS, "n_synth"), seed)
+        synthetic = pool.take(synth_count(n_synth), seed)
         seconds = pool.draw_seconds
     if elite_threshold is not None:
         if reference is None:

@@ -41,10 +41,9 @@ from gankit.studies.retrain import (
     synth_per_class,
 )
 from gankit.studies.retrain_sets import (
-    SYNTH_FULL_PER_CLASS,
     SyntheticPool,
-    per_class_count,
     split_real,
+    synth_count,
 )
 
 # ------------------------------------------------------------------------------- study
@@ -175,9 +174,7 @@ def load_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     if "n_train_real" in results:
         results["real_per_class"] = results["n_train_real"] / 10
     if "n_synth" in results:
-        results["synth_per_class"] = [
-            per_class_count(n, SYNTH_FULL_PER_CLASS, "n_synth") for n in results["n_synth"]
-        ]
+        results["synth_per_class"] = [synth_count(n) for n in results["n_synth"]]
     return results
 
 
