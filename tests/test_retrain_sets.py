@@ -248,29 +248,6 @@ def test_select_elite_keeps_what_the_reference_recognises(monkeypatch):
     assert retrain_elite.select_elite(None, images, labels, threshold=0.99)[2] == 0.0
 
 
-# ----------------------------------------------------------------------- augmentation
-
-
-def test_augmenter_changes_images_in_training_only_and_stays_in_range():
-    images = class_images(np.arange(8) % 10)
-    images[:, 10:18, 12:16] = 1.0  # a bright bar, so rotation and shifts show
-    augment = rs.build_augmenter(rotation_degrees=15, zoom=0.1, translate=0.1, contrast=0.3, seed=0)
-    assert len(augment.layers) == 4
-    assert np.array_equal(np.asarray(augment(images, training=False)), images)
-    out = np.asarray(augment(images, training=True))
-    assert out.shape == images.shape and not np.allclose(out, images)
-    assert out.min() >= -1 and out.max() <= 1
-    again = rs.build_augmenter(rotation_degrees=15, zoom=0.1, translate=0.1, contrast=0.3, seed=0)
-    assert np.allclose(np.asarray(again(images, training=True)), out)  # seeded
-
-
-def test_augmenter_leaves_out_zero_parameters_and_rejects_negative_ones():
-    augment = rs.build_augmenter(rotation_degrees=0, zoom=0, translate=0.1, contrast=0, seed=0)
-    assert [type(layer).__name__ for layer in augment.layers] == ["RandomTranslation"]
-    with pytest.raises(ValueError, match="zoom"):
-        rs.build_augmenter(rotation_degrees=0, zoom=-0.1, translate=0, contrast=0, seed=0)
-
-
 # ---------------------------------------------------------------------- training sets
 
 

@@ -11,7 +11,6 @@ The pieces `gankit.studies.retrain` puts together for one retraining run:
 - the elite filter (`gankit.studies.retrain_elite`): keep the synthetic images the
   reference classifier recognises as their conditioning label with confidence >= a
   threshold (at most a stated share of each class, if asked).
-- `build_augmenter`: the classical-augmentation benchmark as Keras preprocessing layers.
 """
 
 from __future__ import annotations
@@ -270,50 +269,6 @@ class SyntheticPool:
             self.draw_seconds = time.perf_counter() - started
         n = n_per_class * N_CLASSES
         return self._images[:n], labels[:n]
-
-
-# ----------------------------------------------------------------------- augmentation
-
-
-def build_augmenter(
-    *, rotation_degrees: float, zoom: float, translate: float, contrast: float, seed: int
-) -> keras.Sequential:
-    """Random rotation, zoom, translation and contrast, active only in training.
-
-    Images are in [-1, 1] with a background of -1, so pixels moved in from outside are -1
-    and contrast is clipped to [-1, 1]. A parameter of 0 leaves its layer out.
-
-    Args:
-        rotation_degrees: maximum rotation either way, in degrees.
-        zoom: maximum zoom in or out, as a fraction of the size (0.1 = 10 %).
-        translate: maximum shift either way, as a fraction of the size (0.1 = 2.8 px).
-        contrast: contrast factor drawn from [1 - contrast, 1 + contrast].
-        seed: seeds each layer.
-
-    Raises:
-        ValueError: a negative parameter.
-    """
-    params = {
-        "rotation_degrees": rotation_degrees,
-        "zoom": zoom,
-        "translate": translate,
-        "contrast": contrast,
-    }
-    for name, value in params.items():
-        if value < 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
-    layers = keras.layers
-    fill = {"fill_mode": "constant", "fill_value": -1.0}
-    steps: list[keras.layers.Layer] = []
-    if rotation_degrees:
-        steps.append(layers.RandomRotation(rotation_degrees / 360, seed=seed, **fill))
-    if zoom:
-        steps.append(layers.RandomZoom(zoom, seed=seed + 1, **fill))
-    if translate:
-        steps.append(layers.RandomTranslation(translate, translate, seed=seed + 2, **fill))
-    if contrast:
-        steps.append(layers.RandomContrast(contrast, value_range=(-1.0, 1.0), seed=seed + 3))
-    return keras.Sequential(steps, name="augment")
 
 
 # ------------------------------------------------------------------------ training sets
