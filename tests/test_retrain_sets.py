@@ -198,6 +198,27 @@ def test_a_conditional_generator_is_a_source():
     assert not np.array_equal(images, source(labels, 8))
 
 
+def test_an_ensemble_shares_every_class_between_its_generators():
+    first, second = tiny_generator(), tiny_generator()
+    source = rs.ensemble_source([first, second])
+    labels = rs.synthetic_labels(4)
+    images = np.asarray(source(labels, 7))
+    assert images.shape == (40, 28, 28, 1)
+    assert np.array_equal(images, source(labels, 7))  # seeded
+    # the j-th image of each class comes from generator j % 2, with its own noise
+    owners = rs.ensemble_owners(labels, 2)
+    alone = [rs.as_synthetic_source(g) for g in (first, second)]
+    for k in (0, 1):
+        mine = owners == k
+        expected = alone[k](labels[mine], rs.derived_seed(7, f"ensemble/{k}"))
+        assert np.allclose(images[mine], expected)
+        assert list(np.bincount(labels[mine], minlength=10)) == [2] * 10  # every class
+    with pytest.raises(ValueError, match="at least two"):
+        rs.ensemble_source([first])
+    with pytest.raises(ValueError, match="unconditional"):
+        rs.ensemble_source([first, tiny_generator(conditional=False)])
+
+
 def test_sources_that_cannot_give_labelled_images_are_rejected():
     with pytest.raises(ValueError, match="unconditional"):
         rs.as_synthetic_source(tiny_generator(conditional=False))
