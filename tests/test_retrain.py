@@ -349,6 +349,16 @@ def test_the_briefs_plan_has_every_cell_under_one_rule_and_a_quick_corner():
     )
     with pytest.raises(ValueError, match="parts"):
         plan.brief_plan("cgan-run", parts=["table_z"])
+    with pytest.raises(ValueError, match="ensemble_source"):
+        plan.brief_plan("cgan-run", parts=["ensemble"])
+    name = plan.ensemble_name(["a", "b"])
+    ensemble = plan.brief_plan("a", parts=["ensemble"], ensemble_source=name)
+    assert [(c.strategy, c.n_real, c.n_synth, c.source) for c in ensemble["ensemble"]] == [
+        ("synth", 0, "100%", "a+b"), ("augment_synth", 0, "100%", "a+b"),
+        ("augment_mix", 10, "100%", "a+b"), ("augment_mix", 10, "100%", "a"),
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="two or more"):
+        plan.ensemble_name(["a"])
     with pytest.raises(ValueError, match="source"):
         plan.brief_plan("")
 
