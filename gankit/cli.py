@@ -291,9 +291,10 @@ def _add_figures_and_data(sub) -> None:
     q3.add_argument(
         "--parts",
         nargs="+",
+        # retrain_plan.DEFAULT_PARTS and PARTS (not imported: --help stays free of TensorFlow)
         default=["grid", "few_shot", "synthetic_only"],
-        choices=["grid", "few_shot", "synthetic_only"],
-        help="which parts of the study (default: all)",
+        choices=["grid", "few_shot", "synthetic_only", "ensemble"],
+        help="which parts of the study (default: all but 'ensemble', which trains two more CGANs)",
     )
     q3.add_argument(
         "--seeds", nargs="+", type=int_at_least(0), default=[0, 1, 2], help="default: 0 1 2"

@@ -282,3 +282,14 @@ def test_q3_runs_its_part_of_the_plan_and_resumes_from_the_results_file(
     assert len(results.read_text().splitlines()) == 2
     with pytest.raises(SystemExit):
         main(["q3", "--parts", "table_z"])
+    # the ensemble part trains the other CGANs of the ensemble and names its source by all
+    trained.clear()
+    argv[argv.index("grid")] = "ensemble"
+    assert main(argv) == 0
+    assert trained == [("cgan", s, 60000) for s in (0, 1, 2)]
+    rows = [json.loads(line) for line in results.read_text().splitlines()][2:]
+    ensemble = "cgan-stub-s0+cgan-stub-s1+cgan-stub-s2"
+    assert [(r["strategy"], r["n_real"], r["source"]) for r in rows] == [
+        ("synth", 0, ensemble), ("augment_synth", 0, ensemble),
+        ("augment_mix", 10, ensemble), ("augment_mix", 10, "cgan-stub-s0"),
+    ]  # fmt: skip

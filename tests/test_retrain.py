@@ -133,6 +133,19 @@ def test_invalid_configs_raise(change):
         retrain.check_retrain_config(dataclasses.replace(retrain.RetrainConfig(), **change))
 
 
+def test_a_field_added_later_keeps_the_run_keys_of_configs_at_its_default():
+    # keys of finished runs recorded before elastic_alpha existed (the default config, and
+    # the plan's augmented synthetic-only cell, seed 2)
+    assert retrain.run_key(retrain.RetrainConfig(), 0) == "56b393ea0c52dcc6"
+    cas = retrain_plan.brief_plan("cgan-17a8741119-s0", parts=["synthetic_only"])
+    assert retrain.run_key(cas["synthetic_only"][1], 2) == "b144ca0520735849"
+    elastic = dataclasses.replace(retrain.RetrainConfig(), elastic_alpha=34)
+    assert retrain.run_key(elastic, 0) != "56b393ea0c52dcc6"
+    assert retrain.run_key(elastic, 0) == retrain.run_key(
+        dataclasses.replace(elastic, elastic_alpha=34.0), 0
+    )
+
+
 def test_run_keys_are_stable_and_change_with_every_field_and_the_seed():
     key = retrain.run_key(TINY, 0)
     assert key == retrain.run_key(dataclasses.replace(TINY), 0) and len(key) == 16
@@ -336,6 +349,16 @@ def test_the_briefs_plan_has_every_cell_under_one_rule_and_a_quick_corner():
     )
     with pytest.raises(ValueError, match="parts"):
         plan.brief_plan("cgan-run", parts=["table_z"])
+    with pytest.raises(ValueError, match="ensemble_source"):
+        plan.brief_plan("cgan-run", parts=["ensemble"])
+    name = plan.ensemble_name(["a", "b"])
+    ensemble = plan.brief_plan("a", parts=["ensemble"], ensemble_source=name)
+    assert [(c.strategy, c.n_real, c.n_synth, c.source) for c in ensemble["ensemble"]] == [
+        ("synth", 0, "100%", "a+b"), ("augment_synth", 0, "100%", "a+b"),
+        ("augment_mix", 10, "100%", "a+b"), ("augment_mix", 10, "100%", "a"),
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="two or more"):
+        plan.ensemble_name(["a"])
     with pytest.raises(ValueError, match="source"):
         plan.brief_plan("")
 

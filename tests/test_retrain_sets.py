@@ -198,6 +198,27 @@ def test_a_conditional_generator_is_a_source():
     assert not np.array_equal(images, source(labels, 8))
 
 
+def test_an_ensemble_shares_every_class_between_its_generators():
+    first, second = tiny_generator(), tiny_generator()
+    source = rs.ensemble_source([first, second])
+    labels = rs.synthetic_labels(4)
+    images = np.asarray(source(labels, 7))
+    assert images.shape == (40, 28, 28, 1)
+    assert np.array_equal(images, source(labels, 7))  # seeded
+    # the j-th image of each class comes from generator j % 2, with its own noise
+    owners = rs.ensemble_owners(labels, 2)
+    alone = [rs.as_synthetic_source(g) for g in (first, second)]
+    for k in (0, 1):
+        mine = owners == k
+        expected = alone[k](labels[mine], rs.derived_seed(7, f"ensemble/{k}"))
+        assert np.allclose(images[mine], expected)
+        assert list(np.bincount(labels[mine], minlength=10)) == [2] * 10  # every class
+    with pytest.raises(ValueError, match="at least two"):
+        rs.ensemble_source([first])
+    with pytest.raises(ValueError, match="unconditional"):
+        rs.ensemble_source([first, tiny_generator(conditional=False)])
+
+
 def test_sources_that_cannot_give_labelled_images_are_rejected():
     with pytest.raises(ValueError, match="unconditional"):
         rs.as_synthetic_source(tiny_generator(conditional=False))
@@ -246,29 +267,6 @@ def test_select_elite_keeps_what_the_reference_recognises(monkeypatch):
     assert kept_y.tolist() == [0, 2, 4, 6, 8] and fraction == 0.5
     assert np.array_equal(kept_x, images[::2])
     assert retrain_elite.select_elite(None, images, labels, threshold=0.99)[2] == 0.0
-
-
-# ----------------------------------------------------------------------- augmentation
-
-
-def test_augmenter_changes_images_in_training_only_and_stays_in_range():
-    images = class_images(np.arange(8) % 10)
-    images[:, 10:18, 12:16] = 1.0  # a bright bar, so rotation and shifts show
-    augment = rs.build_augmenter(rotation_degrees=15, zoom=0.1, translate=0.1, contrast=0.3, seed=0)
-    assert len(augment.layers) == 4
-    assert np.array_equal(np.asarray(augment(images, training=False)), images)
-    out = np.asarray(augment(images, training=True))
-    assert out.shape == images.shape and not np.allclose(out, images)
-    assert out.min() >= -1 and out.max() <= 1
-    again = rs.build_augmenter(rotation_degrees=15, zoom=0.1, translate=0.1, contrast=0.3, seed=0)
-    assert np.allclose(np.asarray(again(images, training=True)), out)  # seeded
-
-
-def test_augmenter_leaves_out_zero_parameters_and_rejects_negative_ones():
-    augment = rs.build_augmenter(rotation_degrees=0, zoom=0, translate=0.1, contrast=0, seed=0)
-    assert [type(layer).__name__ for layer in augment.layers] == ["RandomTranslation"]
-    with pytest.raises(ValueError, match="zoom"):
-        rs.build_augmenter(rotation_degrees=0, zoom=-0.1, translate=0, contrast=0, seed=0)
 
 
 # ---------------------------------------------------------------------- training sets

@@ -10,4 +10,6 @@
 - ``gankit.data.grids``: images as files: tiled sample grids (PNG) and animations (GIF),
   written every epoch by the trainer (numpy and PIL only, no matplotlib).
 - ``gankit.data.idx``: the IDX file format (parse, encode, hash).
+- ``gankit.data.augment``: random distortions for training classifiers: the classical
+  augmenter (rotation, zoom, shift, contrast) and Simard et al.'s elastic distortion.
 """

@@ -77,39 +77,53 @@ def q3(args: argparse.Namespace) -> int:
     from gankit.experiments.preset_runs import tarr_per_epoch, train_preset
     from gankit.presets import get_preset
     from gankit.studies import retrain_plan, retrain_study, retrain_tables
+    from gankit.studies.retrain_sets import ensemble_source
 
     # the plan is checked before anything is loaded or trained
-    retrain_plan.brief_plan("check", quick=args.quick, parts=args.parts)
+    retrain_plan.brief_plan("check", quick=args.quick, parts=args.parts, ensemble_source="a+b")
     if args.quick:  # the run directories, the classifier and the generator's budget follow it
         os.environ["GANKIT_QUICK"] = "1"
     results = Path(args.results) if args.results else runs_dir(args.quick) / "q3" / "results.jsonl"
     data = load_mnist()
     (x_train, y_train), _ = data
     reference = load_or_train_classifier(REFERENCE.quick() if args.quick else REFERENCE)
-    cgan = train_preset(
-        get_preset("cgan", quick=args.quick),
-        scale_images(x_train),
-        y_train,
-        seed=args.generator_seed,
-        progress=not args.no_progress,
-        verbose=False,
-        # the notebooks' per-epoch TARR log: whichever trains the shared run first, it is the same
-        epoch_metrics=tarr_per_epoch(reference, seed=args.generator_seed + 1),
+
+    def train_cgan(seed: int):
+        return train_preset(
+            get_preset("cgan", quick=args.quick),
+            scale_images(x_train),
+            y_train,
+            seed=seed,
+            progress=not args.no_progress,
+            verbose=False,
+            # the notebooks' per-epoch TARR log: whoever trains the shared run first, it is
+            # the same
+            epoch_metrics=tarr_per_epoch(reference, seed=seed + 1),
+        )
+
+    cgan = train_cgan(args.generator_seed)
+    sources, ensemble = {cgan.run_dir.name: cgan.generator}, None
+    if "ensemble" in args.parts:
+        others = [train_cgan(s) for s in retrain_plan.ENSEMBLE_SEEDS if s != args.generator_seed]
+        members = [cgan, *others]
+        ensemble = retrain_plan.ensemble_name([m.run_dir.name for m in members])
+        sources[ensemble] = ensemble_source([m.generator for m in members])
+    plan = retrain_plan.brief_plan(
+        cgan.run_dir.name, quick=args.quick, parts=args.parts, ensemble_source=ensemble
     )
-    plan = retrain_plan.brief_plan(cgan.run_dir.name, quick=args.quick, parts=args.parts)
     for part, configs in plan.items():
         print(f"q3 {part}: {len(configs)} cells x {len(args.seeds)} seeds", flush=True)
-        rows = retrain_study.run_study(
+        rows = retrain_study.run_by_source(
             configs,
             args.seeds,
             results,
+            sources,
             data=data,
-            synthetic=cgan.generator,
             reference=reference,
             progress=not args.no_progress,
         )
         table = retrain_tables.mean_std_table(
-            retrain_tables.readable(rows), ["strategy", "n_real", "n_synth"]
+            retrain_tables.readable(rows), ["strategy", "source", "n_real", "n_synth"]
         )
         print(table.to_string(index=False), flush=True)
     return 0

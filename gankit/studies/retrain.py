@@ -37,6 +37,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from gankit.data.augment import build_augmenter
 from gankit.evaluate.classifier import build_classifier, compile_classifier
 from gankit.evaluate.classifier_config import (
     REFERENCE,
@@ -49,7 +50,6 @@ from gankit.processes import load_average
 from gankit.studies.retrain_sets import (
     SyntheticPool,
     TrainingSets,
-    build_augmenter,
     build_training_sets,
     check_size,
     derived_seed,
@@ -119,6 +119,9 @@ class RetrainConfig:
     """Augmentation: maximum shift (fraction of 28 px)."""
     contrast: float = 0.2
     """Augmentation: contrast factor in [1 - contrast, 1 + contrast]."""
+    elastic_alpha: float = 0.0
+    """Augmentation: scale (pixels) of the elastic distortion's smoothed displacements
+    (`gankit.data.augment.ElasticDistortion`, sigma 4 px; Simard et al. 2003: 34); 0: none."""
     steps: int = 300
     """Optimiser steps of the (pre-)training phase (rounded up to ``eval_every``); with
     ``real_passes``, the least a phase trains."""
@@ -185,9 +188,17 @@ def check_retrain_config(config: RetrainConfig) -> None:
         isinstance(config.real_passes, numbers.Real) and config.real_passes > 0
     ):
         raise ValueError(f"real_passes must be a number > 0 or None, got {config.real_passes!r}")
-    augmentation = (config.rotation_degrees, config.zoom, config.translate, config.contrast)
+    augmentation = (
+        config.rotation_degrees,
+        config.zoom,
+        config.translate,
+        config.contrast,
+        config.elastic_alpha,
+    )
     if min(augmentation) < 0:
-        raise ValueError("rotation_degrees, zoom, translate and contrast must be >= 0")
+        raise ValueError(
+            "rotation_degrees, zoom, translate, contrast and elastic_alpha must be >= 0"
+        )
     if config.strategy in _USES_AUGMENTATION and max(augmentation) == 0:
         raise ValueError(f"strategy {config.strategy!r} needs some augmentation (all are 0)")
     for name in ("steps", "finetune_steps", "eval_every", "patience"):
@@ -212,8 +223,12 @@ _FLOAT_FIELDS = (
     "zoom",
     "translate",
     "contrast",
+    "elastic_alpha",
     "finetune_lr_factor",
 )
+_ADDED_LATER: Mapping[str, Any] = MappingProxyType({"elastic_alpha": 0.0})
+"""Fields added after results were recorded, with their defaults: a config at the default
+leaves the field out of its dict, so its run key stays that of its finished runs."""
 
 
 def retrain_config_to_dict(config: RetrainConfig) -> dict[str, Any]:
@@ -224,6 +239,9 @@ def retrain_config_to_dict(config: RetrainConfig) -> dict[str, Any]:
     for name in ("mix_ratio", "elite_fraction", "real_passes"):
         if fields[name] is not None:
             fields[name] = float(fields[name])
+    for name, default in _ADDED_LATER.items():
+        if fields[name] == default:
+            del fields[name]
     return {**fields, "classifier": config_to_dict(config.classifier)}
 
 
@@ -327,6 +345,7 @@ def _build_models(config: RetrainConfig, seed: int) -> tuple[keras.Model, keras.
         zoom=config.zoom,
         translate=config.translate,
         contrast=config.contrast,
+        elastic_alpha=config.elastic_alpha,
         seed=derived_seed(seed, "augment"),
     )
     inputs = keras.Input(IMAGE_SHAPE, name="images")

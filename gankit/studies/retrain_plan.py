@@ -11,7 +11,9 @@ they share finished runs in one results file):
   (`FEW_SHOT_SYNTH` synthetic images per class where a strategy uses them; the elite
   fine-tuning keeps the `ELITE_FRACTION` most confident of each class);
 - ``synthetic_only``: the classification accuracy score, a classifier trained on 60k
-  synthetic images alone, without and with augmentation (`SYNTHETIC_ONLY_STRATEGIES`).
+  synthetic images alone, without and with augmentation (`SYNTHETIC_ONLY_STRATEGIES`);
+- ``ensemble``: the same with 60k images from several default CGANs (`ENSEMBLE_SEEDS`),
+  and the few-shot learner at `ENSEMBLE_FEW_SHOT` real per class fed all 60k of them.
 
 One rule for every cell: each phase trains until its batches have shown its set (the real
 part of a mix) `REAL_PASSES` times, and at least `MIN_STEPS` steps, its learning-rate
@@ -59,7 +61,14 @@ GRID_EVAL_EVERY = 100
 """Steps between validations in the grid (up to ~6,000 steps a cell; the few-shot cells
 validate every 25 of their 300)."""
 FEW_SHOT_VAL_PER_CLASS = 10
-PARTS: tuple[str, ...] = ("grid", "few_shot", "synthetic_only")
+PARTS: tuple[str, ...] = ("grid", "few_shot", "synthetic_only", "ensemble")
+DEFAULT_PARTS: tuple[str, ...] = ("grid", "few_shot", "synthetic_only")
+"""The parts that need one generator only (``ensemble`` needs several trained)."""
+ENSEMBLE_SEEDS: tuple[int, ...] = (0, 1, 2)
+"""Seeds of the default CGANs whose samples make the ``ensemble`` part's synthetic set
+(`gankit.studies.retrain_sets.ensemble_source`)."""
+ENSEMBLE_FEW_SHOT = 10
+"""Real images per class of the ``ensemble`` part's few-shot cell."""
 FAIR_MIX_RATIO = 0.5
 """Share of real images in each batch of the fair comparison's mixes: the few real images
 are not drowned in near-copies of themselves."""
@@ -132,23 +141,42 @@ def real_synthetic_grid(
     return configs
 
 
+def ensemble_name(run_names: Sequence[str]) -> str:
+    """The source name of an ensemble of generators: their run names joined by "+"."""
+    if len(run_names) < 2 or not all(isinstance(n, str) and n for n in run_names):
+        raise ValueError(f"an ensemble needs two or more run names, got {list(run_names)}")
+    return "+".join(run_names)
+
+
 def brief_plan(
-    source: str, *, quick: bool = False, parts: Sequence[str] = PARTS
+    source: str,
+    *,
+    quick: bool = False,
+    parts: Sequence[str] = DEFAULT_PARTS,
+    ensemble_source: str | None = None,
 ) -> dict[str, list[RetrainConfig]]:
     """The configs of each part in ``parts``, with synthetic images from ``source`` (the
     name of the generator's run, e.g. the default CGAN's run directory name).
+
+    The ``ensemble`` part draws from ``ensemble_source`` (see `ensemble_name`; the
+    default CGANs of `ENSEMBLE_SEEDS`): synthetic only, without and with augmentation,
+    and augmentation + all 60k synthetic images with `ENSEMBLE_FEW_SHOT` real per class;
+    plus the same few-shot cell with ``source`` alone, to compare.
 
     Quick mode keeps a corner of each part (10% real x {0, 10%} synthetic; 10 real per
     class with three strategies) at `RetrainConfig.quick` budgets (a smoke test).
 
     Raises:
-        ValueError: an unknown part or an empty ``source``.
+        ValueError: an unknown part, an empty ``source``, or the ``ensemble`` part
+            without ``ensemble_source``.
     """
     unknown = sorted(set(parts) - set(PARTS))
     if unknown or not parts:
         raise ValueError(f"parts must be some of {', '.join(PARTS)}; got {list(parts)}")
     if not isinstance(source, str) or not source:
         raise ValueError("source must name the generator's run (e.g. its run directory)")
+    if "ensemble" in parts and not ensemble_source:
+        raise ValueError("the ensemble part needs ensemble_source (see ensemble_name)")
     common = {**_COMMON, "source": source}
     plan: dict[str, list[RetrainConfig]] = {}
     if "grid" in parts:
@@ -181,6 +209,18 @@ def brief_plan(
         plan["synthetic_only"] = [
             RetrainConfig(strategy=s, n_real=0, n_synth="100%", val_per_class=0, **common)
             for s in SYNTHETIC_ONLY_STRATEGIES
+        ]
+    if "ensemble" in parts:
+        ensemble = {**common, "source": ensemble_source}
+        few_shot = {"n_real": ENSEMBLE_FEW_SHOT, "n_synth": "100%"}
+        few_shot["val_per_class"] = FEW_SHOT_VAL_PER_CLASS
+        plan["ensemble"] = [
+            *(
+                RetrainConfig(strategy=s, n_real=0, n_synth="100%", val_per_class=0, **ensemble)
+                for s in SYNTHETIC_ONLY_STRATEGIES
+            ),
+            RetrainConfig(strategy="augment_mix", **few_shot, **ensemble),
+            RetrainConfig(strategy="augment_mix", **few_shot, **common),
         ]
     if quick:
         plan = {part: [c.quick() for c in configs] for part, configs in plan.items()}

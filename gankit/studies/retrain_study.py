@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,34 @@ def run_study(
     keys = {run_key(config, seed) for seed, config in grid}
     results = load_results(results_path)
     return results[results["run_id"].isin(keys)].reset_index(drop=True)
+
+
+def run_by_source(
+    configs: Sequence[RetrainConfig],
+    seeds: Sequence[int],
+    results_path: str | os.PathLike[str],
+    sources: Mapping[str, Any],
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """`run_study` for configs of several synthetic sources: the configs of each source
+    (in order of first appearance) with ``sources[config.source]`` as ``synthetic``.
+
+    Raises:
+        ValueError: a config's source is not in ``sources``, or as `run_study`.
+    """
+    by_source: dict[str, list[RetrainConfig]] = {}
+    for config in configs:
+        by_source.setdefault(config.source, []).append(config)
+    missing = sorted(set(by_source) - set(sources))
+    if missing:
+        raise ValueError(f"no generator given for source(s) {missing}; sources: {list(sources)}")
+    return pd.concat(
+        [
+            run_study(group, seeds, results_path, synthetic=sources[name], **kwargs)
+            for name, group in by_source.items()
+        ],
+        ignore_index=True,
+    )
 
 
 def _check_needs(configs: Sequence[RetrainConfig], synthetic: Any, reference: Any) -> None:
