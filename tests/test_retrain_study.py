@@ -355,3 +355,20 @@ def test_steps_table_counts_steps_passes_over_real_and_minutes_per_cell():
     assert np.isnan(table.loc["synth", "passes over real"])
     with pytest.raises(ValueError, match="phases"):
         retrain_tables.steps_table(runs.drop(columns="phases"), ["strategy"])
+
+
+def test_coverage_table_averages_over_digits_with_samples_and_keeps_the_worst():
+    cov = {
+        "effective_images": np.array([1.0, 3.0, np.nan]),
+        "images_used": np.array([1, 4, 0]),
+        "top_share": np.array([1.0, 0.5, np.nan]),
+    }
+    table = retrain_tables.coverage_table({"fair": cov})
+    cols = retrain_tables.COVERAGE_COLUMNS
+    row = table.loc["fair"]
+    assert row[cols["effective_images"]] == 2.0 and row[cols["effective_images_min"]] == 1.0
+    assert row[cols["images_used"]] == 2.5 and row[cols["top_share"]] == 0.75
+    with pytest.raises(ValueError, match="no class has samples"):
+        retrain_tables.coverage_table({"empty": {**cov, "effective_images": np.full(3, np.nan)}})
+    with pytest.raises(ValueError, match="at least one"):
+        retrain_tables.coverage_table({})

@@ -2,7 +2,8 @@
 `gankit.studies.retrain_study.load_results`): `select` the runs of a table, `aggregate` or
 `mean_std_table` them ("mean ± std over seeds"), `paired_gain` (each run's accuracy minus
 that of the real-only run with the same real images: the gain synthetic images bring), and
-`readable` labels for tables and legends.
+`readable` labels for tables and legends; `coverage_table` summarises how many training images a
+few-shot generator's samples spread over.
 
 Example (Table B: few real images per class, each strategy, 3 seeds)::
 
@@ -302,3 +303,44 @@ def few_label_table(
         ],
     )
     return table.drop(columns=["mean", "std"])
+
+
+COVERAGE_COLUMNS: Mapping[str, str] = {
+    "effective_images": "effective images (mean over digits)",
+    "effective_images_min": "fewest effective images (a digit)",
+    "images_used": "images used (mean over digits)",
+    "top_share": "largest share of one image (mean)",
+}
+"""Columns of `coverage_table`, from `gankit.evaluate.diversity.training_coverage`'s keys."""
+
+
+def coverage_table(coverages: Mapping[str, Mapping[str, np.ndarray]]) -> pd.DataFrame:
+    """One row per sample set of `gankit.evaluate.diversity.training_coverage` results.
+
+    Args:
+      coverages: {row name: training_coverage(...) result}, e.g. a fair CGAN's samples and
+        the real test images assigned to the same training images.
+
+    Returns:
+      Index: the row names; columns `COVERAGE_COLUMNS`' values: means over the digits that
+      have samples (classes without samples, NaN in the result, are left out), and the
+      smallest ``effective_images`` of a digit.
+
+    Raises:
+      ValueError: no rows, or a result without samples in any class.
+    """
+    if not coverages:
+        raise ValueError("coverage_table needs at least one training_coverage result")
+    rows = {}
+    for name, cov in coverages.items():
+        effective = np.asarray(cov["effective_images"], dtype=float)
+        has = ~np.isnan(effective)
+        if not has.any():
+            raise ValueError(f"{name!r}: no class has samples; pass labels of drawn classes")
+        rows[name] = {
+            COVERAGE_COLUMNS["effective_images"]: effective[has].mean(),
+            COVERAGE_COLUMNS["effective_images_min"]: effective[has].min(),
+            COVERAGE_COLUMNS["images_used"]: np.asarray(cov["images_used"])[has].mean(),
+            COVERAGE_COLUMNS["top_share"]: np.asarray(cov["top_share"], float)[has].mean(),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
