@@ -127,9 +127,17 @@ def _q3_totals(q3: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _q3_strategy(c: Mapping[str, Any]) -> str:
+    """ "strategy (source, synthetic amount)", or "strategy (none)" without synthetic images."""
+    if c["n_synth"] == "0":
+        return f"{c['strategy']} ({c['source']})"
+    return f"{c['strategy']} ({c['source']}, {c['n_synth']} of 60k)"
+
+
 def _q3_parts(q3: Mapping[str, Any]) -> list[str]:
     """The brief's grid as a table of its own (real rows x synthetic columns), then the
-    few-shot rows at 10 real images per class, synthetic only and the totals."""
+    few-shot rows at 10 real images per class and synthetic only (each generator, the
+    ensemble's too) and the totals."""
     grid = [c for c in q3["cells"] if c["part"] == "grid"]
     synth = list(dict.fromkeys(c["n_synth"] for c in grid))
     lines = [
@@ -142,14 +150,14 @@ def _q3_parts(q3: Mapping[str, Any]) -> list[str]:
         by_synth = {c["n_synth"]: _q3_cell(c) for c in grid if c["n_real"] == real}
         lines.append(f"| {real} | " + " | ".join(by_synth.get(s, "–") for s in synth) + " |")
     rows = [
-        _row(f"{c['strategy']} ({c['source']}), {c['n_real']} real / class", _q3_cell(c))
+        _row(f"{_q3_strategy(c)}, {c['n_real']} real / class", _q3_cell(c))
         for c in q3["cells"]
-        if c["part"] in ("few_shot", "fair") and c["n_real"] == "10"
+        if c["part"] in ("few_shot", "fair", "ensemble") and c["n_real"] == "10"
     ]
     rows += [
-        _row(f"{c['strategy']} ({c['source']}, {c['n_synth']} of 60k)", _q3_cell(c))
+        _row(_q3_strategy(c), _q3_cell(c))
         for c in q3["cells"]
-        if c["part"] in ("synthetic_only", "fair") and c["n_real"] == "0"
+        if c["part"] in ("synthetic_only", "fair", "ensemble") and c["n_real"] == "0"
     ]
     return [*lines, "", *_table(_q3_title(q3), [*rows, *_q3_totals(q3)])]
 

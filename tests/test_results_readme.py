@@ -202,6 +202,8 @@ def test_render_shows_q3s_grid_as_a_table_and_the_few_shot_rows_at_10_per_class(
         cell("fair", "synthetic only", "fair CGAN", "0", "10%", 0.40),
         cell("synthetic_only", "synthetic only", "default CGAN", "0", "100%", 0.97),
         cell("synthetic_only", "synthetic only + augmentation", "default CGAN", "0", "100%", 0.98),
+        cell("ensemble", "synthetic only + augmentation", "3 default CGANs", "0", "100%", 0.984),
+        cell("ensemble", "augmentation + synthetic", "3 default CGANs", "10", "100%", 0.977),
     ]  # fmt: skip
     q3 = {"seeds": [0, 1, 2], "cells": cells, "elite_kept_fraction": 0.5, "run_minutes": 60.0,
           "notebook_minutes": 70.0}  # fmt: skip
@@ -214,4 +216,9 @@ def test_render_shows_q3s_grid_as_a_table_and_the_few_shot_rows_at_10_per_class(
     assert "| synthetic only (default CGAN, 100% of 60k) | 97.00 ± 0.10% (n = 3) |" in text
     assert "| synthetic only (fair CGAN, 10% of 60k) | 40.00 ± 0.10% (n = 3) |" in text
     assert "| synthetic only + augmentation (default CGAN, 100% of 60k) | 98.00 ±" in text
+    assert "| synthetic only + augmentation (3 default CGANs, 100% of 60k) | 98.40 ±" in text
+    assert (
+        "| augmentation + synthetic (3 default CGANs, 100% of 60k), 10 real / class | 97.7" in text
+    )
+    assert "| real + synthetic (50% real) (fair CGAN, 10% of 60k), 10 real / class | 90.00" in text
     assert "| elite filter: share of synthetic images kept | 50.0% |" in text
