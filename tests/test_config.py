@@ -202,6 +202,8 @@ def test_network_options_are_checked_with_the_config(overrides, match):
     ("overrides", "match"),
     [
         ({"train.epochs": 0}, "invalid TrainConfig: epochs must be >= 1"),
+        ({"train.g_top_k": 0.0}, r"g_top_k must be in \(0, 1\]"),
+        ({"train.g_top_k": 1.5}, r"g_top_k must be in \(0, 1\]"),
         ({"train.loss": "wgan"}, "loss='wgan' needs weight_clip > 0"),
         ({"train.balance": "dynamic", "train.lr_decay_start": 0.5}, "cannot decay"),
         ({"train.classifier_loss_weight": 1.0}, "needs a conditional GAN"),

@@ -30,6 +30,19 @@ def test_wasserstein_losses_and_estimate():
         assert float(losses.generator_loss(FAKE, kind)) == pytest.approx(1 / 6)
 
 
+def test_top_k_generator_loss_keeps_the_fakes_d_finds_most_real():
+    logits = tf.constant([[-2.0], [0.0], [3.0], [1.0]])
+    softplus = lambda x: float(np.log1p(np.exp(x)))  # noqa: E731
+    # Half of 4: the logits 3 and 1; a third of 4 rounds up to the same two.
+    for share in (0.5, 1 / 3):
+        loss = losses.generator_loss(logits, "nonsaturating", top_k=share)
+        assert float(loss) == pytest.approx((softplus(-3.0) + softplus(-1.0)) / 2, rel=1e-6)
+    assert float(losses.generator_loss(logits, "hinge", top_k=0.25)) == pytest.approx(-3.0)
+    # 1.0 is the plain mean over the batch; a tiny share still keeps one fake.
+    assert float(losses.generator_loss(logits, "hinge", top_k=1.0)) == pytest.approx(-0.5)
+    assert losses.most_real(logits, 1e-6).numpy().tolist() == [[3.0]]
+
+
 def test_interpolation_weights_are_uniform_on_the_unit_interval_and_reproducible():
     alpha = losses.interpolation_weights(10_000, SEED).numpy()
     assert alpha.shape == (10_000, 1, 1, 1)

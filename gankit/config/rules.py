@@ -101,6 +101,7 @@ def _train_ranges(cfg: TrainConfig) -> list[tuple[bool, str]]:
         ),
         (0.5 < cfg.real_label <= 1.0, "real_label must be in (0.5, 1]; 0.9 smooths"),
         (0 <= cfg.flip_probability < 0.5, "flip_probability must be in [0, 0.5)"),
+        (0 < cfg.g_top_k <= 1, f"g_top_k must be in (0, 1] (1: every fake), got {cfg.g_top_k}"),
         (cfg.d_steps >= 1 and cfg.g_steps >= 1, "d_steps and g_steps must be >= 1"),
         (cfg.update in UPDATES, "update must be 'alternating' or 'simultaneous'"),
         (

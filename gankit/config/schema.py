@@ -142,6 +142,10 @@ class TrainConfig:
     """D's target for real images; 0.9 is one-sided label smoothing."""
     flip_probability: float = 0.0
     """Probability of swapping an example's real/fake target for D (label noise)."""
+    g_top_k: float = 1.0
+    """Share of each fake batch whose adversarial loss G learns from: the fakes D scores as
+    most real (top-k training, Sinha et al. 2020), so the gradients of G's worst samples,
+    which point towards whatever mode is nearest, do not pull the good ones. 1.0: all."""
     d_steps: int = 1
     """D updates per round (each on a new real batch)."""
     g_steps: int = 1
@@ -246,6 +250,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "acgan_fake_class_weight"): 1.0,
     ("train", "acgan_class_weight"): 1.0,
     ("train", "jit_compile"): False,
+    ("train", "g_top_k"): 1.0,
 }
 
 

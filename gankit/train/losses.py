@@ -46,8 +46,11 @@ def discriminator_loss_terms(real_logits, fake_logits, real_targets, fake_target
     )
 
 
-def generator_loss(fake_logits, kind: str = "nonsaturating"):
+def generator_loss(fake_logits, kind: str = "nonsaturating", top_k: float = 1.0):
     """G's loss on D's logits for generated images.
+
+    With ``top_k`` < 1 only the ceil(top_k * batch) fakes with the highest logits (those
+    D finds most real) enter the mean (top-k training, Sinha et al. 2020).
 
     - 'nonsaturating': -mean log D(G(z)) (Goodfellow et al. 2014, section 3), strong gradients
       early in training when D rejects every sample.
@@ -59,6 +62,8 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
     Raises:
       ValueError: for an unknown ``kind``.
     """
+    if top_k < 1.0:
+        fake_logits = most_real(fake_logits, top_k)
     if kind == "nonsaturating":
         return tf.reduce_mean(tf.nn.softplus(-fake_logits))
     if kind == "minimax":
@@ -66,6 +71,13 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
     if kind in ("hinge", *WGAN_LOSSES):
         return -tf.reduce_mean(fake_logits)
     raise ValueError(f"loss must be one of {', '.join(GAN_LOSSES)}; got {kind!r}")
+
+
+def most_real(logits, share: float):
+    """The ceil(share * batch) largest of ``logits`` (batch, 1), as (k, 1), largest first."""
+    batch = tf.shape(logits)[0]
+    k = tf.cast(tf.math.ceil(share * tf.cast(batch, tf.float32)), tf.int32)
+    return tf.math.top_k(tf.reshape(logits, [-1]), k=tf.maximum(k, 1)).values[:, None]
 
 
 def discriminator_targets(batch_size, *, real_label, flip_probability, seed):

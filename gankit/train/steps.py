@@ -239,7 +239,7 @@ class GANSteps:
         """The float32 scalars of `G_LOG`: G's adversarial loss, its unweighted class loss
         and the class accuracy of its fakes (by the ACGAN head or the frozen classifier;
         both 0 without either)."""
-        g_loss = losses.generator_loss(fake_logits, self.cfg.loss)
+        g_loss = losses.generator_loss(fake_logits, self.cfg.loss, top_k=self.cfg.g_top_k)
         if self.classifier_logits is not None:
             fake_classes = self.classifier_logits(fake)
         if fake_classes is None:
