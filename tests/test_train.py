@@ -144,7 +144,9 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_checkpoint(tmp_path, 
     cfg3 = with_overrides(cfg, {"train.epochs": 3})
     (tmp_path / "run" / "config.json").write_text(json.dumps(saved))
     monkeypatch.setattr(
-        gankit.train.losses, "generator_loss", lambda logits, kind, **_: tf.reduce_mean(logits) * np.nan
+        gankit.train.losses,
+        "generator_loss",
+        lambda logits, kind, **_: tf.reduce_mean(logits) * np.nan,
     )
     with pytest.raises(TrainingDivergedError, match=r"NaN or inf at epoch 2.*ckpt-1"):
         _train(cfg3, tmp_path / "run")
