@@ -30,6 +30,14 @@ def test_wasserstein_losses_and_estimate():
         assert float(losses.generator_loss(FAKE, kind)) == pytest.approx(1 / 6)
 
 
+def test_r1_penalty_is_the_squared_input_gradient_norm_on_real_images():
+    # A linear critic's input gradient is w everywhere: the penalty is ||w||^2 = 1.25.
+    w = np.zeros((28, 28), np.float32)
+    w[0, 0], w[5, 7] = 1.0, 0.5
+    real = tf.random.stateless_normal((4, 28, 28, 1), SEED)
+    assert float(losses.r1_penalty(_linear_critic(w), real)) == pytest.approx(1.25, rel=1e-6)
+
+
 def test_top_k_generator_loss_keeps_the_fakes_d_finds_most_real():
     logits = tf.constant([[-2.0], [0.0], [3.0], [1.0]])
     softplus = lambda x: float(np.log1p(np.exp(x)))  # noqa: E731

@@ -361,6 +361,15 @@ def test_wgan_gp_runs_in_mixed_bfloat16(tmp_path):
     assert np.all(result.steps["grad_penalty"] > 0)
 
 
+@pytest.mark.parametrize("conditional", [False, True])
+def test_r1_penalty_is_logged_and_the_top_k_loss_trains(tmp_path, conditional):
+    changes = {"train.epochs": 1, "train.r1_weight": 5.0, "train.g_top_k": 0.5}
+    cfg = with_overrides(TINY, {**changes, **(CONDITIONING if conditional else {})})
+    result = _train(cfg, tmp_path / "run", labels=LABELS if conditional else None)
+    assert np.all(np.isfinite(result.steps[LOGGED + NEW_COLUMNS].to_numpy()))
+    assert np.all(result.steps["grad_penalty"] > 0)
+
+
 def test_weight_clipping_keeps_every_critic_weight_in_the_clip_range():
     from gankit.nets import build_gan
 

@@ -144,6 +144,11 @@ def _train_combinations(cfg: TrainConfig) -> list[tuple[bool, str]]:
             "(wgan-gp replaces it by the gradient penalty)",
         ),
         (cfg.loss != "wgan-gp" or cfg.gp_weight > 0, "loss='wgan-gp' needs gp_weight > 0"),
+        (cfg.r1_weight >= 0, f"r1_weight must be >= 0 (0: off), got {cfg.r1_weight}"),
+        (
+            not wgan or cfg.r1_weight == 0,
+            "r1_weight is a penalty for a classifier D: a WGAN critic has its own constraint",
+        ),
         (
             not wgan or (cfg.real_label == 1.0 and cfg.flip_probability == 0),
             "label smoothing (real_label < 1) and flips are for a classifier D; a WGAN "
@@ -206,6 +211,11 @@ def _check_across_sections(config: GANConfig) -> None:
                 f"({', '.join(CLASS_HEAD_CONDITIONING)}); with discriminator.conditioning="
                 f"{conditioning!r} leave it at 1.0"
             )
+    if train.r1_weight > 0 and config.discriminator.norm == "batch":
+        raise ValueError(
+            "invalid config: r1_weight > 0 with discriminator.norm='batch' breaks the R1 "
+            "penalty (each score depends on the whole batch): set discriminator.norm='none'"
+        )
     if train.loss == "wgan-gp" and config.discriminator.norm == "batch":
         raise ValueError(
             "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "

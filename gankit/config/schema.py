@@ -142,6 +142,11 @@ class TrainConfig:
     """D's target for real images; 0.9 is one-sided label smoothing."""
     flip_probability: float = 0.0
     """Probability of swapping an example's real/fake target for D (label noise)."""
+    r1_weight: float = 0.0
+    """gamma of the R1 penalty (Mescheder et al. 2018): D's loss gains gamma / 2 times the
+    mean over real images of ||grad_x D(x)||^2, so D stays flat on the data and G's
+    gradients stop overshooting. 0: off. Not with WGAN losses (they have their own
+    constraint) nor with batch norm in D (each score would depend on the batch)."""
     g_top_k: float = 1.0
     """Share of each fake batch whose adversarial loss G learns from: the fakes D scores as
     most real (top-k training, Sinha et al. 2020), so the gradients of G's worst samples,
@@ -251,6 +256,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "acgan_class_weight"): 1.0,
     ("train", "jit_compile"): False,
     ("train", "g_top_k"): 1.0,
+    ("train", "r1_weight"): 0.0,
 }
 
 

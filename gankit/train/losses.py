@@ -162,3 +162,16 @@ def gradient_penalty(critic, x_hat):
     grads = tf.reshape(grads, (tf.shape(grads)[0], -1))
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + GRADIENT_NORM_EPSILON)
     return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def r1_penalty(critic, real):
+    """mean over the batch of ||grad_x critic(x)||_2^2 at the real images ``real`` (the R1
+    regulariser of Mescheder et al. 2018, eq. 9, without its gamma / 2). Call it under D's
+    own gradient tape, as `gradient_penalty`."""
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        scores = critic(real)
+    grads = tf.cast(tape.gradient(scores, real), tf.float32)
+    return tf.reduce_mean(
+        tf.reduce_sum(tf.square(tf.reshape(grads, (tf.shape(grads)[0], -1))), axis=1)
+    )

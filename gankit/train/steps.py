@@ -38,15 +38,15 @@ STEP_COLUMNS = (
 )
 """The step log of one round. D's losses, accuracies, ``wasserstein`` (mean D(real) - mean
 D(fake): the critic's distance estimate for WGAN losses, the mean logit gap otherwise) and
-``grad_penalty`` (WGAN-GP's unweighted penalty; 0 for other losses) are those of the
-round's last D update; ``g_loss`` is the mean over its G updates; ``d_updates`` and
-``g_updates`` count them (fixed: d_steps and g_steps; dynamic balancing: as many as it
-took). The class columns are 0 unless G has a class loss: ``d_class_loss`` (an ACGAN D's
-class cross-entropy, real plus fake) and ``d_class_acc`` (its class head's accuracy on
-the real batch) come from the last D update; ``g_class_loss`` (the unweighted class
-cross-entropy of the fakes, by the ACGAN head or the frozen classifier) and
-``g_class_acc`` (how many fakes that head or classifier assigns to the label asked for)
-are means over the G updates. ``g_loss`` and ``d_loss`` stay the adversarial parts."""
+``grad_penalty`` (the unweighted penalty of WGAN-GP, or R1's with ``r1_weight`` > 0; else
+0) are those of the round's last D update; ``g_loss`` is the mean over its G updates;
+``d_updates`` and ``g_updates`` count them (fixed: d_steps and g_steps; dynamic balancing:
+as many as it took). The class columns are 0 unless G has a class loss: ``d_class_loss``
+(an ACGAN D's class cross-entropy, real plus fake) and ``d_class_acc`` (its class head's
+accuracy on the real batch) come from the last D update; ``g_class_loss`` (the unweighted
+class cross-entropy of the fakes, by the ACGAN head or the frozen classifier) and
+``g_class_acc`` (how many fakes that head or classifier assigns to the label asked for) are
+means over the G updates. ``g_loss`` and ``d_loss`` stay the adversarial parts."""
 D_LOG = (
     "d_loss_real",
     "d_loss_fake",
@@ -282,6 +282,10 @@ class GANSteps:
             if self.cfg.loss == "wgan-gp":
                 log["grad_penalty"] = self.gradient_penalty(real, fake, labels, round_index, slot)
                 d_loss += self.cfg.gp_weight * log["grad_penalty"]
+            elif self.cfg.r1_weight > 0:
+                critic = lambda x: self._discriminate(x, labels)[0]  # noqa: E731
+                log["grad_penalty"] = losses.r1_penalty(critic, real)
+                d_loss += 0.5 * self.cfg.r1_weight * log["grad_penalty"]
             d_loss = _scaled(self.d_opt, d_loss)
         self._apply(self.d_opt, tape.gradient(d_loss, self.d.trainable_variables), self.d)
         if self.cfg.weight_clip > 0:
