@@ -159,7 +159,9 @@ def _add_train_and_sweep(sub) -> None:
         "--grid", action="append", metavar="KEY=V1,V2", help="a grid axis (repeat for more)"
     )
     sweep.add_argument(
-        "--runs", metavar="FILE|JSON", help="a list of override dicts or {label: overrides}"
+        "--runs",
+        metavar="NAME|FILE|JSON",
+        help="a named study (q1-tuning), or a list of override dicts or {label: overrides}",
     )
     sweep.add_argument(
         "--seeds", type=_seeds, default=[0], help="seeds of every config, e.g. 0,1,2"

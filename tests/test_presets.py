@@ -6,10 +6,8 @@ import pytest
 
 from gankit.config import GANConfig, from_dict, to_dict, validate
 from gankit.presets import (
-    DCGAN_VARIANTS,
     VARIANT_BUDGETS,
     VARIANT_STUDIES,
-    dcgan_variants,
     gan_variants,
     get_preset,
     preset_names,
@@ -32,12 +30,6 @@ def test_every_variant_of_every_study_is_a_valid_config(study, quick):
         validate(config)
 
 
-@pytest.mark.parametrize(("epochs", "n_train"), [(2, 30000), (1, 1024), (10, None)])
-def test_every_dcgan_variant_is_a_valid_config(epochs, n_train):
-    for config in dcgan_variants(epochs=epochs, n_train=n_train).values():
-        validate(config)
-
-
 def test_quick_mode_changes_only_the_budget(monkeypatch):
     full = get_preset("dcgan_tuned", quick=False)
     quick = get_preset("dcgan_tuned", quick=True)
@@ -55,19 +47,6 @@ def test_quick_mode_changes_only_the_budget(monkeypatch):
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ValueError, match=r"known: .*dcgan_tuned"):
         get_preset("dcgan_best")
-
-
-def test_variants_change_one_thing_each_on_the_same_budget():
-    variants = dcgan_variants(epochs=2, n_train=1000)
-    assert list(variants) == list(DCGAN_VARIANTS)
-    base = variants["tuned"]
-    assert base.train.epochs == 2 and base.train.n_train == 1000
-    names = {cfg.name for cfg in variants.values()}
-    assert len(names) == len(variants)  # distinct run directories
-    for label, cfg in variants.items():
-        assert cfg.train.epochs == 2 and cfg.train.n_train == 1000
-        if label != "tuned":
-            assert dataclasses.replace(cfg, name=base.name) != base, label
 
 
 @pytest.mark.parametrize("name", [n for n in preset_names() if n.startswith("cgan")])
@@ -164,7 +143,7 @@ def test_variants_change_what_their_label_says():
     assert [c.generator.latent_dim for c in latent.values()] == [2, 10, 100, 200]
     balance = gan_variants("balancing", quick=False)
     schedules = [(c.train.balance, c.train.d_steps, c.train.g_steps) for c in balance.values()]
-    assert schedules == [("fixed", 1, 2), ("fixed", 1, 1), ("fixed", 2, 1), ("dynamic", 1, 1)]
+    assert schedules == [("fixed", 1, 1), ("fixed", 1, 2), ("fixed", 2, 1), ("dynamic", 1, 1)]
 
 
 def test_unknown_study_lists_the_known_ones():

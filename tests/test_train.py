@@ -573,6 +573,7 @@ HISTORY_COLUMNS = [
     "d_class_acc",
     "g_class_loss",
     "g_class_acc",
+    "g_grad_norm",
     "d_loss",
     "seconds",
     "images_per_second",
@@ -591,6 +592,16 @@ def test_round_step_returns_a_float32_scalar_per_step_column(base):
     assert list(log) == list(STEP_COLUMNS)
     for name, value in log.items():
         assert value.shape == () and value.dtype == tf.float32, name
+
+
+def test_g_grad_norm_is_the_global_norm_of_gs_gradients():
+    from gankit.nets import build_gan
+
+    g, d = build_gan(TINY)
+    steps = GANSteps(g, d, TINY.train, seed=0)
+    log, grads = steps.g_gradients(None, 32, tf.constant(0, tf.int64), 0)
+    expected = np.sqrt(sum(float(tf.reduce_sum(tf.square(x))) for x in grads))
+    assert float(log["g_grad_norm"]) == pytest.approx(expected, rel=1e-5) and expected > 0
 
 
 def test_history_and_steps_csv_keep_their_columns(tmp_path):

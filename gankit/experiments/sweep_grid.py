@@ -119,7 +119,7 @@ def expand_list(
 
     Args:
       runs: a list of override dicts, or ``{label: overrides}`` (e.g.
-        `gankit.presets.DCGAN_VARIANTS`) to name each in the tables.
+        `gankit.presets.DCGAN_TUNING`) to name each in the tables.
       fixed: overrides applied to every run before its own.
 
     Raises:
@@ -187,12 +187,18 @@ def parse_grid_item(item: str) -> tuple[str, list[Any]]:
 
 
 def load_runs(text: str) -> Any:
-    """A list of override dicts or {label: overrides}, from a JSON file or inline JSON."""
+    """A list of override dicts or {label: overrides}: a named study of
+    `gankit.presets.SWEEP_RUNS` (e.g. ``q1-tuning``), a JSON file or inline JSON."""
+    from gankit.presets import SWEEP_RUNS
+
+    if text in SWEEP_RUNS:
+        return SWEEP_RUNS[text]
     path = Path(text)
     try:
         return json.loads(path.read_text() if path.is_file() else text)
     except ValueError as err:
         raise ValueError(
-            f"--runs {text!r} is neither a JSON file nor inline JSON ({err}); e.g. "
+            f"--runs {text!r} is neither a named study ({', '.join(SWEEP_RUNS)}), a JSON "
+            f"file nor inline JSON ({err}); e.g. "
             '--runs \'{"lr 1e-3": {"train.g_lr": 0.001}}\''
         ) from err

@@ -35,6 +35,7 @@ STEP_COLUMNS = (
     "d_class_acc",
     "g_class_loss",
     "g_class_acc",
+    "g_grad_norm",
 )
 """The step log of one round. D's losses, accuracies, ``wasserstein`` (mean D(real) - mean
 D(fake): the critic's distance estimate for WGAN losses, the mean logit gap otherwise) and
@@ -46,7 +47,10 @@ as many as it took). The class columns are 0 unless G has a class loss: ``d_clas
 accuracy on the real batch) come from the last D update; ``g_class_loss`` (the unweighted
 class cross-entropy of the fakes, by the ACGAN head or the frozen classifier) and
 ``g_class_acc`` (how many fakes that head or classifier assigns to the label asked for) are
-means over the G updates. ``g_loss`` and ``d_loss`` stay the adversarial parts."""
+means over the G updates. ``g_grad_norm`` is the global L2 norm of the gradient of G's total
+loss over all of G's weights (unscaled under float16), averaged over the G updates: it
+shows G's gradient vanishing when D is certain. ``g_loss`` and ``d_loss`` stay the
+adversarial parts."""
 D_LOG = (
     "d_loss_real",
     "d_loss_fake",
@@ -58,7 +62,9 @@ D_LOG = (
     "d_class_acc",
 )
 """The columns of `STEP_COLUMNS` one D update logs."""
-G_LOG = ("g_loss", "g_class_loss", "g_class_acc")
+G_LOSSES = ("g_loss", "g_class_loss", "g_class_acc")
+"""The loss terms of one G update (`GANSteps._g_losses`)."""
+G_LOG = (*G_LOSSES, "g_grad_norm")
 """The columns of `STEP_COLUMNS` one G update logs (averaged over a round's G updates)."""
 
 # The stateless random streams of a round: a draw's seed pair is (seed + stream, round *
@@ -293,9 +299,9 @@ class GANSteps:
         return log
 
     def g_gradients(self, labels, batch_size, round_index, slot):
-        """G's loss terms (the float32 scalars of `G_LOG`) and the gradients of its total
-        loss (adversarial + weighted class loss; times the loss scale under float16, which
-        G's optimiser divides out)."""
+        """G's log (the float32 scalars of `G_LOG`: loss terms and gradient norm) and the
+        gradients of its total loss (adversarial + weighted class loss; times the loss
+        scale under float16, which G's optimiser divides out)."""
         z = self._noise(batch_size, round_index, slot)
         labels = self._labels_of(z, labels)
         with tf.GradientTape() as tape:
@@ -305,8 +311,9 @@ class GANSteps:
         # Packed into one vector before the gradient is taken: Grappler rewrites the graph
         # by its structure, and this structure keeps the logged means of existing runs to
         # the last bit.
-        g_log = _g_named(_g_vector(g_log))
-        return g_log, tape.gradient(total, self.g.trainable_variables)
+        g_log = dict(zip(G_LOSSES, tf.unstack(tf.stack([g_log[n] for n in G_LOSSES])), strict=True))
+        grads = tape.gradient(total, self.g.trainable_variables)
+        return {**g_log, "g_grad_norm": _gradient_norm(self.g_opt, grads)}, grads
 
     def _g_step(self, labels, batch_size, round_index, slot):
         """One G update against the current D; returns `g_gradients`' loss terms."""
@@ -339,7 +346,9 @@ class GANSteps:
             )
             g_total = _scaled(self.g_opt, self._g_total(g_log))
         self._apply(self.d_opt, d_tape.gradient(d_loss, self.d.trainable_variables), self.d)
-        self._apply(self.g_opt, g_tape.gradient(g_total, self.g.trainable_variables), self.g)
+        g_grads = g_tape.gradient(g_total, self.g.trainable_variables)
+        self._apply(self.g_opt, g_grads, self.g)
+        g_log["g_grad_norm"] = _gradient_norm(self.g_opt, g_grads)
         return self._step_log({**d_log, "grad_penalty": tf.constant(0.0)}, g_log, 1, 1)
 
     def _alternating(self, real_batches, real_labels, round_index):
@@ -404,6 +413,15 @@ def _scaled(optimizer, loss):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer.scale_loss(loss)
     return loss
+
+
+def _gradient_norm(optimizer, grads) -> tf.Tensor:
+    """The float32 global L2 norm of ``grads``, divided by the loss scale of a
+    `keras.optimizers.LossScaleOptimizer` (whose gradients are scaled)."""
+    norm = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads if g is not None])
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        norm = norm / tf.cast(optimizer.scale_loss(tf.constant(1.0)), tf.float32)
+    return norm
 
 
 def _zeros(names) -> dict:

@@ -1,0 +1,106 @@
+"""Q1's tuning study: one change at a time against the tuned DCGAN, over seeds, through
+the sweep machinery, then the best change retrained at the full budget.
+
+Two sweeps, both `gankit.experiments.sweep.run_sweep` runs (resumable, locked, recorded in
+the registry ``root/results.jsonl``), so the notebook and the command line share them::
+
+    python -m gankit sweep dcgan_study --runs q1-tuning --seeds 0,1,2      # `tuning_specs`
+    python -m gankit sweep dcgan_tuned --runs '{"tuned": {}, "<best>": {...}}' --seeds 0,1,2
+
+1. `tuning_specs`: every row of `gankit.presets.DCGAN_TUNING` on the study budget (preset
+   ``dcgan_study``) for each seed. `tuning_table` gives each row's mean ± std over seeds.
+2. `best_change`: the row with the lowest mean FID against the real *training* reference
+   of the evaluation protocol (`gankit.evaluate.protocol`): a validation criterion, the
+   test images are never used to choose. `validation_specs` retrains it and the tuned
+   DCGAN at the full budget (preset ``dcgan_tuned``) for each seed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gankit.experiments.sweep_grid import RunSpec, expand_list
+from gankit.presets import DCGAN_TUNING, get_preset
+
+BASELINE = "tuned"
+"""The row of `DCGAN_TUNING` that changes nothing."""
+STUDY_PRESET = "dcgan_study"
+"""The tuned DCGAN on the study's budget (fewer epochs)."""
+FULL_PRESET = "dcgan_tuned"
+CRITERION = "fid"
+"""Chosen on: FID of 10,000 samples against the first 10,000 training images (lower wins)."""
+TABLE_METRICS = ("inception_score", "fid", "precision", "recall", "classes_covered")
+
+
+def tuning_specs(seeds: Sequence[int], *, quick: bool | None = None) -> list[RunSpec]:
+    """One run per row of `DCGAN_TUNING` and seed, on the study budget (seed-major, so
+    the first seed of every row finishes before the second starts).
+
+    Raises:
+      ValueError: bad seeds (none, negative or repeated).
+    """
+    return expand_list(get_preset(STUDY_PRESET, quick=quick), DCGAN_TUNING, seeds)
+
+
+def validation_specs(
+    change: str, seeds: Sequence[int], *, quick: bool | None = None
+) -> list[RunSpec]:
+    """The tuned DCGAN and the tuned DCGAN with the row ``change`` of `DCGAN_TUNING`, at
+    the full budget, for each seed.
+
+    Raises:
+      ValueError: ``change`` is not a row of `DCGAN_TUNING` (the message lists them), or
+        bad seeds.
+    """
+    if change not in DCGAN_TUNING:
+        raise ValueError(f"unknown change {change!r}; the rows are: {', '.join(DCGAN_TUNING)}")
+    rows = {BASELINE: {}, change: DCGAN_TUNING[change]}
+    return expand_list(get_preset(FULL_PRESET, quick=quick), rows, seeds)
+
+
+def runs_of(specs: Sequence[RunSpec], registry: str | os.PathLike[str]) -> pd.DataFrame:
+    """The registry rows (`gankit.experiments.registry.load_registry`, latest row per run)
+    of the runs in ``specs``, with each run's label from its spec (rows recorded by another
+    sweep may carry another label). Runs not recorded yet are absent."""
+    from gankit.experiments.registry import load_registry
+
+    df = load_registry(Path(registry)) if Path(registry).exists() else pd.DataFrame()
+    labels = {spec.run_id: spec.label for spec in specs}
+    if df.empty:
+        return df
+    df = df[df["run_id"].isin(labels)].copy()
+    df["label"] = df["run_id"].map(labels)
+    return df.reset_index(drop=True)
+
+
+def tuning_table(runs: pd.DataFrame, order: Sequence[str] = tuple(DCGAN_TUNING)) -> pd.DataFrame:
+    """One row per label of ``runs`` (`runs_of`), in ``order``: seeds finished, then
+    ``<metric>_mean``/``_std``/``_floor`` of `TABLE_METRICS` and the mean training seconds
+    (`gankit.experiments.sweep_report.summarise`).
+
+    Raises:
+      ValueError: no runs.
+    """
+    from gankit.experiments.sweep_report import summarise
+
+    summary = summarise(runs, by=["label"], metrics=list(TABLE_METRICS))
+    rank = {label: i for i, label in enumerate(order)}
+    summary = summary.sort_values("label", key=lambda s: s.map(lambda v: rank.get(v, len(rank))))
+    return summary.reset_index(drop=True)
+
+
+def best_change(table: pd.DataFrame, *, min_seeds: int = 1) -> str:
+    """The label of ``table`` (`tuning_table`) with the lowest mean `CRITERION` among rows
+    with at least ``min_seeds`` finished seeds; the baseline if no change beats it.
+
+    Raises:
+      ValueError: no row has ``min_seeds`` seeds.
+    """
+    ready = table[table["seeds"] >= min_seeds]
+    if ready.empty:
+        raise ValueError(f"no row of the study has {min_seeds} finished seed(s) yet")
+    return str(ready.loc[ready[f"{CRITERION}_mean"].idxmin(), "label"])

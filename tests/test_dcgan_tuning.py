@@ -1,0 +1,91 @@
+"""Q1's tuning study: the sweep's runs (shared by the notebook and `gankit sweep --runs
+q1-tuning`), the table over seeds, the choice on the validation criterion."""
+
+import dataclasses
+
+import pytest
+
+from gankit.cli import main
+from gankit.config import validate
+from gankit.experiments.registry import append_row, make_row
+from gankit.presets import DCGAN_TUNING, get_preset
+from gankit.studies.dcgan_tuning import (
+    BASELINE,
+    best_change,
+    runs_of,
+    tuning_specs,
+    tuning_table,
+    validation_specs,
+)
+
+
+def test_every_row_changes_one_thing_on_the_study_budget():
+    specs = tuning_specs([0, 1, 2], quick=False)
+    assert len(specs) == 3 * len(DCGAN_TUNING) and len({s.run_id for s in specs}) == len(specs)
+    assert [s.label for s in specs[: len(DCGAN_TUNING)]] == list(DCGAN_TUNING)
+    study, full = get_preset("dcgan_study", quick=False), get_preset("dcgan_tuned", quick=False)
+    assert study.train.epochs < full.train.epochs
+    assert dataclasses.replace(study, name=full.name, train=full.train) == full
+    base = specs[0].config
+    for spec in specs:
+        validate(spec.config)
+        assert spec.config.train.epochs == study.train.epochs
+        if spec.label != BASELINE:
+            assert spec.config != base, spec.label
+
+
+def test_the_command_line_study_names_the_notebooks_run_directories(tmp_path, capsys):
+    argv = ["sweep", "dcgan_study", "--runs", "q1-tuning", "--seeds", "0,1", "--dry-run"]
+    assert main([*argv, "--root", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()[:-1]
+    listed = {line.split()[0].rsplit("/", 1)[-1] for line in lines}
+    assert listed == {s.run_id for s in tuning_specs([0, 1], quick=False)}
+
+
+def test_an_unknown_named_study_says_what_is_known(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["sweep", "dcgan_study", "--runs", "q1-tunning", "--dry-run"])
+    assert exit_.value.code == 2
+    assert "named study (q1-tuning)" in capsys.readouterr().err
+
+
+def _record(registry, spec, fid, inception_score=9.0):
+    metrics = {"generated": {"fid": fid, "inception_score": inception_score, "precision": 0.7,
+                             "recall": 0.8, "classes_covered": 10},
+               "real test": {"fid": 5.0, "inception_score": 9.8}}  # fmt: skip
+    row = make_row(spec.config, spec.seed, status="ok", run_id=spec.run_id, metrics=metrics,
+                   label="another sweep's label", environment={})  # fmt: skip
+    append_row(registry, row)
+
+
+def test_table_is_over_seeds_in_row_order_and_the_lowest_mean_fid_wins(tmp_path):
+    specs = tuning_specs([0, 1], quick=True)
+    by_label = {(s.label, s.seed): s for s in specs}
+    registry = tmp_path / "results.jsonl"
+    fids = {BASELINE: (30, 34), "lr 1e-3": (20, 40), "batch 64": (25, 27), "latent 10": (10,)}
+    for label, values in fids.items():
+        for seed, fid in enumerate(values):
+            _record(registry, by_label[(label, seed)], fid)
+    table = tuning_table(runs_of(specs, registry))
+    assert list(table["label"]) == [k for k in DCGAN_TUNING if k in fids]  # the study's order
+    row = table.set_index("label").loc["lr 1e-3"]
+    assert row["seeds"] == 2 and row["fid_mean"] == 30 and row["fid_std"] == pytest.approx(200**0.5)
+    assert row["fid_floor"] == 5.0
+    assert best_change(table) == "latent 10"  # one seed is enough unless asked for more
+    assert best_change(table, min_seeds=2) == "batch 64"
+    with pytest.raises(ValueError, match="3 finished seed"):
+        best_change(table, min_seeds=3)
+
+
+def test_runs_of_an_empty_or_missing_registry_is_empty(tmp_path):
+    assert runs_of(tuning_specs([0], quick=True), tmp_path / "none.jsonl").empty
+
+
+def test_validation_retrains_the_baseline_and_the_best_change_at_the_full_budget():
+    specs = validation_specs("batch 64", [0, 1, 2], quick=False)
+    assert [(s.label, s.seed) for s in specs[:2]] == [(BASELINE, 0), ("batch 64", 0)]
+    assert len(specs) == 6
+    full = get_preset("dcgan_tuned", quick=False)
+    assert specs[0].config == full and specs[1].config.train.batch_size == 64
+    with pytest.raises(ValueError, match=r"unknown change 'batch 65'.*batch 64"):
+        validation_specs("batch 65", [0])
