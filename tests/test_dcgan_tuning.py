@@ -89,3 +89,33 @@ def test_validation_retrains_the_baseline_and_the_best_change_at_the_full_budget
     assert specs[0].config == full and specs[1].config.train.batch_size == 64
     with pytest.raises(ValueError, match=r"unknown change 'batch 65'.*batch 64"):
         validation_specs("batch 65", [0])
+
+
+def test_run_study_trains_what_is_missing_once_and_reads_the_step_logs(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import gankit.experiments.run
+    from gankit.studies.dcgan_tuning import run_study, step_logs
+
+    calls = []
+
+    def fake_call(self, config, seed, run_dir):
+        calls.append((config.generator.depth, seed))
+        pd.DataFrame({"epoch": [1.0], "g_grad_norm": [float(config.generator.depth)]}).to_csv(
+            run_dir / "steps.csv", index=False
+        )
+        return {"fid": 10.0 + seed, "inception_score": 8.0}
+
+    monkeypatch.setattr(gankit.experiments.run.TrainAndEvaluate, "__call__", fake_call)
+    monkeypatch.setattr(gankit.experiments.run.TrainAndEvaluate, "prepare", lambda self: None)
+    specs = [
+        s for s in tuning_specs([0, 1], quick=True) if s.label in (BASELINE, "G deeper (3 blocks)")
+    ]
+    runs = run_study(specs, quick=True, root=tmp_path, progress=False)
+    assert len(calls) == 4 and sorted(runs["label"]) == sorted(s.label for s in specs)
+    assert len(run_study(specs, quick=True, root=tmp_path, progress=False)) == 4
+    assert len(calls) == 4  # finished runs are not trained again
+    logs = step_logs(specs, ["G deeper (3 blocks)"], seed=1, root=tmp_path)
+    assert list(logs["G deeper (3 blocks)"]["g_grad_norm"]) == [3.0]
+    with pytest.raises(ValueError, match="no run of seed 2"):
+        step_logs(specs, [BASELINE], seed=2, root=tmp_path)

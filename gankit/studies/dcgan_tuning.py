@@ -62,6 +62,60 @@ def validation_specs(
     return expand_list(get_preset(FULL_PRESET, quick=quick), rows, seeds)
 
 
+def run_study(
+    specs: Sequence[RunSpec],
+    *,
+    quick: bool | None = None,
+    root: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Trains and evaluates every run of ``specs`` not finished yet (`run_sweep` with
+    `gankit.experiments.run.TrainAndEvaluate`: resumable, recorded in ``root``'s registry,
+    shared with ``gankit sweep``) and returns their registry rows (`runs_of`).
+
+    Args:
+      root: the runs folder (default `gankit.paths.runs_dir`).
+      progress: one line per finished run (label, seed, status, minutes).
+    """
+    from gankit.config import is_quick
+    from gankit.experiments.registry import REGISTRY_NAME
+    from gankit.experiments.run import TrainAndEvaluate
+    from gankit.experiments.sweep import run_sweep
+    from gankit.paths import runs_dir
+
+    quick = is_quick() if quick is None else quick
+    root = Path(root) if root is not None else runs_dir(quick)
+
+    def report(outcome, done, total):
+        if progress:
+            print(outcome.progress_line(done, total), flush=True)
+
+    run_sweep(specs, TrainAndEvaluate(quick=quick), root=root, on_outcome=report)
+    return runs_of(specs, root / REGISTRY_NAME)
+
+
+def step_logs(
+    specs: Sequence[RunSpec], labels: Sequence[str], *, seed: int,
+    root: str | os.PathLike[str] | None = None,
+) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The step logs (``steps.csv``: losses, D accuracies, G's gradient norm per round) of
+    the runs of ``specs`` with these ``labels`` and ``seed``, by label.
+
+    Raises:
+      ValueError: a label with no such run in ``specs``.
+      FileNotFoundError: a run not trained yet.
+    """
+    from gankit.io import read_csv_exact
+    from gankit.paths import runs_dir
+
+    root = Path(root) if root is not None else runs_dir()
+    by_label = {spec.label: spec for spec in specs if spec.seed == seed}
+    missing = [label for label in labels if label not in by_label]
+    if missing:
+        raise ValueError(f"no run of seed {seed} labelled {missing}; labels: {list(by_label)}")
+    return {label: read_csv_exact(root / by_label[label].run_id / "steps.csv") for label in labels}
+
+
 def runs_of(specs: Sequence[RunSpec], registry: str | os.PathLike[str]) -> pd.DataFrame:
     """The registry rows (`gankit.experiments.registry.load_registry`, latest row per run)
     of the runs in ``specs``, with each run's label from its spec (rows recorded by another
