@@ -70,6 +70,7 @@ METRIC_LABELS: Mapping[str, str] = MappingProxyType(
         "g_loss": "G loss",
         "d_acc_real": "D accuracy (real)",
         "d_acc_fake": "D accuracy (fake)",
+        "g_grad_norm": "G gradient norm (L2)",
         "seconds": "Training time (s)",
         "seconds_per_epoch": "s / epoch",
         "d_updates": "D updates",

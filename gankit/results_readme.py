@@ -81,7 +81,34 @@ def _q1(q1: Mapping[str, Any]) -> list[str]:
         _row("tuned DCGAN training time", f"{q1['tuned_train_seconds']:.0f} s"),
         _row("best one-change variant (by FID)", f"{q1['best_variant']}"),
     ]
+    seeds = q1.get("seeds")
+    for key, what in (("tuning", "tuning study"), ("validation", "full budget")):
+        for r in q1.get(key, ()):
+            rows.append(_row(f"{what}: {r['label']} ({r['seeds']} of {len(seeds)} seeds)",
+                             _over_seeds(r)))  # fmt: skip
     return _table("Q1, the unconditional DCGAN (in brackets: the real test images)", rows)
+
+
+def _over_seeds(r: Mapping[str, Any]) -> str:
+    """A `gankit.studies.dcgan_tuning.tuning_table` row: mean ± std over seeds, the floor
+    in brackets."""
+
+    def cell(metric: str, spec: str, name: str) -> str:
+        mean, std = r[f"{metric}_mean"], r.get(f"{metric}_std")
+        spread = "" if std is None or std != std else f" ± {format(std, spec)}"
+        floor = r.get(f"{metric}_floor")
+        return f"{name} {format(mean, spec)}{spread}" + (
+            "" if floor is None else f" ({format(floor, spec)})"
+        )
+
+    return ", ".join(
+        cell(m, spec, name)
+        for m, spec, name in (
+            ("inception_score", ".2f", "IS"),
+            ("fid", ".1f", "FID"),
+            ("recall", ".2f", "recall"),
+        )
+    )
 
 
 def _q2(q2: Mapping[str, Any]) -> list[str]:

@@ -34,6 +34,14 @@ def test_every_row_changes_one_thing_on_the_study_budget():
             assert spec.config != base, spec.label
 
 
+def test_a_subset_of_rows_keeps_their_run_directories():
+    some = tuning_specs([0], rows=["D:G 2:1", BASELINE], quick=False)
+    every = {s.label: s.run_id for s in tuning_specs([0], quick=False)}
+    assert [(s.label, s.run_id) for s in some] == [(k, every[k]) for k in ("D:G 2:1", BASELINE)]
+    with pytest.raises(ValueError, match=r"unknown rows \['D:G 3:1'\]"):
+        tuning_specs([0], rows=["D:G 3:1"])
+
+
 def test_the_command_line_study_names_the_notebooks_run_directories(tmp_path, capsys):
     argv = ["sweep", "dcgan_study", "--runs", "q1-tuning", "--seeds", "0,1", "--dry-run"]
     assert main([*argv, "--root", str(tmp_path)]) == 0

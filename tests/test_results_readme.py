@@ -109,6 +109,32 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
             "tuned": {**real, "inception_score": 7.7, "fid": 120.7, "recall": 0.81},
             "tuned_train_seconds": 600.4,
             "best_variant": "lr 1e-3",
+            "seeds": [0, 1, 2],
+            "tuning": [
+                {
+                    "label": "tuned",
+                    "seeds": 3,
+                    "inception_score_mean": 7.41,
+                    "inception_score_std": 0.12,
+                    "inception_score_floor": 9.83,
+                    "fid_mean": 160.04,
+                    "fid_std": 9.51,
+                    "fid_floor": 5.13,
+                    "recall_mean": 0.78,
+                    "recall_std": 0.01,
+                    "recall_floor": 0.87,
+                }
+            ],
+            "validation": [
+                {
+                    "label": "lr 1e-3",
+                    "seeds": 2,
+                    "inception_score_mean": 7.9,
+                    "inception_score_std": float("nan"),
+                    "fid_mean": 100.0,
+                    "recall_mean": 0.8,
+                }
+            ],
         },
         "bonus": {
             "n_eval": 10,
@@ -166,6 +192,11 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
         "FID 120.7 (5.1), precision 0.87 (0.87), recall 0.81 (0.87) |"
     ) in text
     assert "| tuned DCGAN training time | 600 s |" in text
+    assert (
+        "| tuning study: tuned (3 of 3 seeds) | IS 7.41 ± 0.12 (9.83), FID 160.0 ± 9.5 (5.1), "
+        "recall 0.78 ± 0.01 (0.87) |"
+    ) in text
+    assert "| full budget: lr 1e-3 (2 of 3 seeds) | IS 7.90, FID 100.0, recall 0.80 |" in text
     assert (
         "96.39 ± 0.45% test accuracy (n = 3 seeds) after 18 epochs (6.0, 6.2, 6.5 min of training)"
     ) in text

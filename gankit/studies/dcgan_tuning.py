@@ -36,14 +36,22 @@ CRITERION = "fid"
 TABLE_METRICS = ("inception_score", "fid", "precision", "recall", "classes_covered")
 
 
-def tuning_specs(seeds: Sequence[int], *, quick: bool | None = None) -> list[RunSpec]:
-    """One run per row of `DCGAN_TUNING` and seed, on the study budget (seed-major, so
-    the first seed of every row finishes before the second starts).
+def tuning_specs(
+    seeds: Sequence[int], *, rows: Sequence[str] | None = None, quick: bool | None = None
+) -> list[RunSpec]:
+    """One run per row of `DCGAN_TUNING` (or of its ``rows``, e.g. a few for a smoke test)
+    and seed, on the study budget (seed-major, so the first seed of every row finishes
+    before the second starts).
 
     Raises:
-      ValueError: bad seeds (none, negative or repeated).
+      ValueError: bad seeds (none, negative or repeated), or a row that is not in
+        `DCGAN_TUNING`.
     """
-    return expand_list(get_preset(STUDY_PRESET, quick=quick), DCGAN_TUNING, seeds)
+    unknown = [row for row in rows or () if row not in DCGAN_TUNING]
+    if unknown:
+        raise ValueError(f"unknown rows {unknown}; the rows are: {', '.join(DCGAN_TUNING)}")
+    chosen = {row: DCGAN_TUNING[row] for row in (rows or DCGAN_TUNING)}
+    return expand_list(get_preset(STUDY_PRESET, quick=quick), chosen, seeds)
 
 
 def validation_specs(
