@@ -207,11 +207,15 @@ _PRESETS: dict[str, dict] = {
 _QUICK = {"train.n_train": 2048, "train.epochs": 1}
 
 # Q1's tuning study: one change at a time against the tuned DCGAN, every row the same
-# budget (preset 'dcgan_study'), over seeds. The rows are what the brief names: depth and
+# budget (preset 'dcgan_study'), over seeds. The rows are what the brief names (depth and
 # width of G and D, batch size, learning rates and betas, latent size, one-sided label
-# smoothing, label noise, virtual batch norm, the D:G update ratio and the loss.
+# smoothing, label noise, virtual batch norm, the D:G update ratio and the loss), what the
+# tuned DCGAN took from the CGAN (the EMA of G, the learning-rate decay) and two remedies
+# from the literature (top-k training, the R1 penalty).
 DCGAN_TUNING: dict[str, dict] = {
     "tuned": {},
+    "no EMA of G": {"train.ema_decay": 0.0},
+    "constant lr": {"train.lr_decay_start": 1.0},
     "G narrower (32)": {"generator.base_filters": 32},
     "D narrower (32)": {"discriminator.base_filters": 32},
     "G deeper (3 blocks)": {"generator.depth": 3},
@@ -229,6 +233,8 @@ DCGAN_TUNING: dict[str, dict] = {
     "D:G 2:1": {"train.d_steps": 2},
     "D:G 1:2": {"train.g_steps": 2},
     "minimax loss": {"train.loss": "minimax"},
+    "top-k 50% (Sinha et al.)": {"train.g_top_k": 0.5},
+    "R1 5, no BN in D (Mescheder et al.)": {"discriminator.norm": "none", "train.r1_weight": 5.0},
 }
 
 SWEEP_RUNS: dict[str, dict[str, dict]] = {"q1-tuning": DCGAN_TUNING}
