@@ -90,7 +90,8 @@ METRIC_LABELS: Mapping[str, str] = MappingProxyType(
 
 def metric_label(column: str) -> str:
     """Human label of a metric or history column: ``"fid"`` -> ``"FID"``,
-    ``"inception_score"`` -> ``"Inception score"``; a column not in ``METRIC_LABELS`` is
+    ``"inception_score"`` -> ``"Inception score"``, and a metric followed by words keeps
+    them (``"fid floor"`` -> ``"FID floor"``); a column not in ``METRIC_LABELS`` is
     returned as it is (it is then usually already a phrase, e.g. "class accuracy").
 
     Raises:
@@ -98,6 +99,9 @@ def metric_label(column: str) -> str:
     """
     if not isinstance(column, str):
         raise TypeError(f"column must be a str, got {type(column).__name__}")
+    metric, space, words = column.partition(" ")
+    if space and metric.lower() in METRIC_LABELS:
+        return f"{METRIC_LABELS[metric.lower()]} {words}"
     return METRIC_LABELS.get(column.lower(), column)
 
 

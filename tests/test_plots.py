@@ -276,6 +276,7 @@ def test_metric_label_names_metrics_and_keeps_unknown_columns():
     assert style.metric_label("inception_score") == "Inception score"
     assert style.metric_label("kl_to_uniform") == "KL to uniform"
     assert style.metric_label("class accuracy") == "class accuracy"
+    assert style.metric_label("inception_score floor") == "Inception score floor"
     assert style.error_label_for("inception_score_std") == "± std over 10 splits"
     with pytest.raises(TypeError, match="str"):
         style.metric_label(3)
