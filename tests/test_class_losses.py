@@ -394,7 +394,13 @@ def test_the_new_fields_leave_existing_run_hashes_alone(monkeypatch):
     _on_a_bf16_cpu(monkeypatch)
     # The Q2 CGAN as first trained (10 epochs in bfloat16): its run directory keeps its name.
     assert config_hash(get_preset("cgan_projection", quick=False)) == "45ec51f900"
-    assert config_hash(get_preset("dcgan_tuned", quick=False)) == "585a1d7124"
+    # Q1's tuned DCGAN as it was before it took the CGAN's recipe.
+    first_tuned = {"generator.base_filters": 32, "discriminator.base_filters": 32,
+                   "train.g_steps": 2, "train.g_lr": 2e-4, "train.d_lr": 2e-4,
+                   "train.ema_decay": 0.0, "train.lr_decay_start": 1.0,
+                   "train.precision": "float32"}  # fmt: skip
+    tuned = with_overrides(get_preset("dcgan_tuned", quick=False), first_tuned)
+    assert config_hash(tuned) == "585a1d7124"
     odena = {"train.acgan_fake_class_weight": 1.0}  # the first ACGAN preset
     assert config_hash(with_overrides(get_preset("acgan", quick=False), odena)) == "64f8b67546"
 

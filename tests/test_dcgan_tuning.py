@@ -127,3 +127,30 @@ def test_run_study_trains_what_is_missing_once_and_reads_the_step_logs(tmp_path,
     assert list(logs["G deeper (3 blocks)"]["g_grad_norm"]) == [3.0]
     with pytest.raises(ValueError, match="no run of seed 2"):
         step_logs(specs, [BASELINE], seed=2, root=tmp_path)
+
+
+def test_coverage_by_epoch_classifies_each_epochs_sample_grid(tmp_path, monkeypatch):
+    import numpy as np
+
+    import gankit.evaluate.inference
+    from gankit.data.grids import save_image_grid
+    from gankit.studies.dcgan_tuning import coverage_by_epoch
+
+    spec = tuning_specs([0], rows=["D:G 2:1"], quick=True)[0]
+    n = spec.config.train.grid_size
+    samples = tmp_path / spec.run_id / "samples"
+    # Tile i is uniformly grey at level 20 * class; the stub classifier reads the level.
+    one_class = np.full((n, 28, 28), 60, np.uint8)
+    every_class = np.stack([np.full((28, 28), 20 * (i % 10), np.uint8) for i in range(n)])
+    save_image_grid(one_class, samples / "epoch_001.png")
+    save_image_grid(every_class, samples / "epoch_002.png")
+
+    def stub_proba(model, images):
+        levels = np.asarray(images).reshape(len(images), -1)[:, 0] // 20  # uint8 tiles
+        return np.eye(10, dtype=np.float32)[levels.astype(int)]
+
+    monkeypatch.setattr(gankit.evaluate.inference, "predict_proba", stub_proba)
+    table = coverage_by_epoch([spec], ["D:G 2:1"], classifier=None, seed=0, root=tmp_path)
+    assert list(table["epoch"]) == [1, 2] and list(table["classes_covered"]) == [1, 10]
+    assert table["kl_to_uniform"].iloc[0] == pytest.approx(np.log(10))
+    assert table["kl_to_uniform"].iloc[1] < 0.01

@@ -115,6 +115,16 @@ def test_save_image_grid_is_fast_enough_for_every_epoch(tmp_path):
     assert min(timings) < 0.05
 
 
+@pytest.mark.parametrize(("n", "ncol", "scale"), [(64, None, 2), (10, 4, 3), (1, None, 1)])
+def test_read_image_grid_gives_back_the_tiles_save_image_grid_wrote(tmp_path, n, ncol, scale):
+    images = np.random.default_rng(n).uniform(-1, 1, (n, 28, 28)).astype(np.float32)
+    path = grids.save_image_grid(images, tmp_path / "grid.png", ncol=ncol, scale=scale)
+    tiles = grids.read_image_grid(path, n, ncol=ncol)
+    np.testing.assert_array_equal(tiles, grids.images_to_uint8(images))
+    with pytest.raises(ValueError, match="give the n the grid was written with"):
+        grids.read_image_grid(path, n + 7, ncol=ncol)
+
+
 def test_make_gif_has_one_frame_per_png_and_holds_the_last(tmp_path):
     pngs = [
         grids.save_image_grid(_float_digits(4, seed=i), tmp_path / f"epoch_{i}.png")

@@ -29,6 +29,7 @@ __all__ = [
     "image_grid",
     "images_to_uint8",
     "make_gif",
+    "read_image_grid",
     "save_image_grid",
 ]
 
@@ -76,6 +77,45 @@ def image_grid(
         left = pad + (i % ncol) * (w + pad)
         grid[top : top + h, left : left + w] = tiles[i]
     return grid
+
+
+def read_image_grid(
+    path: str | os.PathLike[str],
+    n: int,
+    *,
+    ncol: int | None = None,
+    size: int = 28,
+    pad: int = 2,
+    scale: int | None = None,
+) -> np.ndarray:
+    """The ``n`` tiles of a grid PNG written by `save_image_grid` (e.g. a run's
+    ``samples/epoch_###.png``), as uint8 ``(n, size, size)``, row by row.
+
+    ``ncol`` is the tiles per row it was written with (default ``ceil(sqrt(n))``, as
+    `image_grid`); ``scale`` (default: found from the PNG's width) undoes the enlargement.
+
+    Raises:
+      FileNotFoundError: no such file.
+      ValueError: the PNG's size does not fit ``n`` tiles of ``size`` pixels with ``pad``.
+    """
+    n, size = checks.positive_int(n, "n"), checks.positive_int(size, "size")
+    with Image.open(path) as image:
+        grid = np.asarray(image.convert("L"))
+    ncol = math.ceil(math.sqrt(n)) if ncol is None else checks.positive_int(ncol, "ncol")
+    nrow = math.ceil(n / ncol)
+    width = ncol * (size + pad) + pad
+    scale = grid.shape[1] // width if scale is None else checks.positive_int(scale, "scale")
+    if scale < 1 or grid.shape != (scale * (nrow * (size + pad) + pad), scale * width):
+        raise ValueError(
+            f"{path}: a {grid.shape[1]}x{grid.shape[0]} PNG is not a grid of {n} tiles of "
+            f"{size} px with {pad} px padding: give the n the grid was written with"
+        )
+    grid = grid[::scale, ::scale]
+    tiles = np.empty((n, size, size), np.uint8)
+    for i in range(n):
+        top, left = pad + (i // ncol) * (size + pad), pad + (i % ncol) * (size + pad)
+        tiles[i] = grid[top : top + size, left : left + size]
+    return tiles
 
 
 def save_image_grid(

@@ -117,11 +117,51 @@ def step_logs(
     from gankit.paths import runs_dir
 
     root = Path(root) if root is not None else runs_dir()
+    by_label = _specs_by_label(specs, labels, seed)
+    return {label: read_csv_exact(root / by_label[label].run_id / "steps.csv") for label in labels}
+
+
+def coverage_by_epoch(
+    specs: Sequence[RunSpec], labels: Sequence[str], classifier, *, seed: int,
+    root: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """How many digits each epoch's sample grid shows (``samples/epoch_###.png``: the
+    run's fixed noise, ``train.grid_size`` samples of G's EMA, classified by
+    ``classifier``), for the runs of ``specs`` with these ``labels`` and ``seed``.
+
+    Returns:
+      one row per run and epoch: ``label``, ``epoch``, ``classes_covered`` (classes with at
+      least 1% of the grid, `gankit.evaluate.metrics.class_coverage`) and
+      ``kl_to_uniform`` (nats) of the grid's class histogram.
+
+    Raises:
+      ValueError: a label with no such run in ``specs``.
+    """
+    from gankit.data.grids import read_image_grid
+    from gankit.evaluate.inference import predict_proba
+    from gankit.evaluate.metrics import class_coverage
+    from gankit.paths import runs_dir
+
+    root = Path(root) if root is not None else runs_dir()
+    by_label = _specs_by_label(specs, labels, seed)
+    rows = []
+    for label in labels:
+        spec = by_label[label]
+        for path in sorted((root / spec.run_id / "samples").glob("epoch_*.png")):
+            tiles = read_image_grid(path, spec.config.train.grid_size)
+            coverage = class_coverage(predict_proba(classifier, tiles))
+            rows.append({"label": label, "epoch": int(path.stem.split("_")[1]),
+                         "classes_covered": coverage["n_covered"],
+                         "kl_to_uniform": coverage["kl_to_uniform"]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["label", "epoch", "classes_covered", "kl_to_uniform"])
+
+
+def _specs_by_label(specs: Sequence[RunSpec], labels: Sequence[str], seed: int) -> dict:
     by_label = {spec.label: spec for spec in specs if spec.seed == seed}
     missing = [label for label in labels if label not in by_label]
     if missing:
         raise ValueError(f"no run of seed {seed} labelled {missing}; labels: {list(by_label)}")
-    return {label: read_csv_exact(root / by_label[label].run_id / "steps.csv") for label in labels}
+    return by_label
 
 
 def runs_of(specs: Sequence[RunSpec], registry: str | os.PathLike[str]) -> pd.DataFrame:
