@@ -90,7 +90,7 @@ def _q1(q1: Mapping[str, Any]) -> list[str]:
 
 
 def _over_seeds(r: Mapping[str, Any]) -> str:
-    """A `gankit.studies.dcgan_tuning.tuning_table` row: mean ± std over seeds, the floor
+    """A `gankit.experiments.dcgan_tuning.tuning_table` row: mean ± std over seeds, the floor
     in brackets."""
 
     def cell(metric: str, spec: str, name: str) -> str:

@@ -14,11 +14,12 @@ from tiny_gan import TINY_GAN
 from gankit.config import GANConfig, config_hash, with_overrides
 from gankit.evaluate.classifier import build_classifier
 from gankit.evaluate.classifier_config import MEDIOCRE
+from gankit.evaluate.inference import frozen_logits
 from gankit.nets import build_discriminator, build_gan, build_mlp_discriminator
 from gankit.presets import get_preset
 from gankit.train import losses
 from gankit.train.loop import train_gan
-from gankit.train.steps import GANSteps, frozen_logits
+from gankit.train.steps import GANSteps
 
 IMAGES = np.tanh(np.random.default_rng(0).standard_normal((128, 28, 28, 1))).astype("float32")
 LABELS = (np.arange(128) % 10).astype(np.int32)

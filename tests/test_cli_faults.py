@@ -68,7 +68,7 @@ BAD_INPUTS = [
     (["sweep", "dcgan_tuned", "--runs", "[1,2]"], "must be a dict of overrides"),
     (["sweep", "dcgan_tuned", "--runs", '"abc"'], "runs must be a list of override dicts"),
     (["sweep", "dcgan_tuned", "--runs", "{}"], "the sweep has no runs"),
-    (["sweep", "dcgan_tuned", "--runs", "{bad"], "neither a JSON file nor inline JSON"),
+    (["sweep", "dcgan_tuned", "--runs", "{bad"], "a JSON file nor inline JSON"),
     (["sweep", "dcgan_tuned", "--runs", '{"a": {"train.lr": 1}}'], "unknown config key"),
     (["sweep", "dcgan_tuned", "--grid", "foo=1"], "unknown config key 'foo'"),
     (["sweep", "dcgan_tuned", "--grid", "train.g_lr="], "must look like key=v1,v2"),

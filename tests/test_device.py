@@ -113,6 +113,10 @@ BF16_PRESET_HASHES = {
     ("cgan_latent1", True): "92a98534d8",
     ("cgan_projection", True): "773eaa42d3",
     ("cgan_smoothing", True): "ec2321f037",
+    ("dcgan_tuned", False): "31ec70d294",
+    ("dcgan_study", False): "844f48f267",
+    ("dcgan_tuned", True): "6519df056a",
+    ("dcgan_study", True): "6519df056a",
 }
 BF16_VARIANT_HASHES = {
     "CGAN": "30f5fa76e2",
@@ -122,7 +126,6 @@ BF16_VARIANT_HASHES = {
 # The presets whose committed results were trained in float32 stay float32 everywhere.
 FLOAT32_PRESET_HASHES = {
     "dcgan_tutorial": "92f0eb4629",
-    "dcgan_tuned": "585a1d7124",
     "dcgan_failing": "af64289cf4",
     "dcgan_collapse": "047ce4b5c3",
     "cgan_mlp_failing": "5bb11c3d43",

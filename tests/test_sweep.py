@@ -80,7 +80,7 @@ def test_list_sweep_keeps_labels_and_fixed_overrides():
 
 def test_duplicate_configs_run_once():
     with pytest.warns(UserWarning, match="run once"):
-        specs = expand_list(BASE, [{"train.g_lr": 2e-4}, {}], [0])  # 2e-4 is the default
+        specs = expand_list(BASE, [{"train.g_lr": BASE.train.g_lr}, {}], [0])
     assert len(specs) == 1
 
 

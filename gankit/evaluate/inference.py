@@ -7,6 +7,7 @@ in [-1, 1] or uint8 pixels, (N, 28, 28[, 1])) and a model from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -24,6 +25,7 @@ __all__ = [
     "as_model_input",
     "embed",
     "embedding_model",
+    "frozen_logits",
     "predict_and_embed",
     "predict_proba",
 ]
@@ -139,3 +141,21 @@ def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> floa
     """Fraction of ``images`` whose most probable class is ``labels`` (uint8 or [-1, 1])."""
     predicted = predict_proba(model, images).argmax(axis=1)
     return float(np.mean(predicted == np.asarray(labels)))
+
+
+def frozen_logits(classifier: keras.Model) -> Callable:
+    """``images -> logits`` (batch, 10) of a `gankit.evaluate.classifier` model in inference mode:
+    its "embedding" features times the "probs" layer's weights, before the softmax. (The
+    log of the softmax output would have no gradient where a probability underflows or is
+    clipped: exactly the fakes of the wrong class that need it most.)
+
+    Raises:
+      ValueError: if ``classifier`` has no "embedding" and "probs" layers.
+    """
+    features = keras.Model(classifier.inputs, classifier.get_layer(EMBEDDING_LAYER).output)
+    head = classifier.get_layer(PROBS_LAYER)
+
+    def logits(images):
+        return keras.ops.matmul(features(images, training=False), head.kernel) + head.bias
+
+    return logits

@@ -6,6 +6,7 @@
 - ``locks``: one writer per run directory (a lock file).
 - ``registry``: the results registry: one JSON line per finished or failed run.
 - ``sweep_report``: registry -> tables over seeds and metric-vs-parameter plots.
+- ``dcgan_tuning``: Q1's tuning study over seeds and the best change retrained, as sweeps.
 - ``commands``: what each ``gankit`` command does with its parsed arguments.
 - ``faults``: bad input and a failing machine as one line and an exit code.
 - ``workers``: sweep worker processes that stop when their sweep dies, one GPU each.

@@ -2,19 +2,18 @@
 
 `GANSteps` holds the optimisers and the compiled ``round_step``, which runs one round of
 D and G updates and returns its step log: a dict of float32 scalars named by
-`STEP_COLUMNS`. Also here: `frozen_logits`, the logits of a frozen classifier that a
-conditional G can be trained against.
+`STEP_COLUMNS`. A conditional G can also be trained against a frozen classifier's logits
+(`gankit.evaluate.inference.frozen_logits`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import keras
 import tensorflow as tf
 
 from gankit.config import TrainConfig
 from gankit.config.schema import CODE_CLASSES
+from gankit.evaluate.inference import frozen_logits
 from gankit.nets.layers import latent_code
 from gankit.nets.sampling import is_conditional, latent_dim_of
 from gankit.train import losses
@@ -436,23 +435,3 @@ def _g_vector(g_log: dict) -> tf.Tensor:
 
 def _g_named(vector: tf.Tensor) -> dict:
     return dict(zip(G_LOG, tf.unstack(vector, num=len(G_LOG)), strict=True))
-
-
-def frozen_logits(classifier: keras.Model) -> Callable:
-    """``images -> logits`` (batch, 10) of a `gankit.evaluate.classifier` model in inference mode:
-    its "embedding" features times the "probs" layer's weights, before the softmax. (The
-    log of the softmax output would have no gradient where a probability underflows or is
-    clipped: exactly the fakes of the wrong class that need it most.)
-
-    Raises:
-      ValueError: if ``classifier`` has no "embedding" and "probs" layers.
-    """
-    from gankit.evaluate.classifier import EMBEDDING_LAYER, PROBS_LAYER
-
-    features = keras.Model(classifier.inputs, classifier.get_layer(EMBEDDING_LAYER).output)
-    head = classifier.get_layer(PROBS_LAYER)
-
-    def logits(images):
-        return tf.matmul(features(images, training=False), head.kernel) + head.bias
-
-    return logits
