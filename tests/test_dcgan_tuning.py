@@ -99,7 +99,9 @@ def test_validation_retrains_the_baseline_and_the_best_change_at_the_full_budget
         validation_specs("batch 65", [0])
 
 
-def test_run_study_trains_what_is_missing_once_and_reads_the_step_logs(tmp_path, monkeypatch):
+def test_run_study_trains_what_is_missing_once_and_reads_the_step_logs(
+    tmp_path, monkeypatch, capsys
+):
     import pandas as pd
 
     import gankit.experiments.run
@@ -121,8 +123,9 @@ def test_run_study_trains_what_is_missing_once_and_reads_the_step_logs(tmp_path,
     ]
     runs = run_study(specs, quick=True, root=tmp_path, progress=False)
     assert len(calls) == 4 and sorted(runs["label"]) == sorted(s.label for s in specs)
-    assert len(run_study(specs, quick=True, root=tmp_path, progress=False)) == 4
+    assert len(run_study(specs, quick=True, root=tmp_path, progress=True)) == 4
     assert len(calls) == 4  # finished runs are not trained again
+    assert "4 runs: 4 finished before, 0 trained now, 0 failed" in capsys.readouterr().out
     logs = step_logs(specs, ["G deeper (3 blocks)"], seed=1, root=tmp_path)
     assert list(logs["G deeper (3 blocks)"]["g_grad_norm"]) == [3.0]
     with pytest.raises(ValueError, match="no run of seed 2"):

@@ -83,7 +83,8 @@ def run_study(
 
     Args:
       root: the runs folder (default `gankit.paths.runs_dir`).
-      progress: one line per finished run (label, seed, status, minutes).
+      progress: one line per run trained now (run, status, seconds, IS, FID), then how
+        many were finished before.
     """
     from gankit.config import is_quick
     from gankit.experiments.registry import REGISTRY_NAME
@@ -95,10 +96,14 @@ def run_study(
     root = Path(root) if root is not None else runs_dir(quick)
 
     def report(outcome, done, total):
-        if progress:
+        if progress and outcome.status != "skipped":
             print(outcome.progress_line(done, total), flush=True)
 
-    run_sweep(specs, TrainAndEvaluate(quick=quick), root=root, on_outcome=report)
+    outcomes = run_sweep(specs, TrainAndEvaluate(quick=quick), root=root, on_outcome=report)
+    if progress:
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("skipped", "ok", "failed")}
+        print(f"{len(specs)} runs: {counts['skipped']} finished before, {counts['ok']} trained "
+              f"now, {counts['failed']} failed (registry {root / REGISTRY_NAME})")  # fmt: skip
     return runs_of(specs, root / REGISTRY_NAME)
 
 
