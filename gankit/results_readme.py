@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.io import atomic_write
+from gankit.report import format_mean_std
 
 START = (
     "<!-- results: written by `python -m gankit readme` from figures/results.json; "
@@ -93,20 +94,17 @@ def _over_seeds(r: Mapping[str, Any]) -> str:
     """A `gankit.experiments.dcgan_tuning.tuning_table` row: mean ± std over seeds, the floor
     in brackets."""
 
-    def cell(metric: str, spec: str, name: str) -> str:
-        mean, std = r[f"{metric}_mean"], r.get(f"{metric}_std")
-        spread = "" if std is None or std != std else f" ± {format(std, spec)}"
+    def cell(metric: str, digits: int, name: str) -> str:
+        text = format_mean_std(r[f"{metric}_mean"], r.get(f"{metric}_std"), digits)
         floor = r.get(f"{metric}_floor")
-        return f"{name} {format(mean, spec)}{spread}" + (
-            "" if floor is None else f" ({format(floor, spec)})"
-        )
+        return f"{name} {text}" + ("" if floor is None else f" ({floor:.{digits}f})")
 
     return ", ".join(
-        cell(m, spec, name)
-        for m, spec, name in (
-            ("inception_score", ".2f", "IS"),
-            ("fid", ".1f", "FID"),
-            ("recall", ".2f", "recall"),
+        cell(m, digits, name)
+        for m, digits, name in (
+            ("inception_score", 2, "IS"),
+            ("fid", 1, "FID"),
+            ("recall", 2, "recall"),
         )
     )
 

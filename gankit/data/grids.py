@@ -73,10 +73,14 @@ def image_grid(
     nrow = math.ceil(n / ncol)
     grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), pad_value, np.uint8)
     for i in range(n):
-        top = pad + (i // ncol) * (h + pad)
-        left = pad + (i % ncol) * (w + pad)
+        top, left = _tile_origin(i, ncol, h, w, pad)
         grid[top : top + h, left : left + w] = tiles[i]
     return grid
+
+
+def _tile_origin(i: int, ncol: int, h: int, w: int, pad: int) -> tuple[int, int]:
+    """Top-left pixel of tile ``i`` in `image_grid`'s layout (row by row, ``pad`` around)."""
+    return pad + (i // ncol) * (h + pad), pad + (i % ncol) * (w + pad)
 
 
 def read_image_grid(
@@ -113,7 +117,7 @@ def read_image_grid(
     grid = grid[::scale, ::scale]
     tiles = np.empty((n, size, size), np.uint8)
     for i in range(n):
-        top, left = pad + (i // ncol) * (size + pad), pad + (i % ncol) * (size + pad)
+        top, left = _tile_origin(i, ncol, size, size, pad)
         tiles[i] = grid[top : top + size, left : left + size]
     return tiles
 

@@ -310,7 +310,7 @@ class GANSteps:
         # Packed into one vector before the gradient is taken: Grappler rewrites the graph
         # by its structure, and this structure keeps the logged means of existing runs to
         # the last bit.
-        g_log = dict(zip(G_LOSSES, tf.unstack(tf.stack([g_log[n] for n in G_LOSSES])), strict=True))
+        g_log = _g_named(_g_vector(g_log, G_LOSSES), G_LOSSES)
         grads = tape.gradient(total, self.g.trainable_variables)
         return {**g_log, "g_grad_norm": _gradient_norm(self.g_opt, grads)}, grads
 
@@ -429,9 +429,9 @@ def _zeros(names) -> dict:
 
 # G's logs are averaged over a round's updates as one vector, in `G_LOG` order, for the
 # same reason as in `GANSteps.g_gradients`.
-def _g_vector(g_log: dict) -> tf.Tensor:
-    return tf.stack([g_log[name] for name in G_LOG])
+def _g_vector(g_log: dict, names=G_LOG) -> tf.Tensor:
+    return tf.stack([g_log[name] for name in names])
 
 
-def _g_named(vector: tf.Tensor) -> dict:
-    return dict(zip(G_LOG, tf.unstack(vector, num=len(G_LOG)), strict=True))
+def _g_named(vector: tf.Tensor, names=G_LOG) -> dict:
+    return dict(zip(names, tf.unstack(vector, num=len(names)), strict=True))
