@@ -183,9 +183,9 @@ def _train_combinations(cfg: TrainConfig) -> list[tuple[bool, str]]:
 
 def _check_across_sections(config: GANConfig) -> None:
     """The train fields that depend on the networks: the classifier loss and the class-head
-    weights need a conditional GAN of the right kind, WGAN-GP a critic without batch norm
+    weights need a conditional GAN of the right kind, WGAN-GP and R1 a D without batch norm
     (batch norm makes each score depend on the whole batch, so the per-example gradient
-    the penalty constrains is not the critic's: Gulrajani et al. 2017, section 4)."""
+    the penalty constrains is not D's: Gulrajani et al. 2017, section 4)."""
     train, conditioning = config.train, config.discriminator.conditioning
     class_head = conditioning in CLASS_HEAD_CONDITIONING
     if train.classifier_loss_weight > 0:
@@ -211,17 +211,18 @@ def _check_across_sections(config: GANConfig) -> None:
                 f"({', '.join(CLASS_HEAD_CONDITIONING)}); with discriminator.conditioning="
                 f"{conditioning!r} leave it at 1.0"
             )
-    if train.r1_weight > 0 and config.discriminator.norm == "batch":
-        raise ValueError(
-            "invalid config: r1_weight > 0 with discriminator.norm='batch' breaks the R1 "
-            "penalty (each score depends on the whole batch): set discriminator.norm='none'"
-        )
-    if train.loss == "wgan-gp" and config.discriminator.norm == "batch":
-        raise ValueError(
-            "invalid config: loss='wgan-gp' with discriminator.norm='batch' breaks the "
-            "gradient penalty (each score depends on the whole batch; Gulrajani et al. use "
-            "no normalisation or layer norm in the critic): set discriminator.norm='none'"
-        )
+    penalties = [
+        (train.r1_weight > 0, "r1_weight > 0", "the R1 penalty", ""),
+        (train.loss == "wgan-gp", "loss='wgan-gp'", "the gradient penalty",
+         "; Gulrajani et al. use no normalisation or layer norm in the critic"),
+    ]  # fmt: skip
+    for used, setting, penalty, source in penalties:
+        if used and config.discriminator.norm == "batch":
+            raise ValueError(
+                f"invalid config: {setting} with discriminator.norm='batch' breaks {penalty} "
+                f"(each score depends on the whole batch{source}): set "
+                "discriminator.norm='none'"
+            )
 
 
 def _network_rules(config: GANConfig) -> list[tuple[bool, str]]:

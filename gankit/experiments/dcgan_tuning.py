@@ -47,9 +47,7 @@ def tuning_specs(
       ValueError: bad seeds (none, negative or repeated), or a row that is not in
         `DCGAN_TUNING`.
     """
-    unknown = [row for row in rows or () if row not in DCGAN_TUNING]
-    if unknown:
-        raise ValueError(f"unknown rows {unknown}; the rows are: {', '.join(DCGAN_TUNING)}")
+    _check_rows("rows", [row for row in rows or () if row not in DCGAN_TUNING])
     chosen = {row: DCGAN_TUNING[row] for row in (rows or DCGAN_TUNING)}
     return expand_list(get_preset(STUDY_PRESET, quick=quick), chosen, seeds)
 
@@ -65,9 +63,20 @@ def validation_specs(
         bad seeds.
     """
     if change not in DCGAN_TUNING:
-        raise ValueError(f"unknown change {change!r}; the rows are: {', '.join(DCGAN_TUNING)}")
+        _check_rows("change", repr(change))
     rows = {BASELINE: {}, change: DCGAN_TUNING[change]}
     return expand_list(get_preset(FULL_PRESET, quick=quick), rows, seeds)
+
+
+def _check_rows(what: str, unknown) -> None:
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; the rows are: {', '.join(DCGAN_TUNING)}")
+
+
+def _root(root: str | os.PathLike[str] | None, quick: bool | None) -> Path:
+    from gankit.paths import runs_dir
+
+    return Path(root) if root is not None else runs_dir(quick)
 
 
 def run_study(
@@ -82,7 +91,8 @@ def run_study(
     shared with ``gankit sweep``) and returns their registry rows (`runs_of`).
 
     Args:
-      root: the runs folder (default `gankit.paths.runs_dir`).
+      root: the runs folder (default `gankit.paths.runs_dir` of ``quick``, as in
+        `step_logs` and `coverage_by_epoch`).
       progress: one line per run trained now (run, status, seconds, IS, FID), then how
         many were finished before.
     """
@@ -90,10 +100,9 @@ def run_study(
     from gankit.experiments.registry import REGISTRY_NAME
     from gankit.experiments.run import TrainAndEvaluate
     from gankit.experiments.sweep import run_sweep
-    from gankit.paths import runs_dir
 
     quick = is_quick() if quick is None else quick
-    root = Path(root) if root is not None else runs_dir(quick)
+    root = _root(root, quick)
 
     def report(outcome, done, total):
         if progress and outcome.status != "skipped":
@@ -109,7 +118,7 @@ def run_study(
 
 def step_logs(
     specs: Sequence[RunSpec], labels: Sequence[str], *, seed: int,
-    root: str | os.PathLike[str] | None = None,
+    root: str | os.PathLike[str] | None = None, quick: bool | None = None,
 ) -> dict[str, pd.DataFrame]:  # fmt: skip
     """The step logs (``steps.csv``: losses, D accuracies, G's gradient norm per round) of
     the runs of ``specs`` with these ``labels`` and ``seed``, by label.
@@ -119,16 +128,15 @@ def step_logs(
       FileNotFoundError: a run not trained yet.
     """
     from gankit.io import read_csv_exact
-    from gankit.paths import runs_dir
 
-    root = Path(root) if root is not None else runs_dir()
+    root = _root(root, quick)
     by_label = _specs_by_label(specs, labels, seed)
     return {label: read_csv_exact(root / by_label[label].run_id / "steps.csv") for label in labels}
 
 
 def coverage_by_epoch(
     specs: Sequence[RunSpec], labels: Sequence[str], classifier, *, seed: int,
-    root: str | os.PathLike[str] | None = None,
+    root: str | os.PathLike[str] | None = None, quick: bool | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """How many digits each epoch's sample grid shows (``samples/epoch_###.png``: the
     run's fixed noise, ``train.grid_size`` samples of G's EMA, classified by
@@ -145,9 +153,8 @@ def coverage_by_epoch(
     from gankit.data.grids import read_image_grid
     from gankit.evaluate.inference import predict_proba
     from gankit.evaluate.metrics import class_coverage
-    from gankit.paths import runs_dir
 
-    root = Path(root) if root is not None else runs_dir()
+    root = _root(root, quick)
     by_label = _specs_by_label(specs, labels, seed)
     rows = []
     for label in labels:
