@@ -74,8 +74,7 @@ def q3(args: argparse.Namespace) -> int:
     from gankit.data.mnist import load_mnist
     from gankit.evaluate.classifier import load_or_train_classifier
     from gankit.evaluate.classifier_config import REFERENCE
-    from gankit.experiments.preset_runs import tarr_per_epoch, train_preset
-    from gankit.presets import get_preset
+    from gankit.experiments.preset_runs import default_cgans
     from gankit.studies import retrain_plan, retrain_study, retrain_tables
     from gankit.studies.retrain_sets import ensemble_source
 
@@ -88,24 +87,18 @@ def q3(args: argparse.Namespace) -> int:
     (x_train, y_train), _ = data
     reference = load_or_train_classifier(REFERENCE.quick() if args.quick else REFERENCE)
 
-    def train_cgan(seed: int):
-        return train_preset(
-            get_preset("cgan", quick=args.quick),
-            scale_images(x_train),
-            y_train,
-            seed=seed,
-            progress=not args.no_progress,
-            verbose=False,
-            # the notebooks' per-epoch TARR log: whoever trains the shared run first, it is
-            # the same
-            epoch_metrics=tarr_per_epoch(reference, seed=seed + 1),
-        )
-
-    cgan = train_cgan(args.generator_seed)
+    ensemble_seeds = [s for s in retrain_plan.ENSEMBLE_SEEDS if s != args.generator_seed]
+    members = default_cgans(
+        [args.generator_seed, *(ensemble_seeds if "ensemble" in args.parts else [])],
+        scale_images(x_train),
+        y_train,
+        reference,
+        quick=args.quick,
+        progress=not args.no_progress,
+    )
+    cgan = members[0]
     sources, ensemble = {cgan.run_dir.name: cgan.generator}, None
     if "ensemble" in args.parts:
-        others = [train_cgan(s) for s in retrain_plan.ENSEMBLE_SEEDS if s != args.generator_seed]
-        members = [cgan, *others]
         ensemble = retrain_plan.ensemble_name([m.run_dir.name for m in members])
         sources[ensemble] = ensemble_source([m.generator for m in members])
     plan = retrain_plan.brief_plan(

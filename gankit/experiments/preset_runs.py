@@ -4,11 +4,12 @@
   seed)``: a finished run is reloaded, an interrupted one resumed; prints one summary line.
 - `tarr_per_epoch`: the per-epoch metric the notebooks log for conditional GANs, the
   reference classifier's success rate on a few class-balanced samples.
+- `default_cgans`: the default CGAN of each seed with that log (Q3's synthetic sources).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
@@ -94,3 +95,33 @@ def train_preset(
             f"min of training ({speed:.0f} images/s)"
         )
     return result
+
+
+def default_cgans(
+    seeds: Sequence[int],
+    images: np.ndarray,
+    labels: np.ndarray,
+    classifier: keras.Model,
+    *,
+    quick: bool | None = None,
+    progress: bool = True,
+) -> list[TrainResult]:
+    """The default CGAN (preset ``cgan``) of each of ``seeds``, trained, resumed or
+    reloaded by `train_preset`, with the per-epoch TARR log of ``classifier`` (samples of
+    seed + 1): the log is the same whichever notebook or command trains a shared run first.
+
+    Args:
+      images: (N, 28, 28) training images in [-1, 1]; labels: (N,) digits.
+    """
+    return [
+        train_preset(
+            presets.get_preset("cgan", quick=quick),
+            images,
+            labels,
+            seed=seed,
+            progress=progress,
+            verbose=False,
+            epoch_metrics=tarr_per_epoch(classifier, seed=seed + 1),
+        )
+        for seed in seeds
+    ]
