@@ -166,6 +166,19 @@ def test_plot_histories_warns_about_and_skips_runs_without_the_column():
         curves.plot_histories(runs, "d_acc_real")
 
 
+def test_plot_histories_log_axis_for_norms_that_span_orders_of_magnitude():
+    runs = {
+        "a": {"epoch": [1, 2], "g_grad_norm": [40.0, 0.1]},
+        "b": {"epoch": [1, 2], "g_grad_norm": [1, 2]},
+    }
+    (ax,) = curves.plot_histories(runs, "g_grad_norm", log_y=True).axes
+    assert ax.get_yscale() == "log"
+    assert curves.plot_histories(runs, "g_grad_norm").axes[0].get_yscale() == "linear"
+    runs["b"]["g_grad_norm"] = [0.0, 1.0]
+    with pytest.raises(ValueError, match="log_y needs 'g_grad_norm' > 0"):
+        curves.plot_histories(runs, "g_grad_norm", log_y=True)
+
+
 def test_plot_epoch_grids_from_arrays(tmp_path):
     grids = {10: _float_digits(16, seed=2), 1: _float_digits(16, seed=1), 5: _float_digits(16)}
     fig = samples.plot_epoch_grids(grids, title="samples")

@@ -205,6 +205,7 @@ def plot_histories(
     title: str | None = None,
     smooth: int | None = None,
     ylabel: str | None = None,
+    log_y: bool = False,
 ) -> Figure:
     """One curve of ``column`` per run, to compare configurations.
 
@@ -215,11 +216,14 @@ def plot_histories(
         smooth: moving-average window in rows.
         ylabel: the y axis label instead, e.g. to say that a metric is the per-epoch
             meter: ``"FID (per-epoch meter, 1,000 samples)"``.
+        log_y: a logarithmic y axis, for a column whose runs differ by orders of magnitude
+            (e.g. ``"g_grad_norm"``); its values must be > 0.
 
     Runs without ``column`` are skipped with a warning.
 
     Raises:
-        ValueError: no run has ``column``, or runs disagree on epoch vs step for x.
+        ValueError: no run has ``column``, runs disagree on epoch vs step for x, or
+            ``log_y`` with a value <= 0.
     """
     if not isinstance(histories, Mapping) or not histories:
         raise ValueError("histories must be a non-empty dict {run name: history}")
@@ -251,6 +255,10 @@ def plot_histories(
         _plot_curve(ax, x, y, color=color, label=name, smooth=smooth, linestyle=linestyle)
     if column.startswith("d_acc"):
         _style_accuracy_axis(ax)
+    if log_y:
+        if any(np.nanmin(np.asarray(c[2], float)) <= 0 for c in curves):
+            raise ValueError(f"log_y needs {column!r} > 0 in every run; use log_y=False")
+        ax.set_yscale("log")
     ax.set_xlabel(curves[0][3])
     integer_ticks_if_whole(ax, np.concatenate([c[1] for c in curves]))
     # A long label (a per-epoch meter's) wraps to the axes' height instead of leaving the figure.
