@@ -194,6 +194,8 @@ _PRESETS: dict[str, dict] = {
     "dcgan_collapse": {**_COLLAPSE, **_FLOAT32},
     "mlp_gan": {"generator.kind": "mlp", "discriminator.kind": "mlp", "train.epochs": 10},
     "cgan": _CGAN,
+    # Unconditional: the CGAN trained on the k-means clusters of the images, no labels
+    "dcgan_self_conditioned": {**_CGAN, "train.self_conditioned": True},
     "cgan_projection": _CGAN_PROJECTION,
     "cgan_smoothing": {**_CGAN, "train.real_label": 0.9},
     "cgan_latent1": _CGAN_LATENT1,

@@ -188,6 +188,17 @@ def _check_across_sections(config: GANConfig) -> None:
     the penalty constrains is not D's: Gulrajani et al. 2017, section 4)."""
     train, conditioning = config.train, config.discriminator.conditioning
     class_head = conditioning in CLASS_HEAD_CONDITIONING
+    if train.self_conditioned and not config.conditional:
+        raise ValueError(
+            "invalid config: self_conditioned=True trains a conditional GAN on the images' "
+            "clusters: set generator.conditioning and discriminator.conditioning (e.g. the "
+            "'cgan' preset's)"
+        )
+    if train.self_conditioned and train.classifier_loss_weight > 0:
+        raise ValueError(
+            "invalid config: self_conditioned=True with classifier_loss_weight > 0 would ask "
+            "the frozen digit classifier for clusters it does not know: set one of them off"
+        )
     if train.classifier_loss_weight > 0:
         if not config.conditional:
             raise ValueError(

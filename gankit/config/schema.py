@@ -180,6 +180,12 @@ class TrainConfig:
     ema_decay: float = 0.0
     """Exponential moving average of G's weights (e.g. 0.999): samples, metrics and the
     saved generator then use the average, which is smoother than the last step. 0: off."""
+    self_conditioned: bool = False
+    """A self-conditioned GAN (Liu et al. 2020): the training images' k-means clusters
+    (`gankit.data.clusters.kmeans_labels`, 10 clusters, no labels used) are the classes of
+    a conditional GAN, and the trained generator draws its cluster from the noise with the
+    clusters' frequencies (`gankit.nets.cluster_sampler`), so it is unconditional. Needs
+    generator.conditioning and discriminator.conditioning; train_gan then takes no labels."""
     classifier_loss_weight: float = 0.0
     """Conditional GANs: G's loss gains this weight times the cross-entropy of a frozen
     pretrained classifier (`gankit.evaluate.classifier`) between its prediction on each generated
@@ -257,6 +263,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "jit_compile"): False,
     ("train", "g_top_k"): 1.0,
     ("train", "r1_weight"): 0.0,
+    ("train", "self_conditioned"): False,
 }
 
 

@@ -1,6 +1,7 @@
 """Keras model builders: DCGAN and MLP generators/discriminators (unconditional and
 conditional), and their custom layers."""
 
+from gankit.nets.cluster_sampler import ClusterFromNoise, cluster_sampler
 from gankit.nets.conditioning import ConditionalBatchNormalization
 from gankit.nets.dcgan import build_discriminator, build_generator
 from gankit.nets.factory import build_gan
@@ -8,6 +9,7 @@ from gankit.nets.layers import VirtualBatchNormalization
 from gankit.nets.mlp import build_mlp_discriminator, build_mlp_generator
 
 __all__ = [
+    "ClusterFromNoise",
     "ConditionalBatchNormalization",
     "VirtualBatchNormalization",
     "build_discriminator",
@@ -15,4 +17,5 @@ __all__ = [
     "build_generator",
     "build_mlp_discriminator",
     "build_mlp_generator",
+    "cluster_sampler",
 ]

@@ -57,10 +57,12 @@ import tensorflow as tf
 
 from gankit import device
 from gankit.config import GANConfig, TrainConfig, from_dict, resolved, to_dict, validate
+from gankit.data.clusters import kmeans_labels
 from gankit.data.grids import make_gif, save_image_grid
 from gankit.io import atomic_write
 from gankit.nets import build_gan
-from gankit.nets.sampling import balanced_labels, check_labels
+from gankit.nets.cluster_sampler import cluster_sampler
+from gankit.nets.sampling import N_CLASSES, balanced_labels, check_labels
 from gankit.runtime import first_call_silenced, gpu_memory_growth
 from gankit.train.feed import DEVICE_FETCH_EVERY, Batches, Rounds, run_epoch
 from gankit.train.run_dir import RunDir, step_table
@@ -125,7 +127,9 @@ def train_gan(
       images: float32 (N, 28, 28[, 1]) in [-1, 1] (see gankit.data.images.scale_images); the first
         ``config.train.n_train`` are used if that is set.
       labels: int (N,) classes 0-9 of ``images``; required for a conditional GAN
-        (``config.conditional``), not allowed otherwise.
+        (``config.conditional``), not allowed otherwise nor with ``train.self_conditioned``
+        (whose classes are k-means clusters of the images, computed here with ``seed``;
+        its returned and saved generator is then the unconditional `cluster_sampler`).
       run_dir: where config, history, checkpoints and samples go. If it holds a checkpoint
         of the same config and ``resume`` is true, training continues from it.
       seed: seeds weights, data order, noise and dropout.
@@ -155,7 +159,7 @@ def train_gan(
     cfg = config.train
     validate(config)
     gpu_memory_growth()
-    images, labels = _training_data(config, images, labels)
+    images, labels = _training_data(config, images, labels, seed)
     plan = Rounds.of(cfg, len(images))
     run = RunDir(run_dir)
     run.prepare(to_dict(config), same_run=lambda saved: _same_run(saved, config), resume=resume)
@@ -168,6 +172,11 @@ def train_gan(
         _record_device(run, device.probe(), requested, cfg.precision, start, verbose)
     # With an EMA, samples, metrics and the saved generator use the averaged weights.
     sampler = steps.g if steps.ema is None else steps.ema
+    # A self-conditioned G is sampled, measured and saved as the unconditional model it
+    # makes; the epoch grids keep one cluster per column.
+    output = sampler
+    if cfg.self_conditioned:
+        output = cluster_sampler(sampler, np.bincount(labels, minlength=N_CLASSES))
     grid_inputs, grid_ncol = _grid_inputs(cfg.grid_size, steps, seed)
     stopped = "completed"
     round_step = first_call_silenced(steps.round_step)
@@ -190,7 +199,7 @@ def train_gan(
             seconds = time.perf_counter() - t0
         row = _epoch_row(epoch, logs, seconds, used * cfg.batch_size)
         if epoch_metrics is not None:
-            row.update({k: float(v) for k, v in epoch_metrics(sampler).items()})
+            row.update({k: float(v) for k, v in epoch_metrics(output).items()})
         history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
         rows = _step_rows(epoch, logs)
         first_step = len(step_log)  # rounds logged before this epoch
@@ -209,9 +218,9 @@ def train_gan(
         if _should_stop_early(history, cfg):
             stopped = "early_stopping"
             break
-    _save_final(sampler, run.path)
+    _save_final(output, run.path)
     seconds = float(history["seconds"].sum()) if len(history) else 0.0
-    return TrainResult(sampler, steps.d, history, step_log, run.path, stopped, seconds)
+    return TrainResult(output, steps.d, history, step_log, run.path, stopped, seconds)
 
 
 def rng_state_variables(*models: keras.Model) -> list:
@@ -245,15 +254,26 @@ def progress_bar(total: int, desc: str, enabled: bool, unit: str = "batch"):
     )
 
 
-def _training_data(config: GANConfig, images, labels) -> tuple[np.ndarray, np.ndarray]:
-    """The checked images and labels (zeros for an unconditional GAN), cut to ``n_train``."""
+def _training_data(config: GANConfig, images, labels, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The checked images and labels (zeros for an unconditional GAN, k-means clusters for
+    a self-conditioned one), cut to ``n_train``."""
     n_train = config.train.n_train
     images = check_images(images)
-    labels = _check_train_labels(config, labels, len(images))
+    if config.train.self_conditioned:
+        if labels is not None:
+            raise ValueError(
+                "labels were given to a self-conditioned GAN, which finds its own classes (the "
+                "images' k-means clusters): pass no labels, or set train.self_conditioned=False"
+            )
+    else:
+        labels = _check_train_labels(config, labels, len(images))
     if n_train is not None:
         if n_train > len(images):
             raise ValueError(f"n_train={n_train} but only {len(images)} images were given")
-        images, labels = images[:n_train], labels[:n_train]
+        images = images[:n_train]
+        labels = None if labels is None else labels[:n_train]
+    if config.train.self_conditioned:
+        labels = kmeans_labels(images, N_CLASSES, seed=seed)
     return images, labels
 
 
