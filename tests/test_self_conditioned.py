@@ -102,3 +102,16 @@ def test_trainer_clusters_the_images_and_returns_an_unconditional_generator(tmp_
                                atol=1e-6)  # fmt: skip
     with pytest.raises(ValueError, match="finds its own classes"):
         train_gan(SELF_CONDITIONED, images, tmp_path / "other", labels=np.zeros(128, int))
+
+
+def test_only_digit_conditional_configs_take_labels():
+    from gankit.presets import get_preset
+
+    takes = {name: get_preset(name).takes_labels for name in
+             ("cgan", "dcgan_tuned", "dcgan_self_conditioned")}  # fmt: skip
+    assert takes == {"cgan": True, "dcgan_tuned": False, "dcgan_self_conditioned": False}
+    info = with_overrides(
+        get_preset("dcgan_tuned"),
+        {"generator.conditioning": "code", "discriminator.conditioning": "acgan"},
+    )
+    assert not info.takes_labels  # an InfoGAN code is drawn, not given

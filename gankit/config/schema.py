@@ -230,6 +230,12 @@ class GANConfig:
         """True for a class-conditional GAN (G and D both take labels)."""
         return self.generator.conditioning not in UNLABELLED_CONDITIONING
 
+    @property
+    def takes_labels(self) -> bool:
+        """True if training needs the images' labels: a conditional GAN that is not
+        self-conditioned (which finds its own classes and is sampled unconditionally)."""
+        return self.conditional and not self.train.self_conditioned
+
 
 SECTIONS = {
     "generator": GeneratorConfig,

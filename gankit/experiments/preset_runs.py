@@ -76,13 +76,13 @@ def train_preset(
     config = presets.get_preset(preset) if isinstance(preset, str) else preset
     if not isinstance(config, GANConfig):
         raise TypeError(f"preset must be a preset name or a GANConfig, got {type(preset)}")
-    if config.conditional and labels is None:
+    if config.takes_labels and labels is None:
         raise ValueError(f"{config.name!r} is a conditional GAN: pass the training labels")
     result = train_gan(
         config,
         images,
         paths.run_dir_for(config, seed),
-        labels=labels if config.conditional else None,
+        labels=labels if config.takes_labels else None,
         seed=seed,
         progress=progress,
         epoch_metrics=epoch_metrics,

@@ -235,8 +235,7 @@ class TrainAndEvaluate:
 
         arrays = self.data()
         (x_train, y_train), _ = arrays
-        conditional = getattr(config.generator, "conditioning", "none") != "none"
-        labels = {"labels": y_train} if conditional else {}
+        labels = {"labels": y_train} if config.takes_labels else {}
         result = train_gan(config, x_train, run_dir, seed=seed, progress=self.progress, **labels)
         metrics: dict[str, dict[str, float]] = {}
         n = self.eval_n or default_eval_n(self.quick)

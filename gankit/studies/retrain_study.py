@@ -252,8 +252,11 @@ def train_fewshot_generator(
     from gankit.data.images import scale_images
     from gankit.train.loop import train_gan
 
-    if not config.conditional:
-        raise ValueError("the fair generator must be conditional (it is asked for classes)")
+    if not config.takes_labels:
+        raise ValueError(
+            "the fair generator must be conditional on the digits (it is asked for classes), "
+            "not unconditional or self-conditioned"
+        )
     if config.train.n_train is not None:
         raise ValueError("set train.n_train=None: the subset is chosen by n_real and seed")
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:

@@ -158,13 +158,13 @@ class VariantRunner:
         for label, config in configs.items():
             run_dir = Path(where(config, self.seed))
             if run_dir not in self._done:
-                if config.conditional and self.labels is None:
+                if config.takes_labels and self.labels is None:
                     raise ValueError(f"{label!r} is a conditional GAN: give the runner labels")
                 result = train_gan(
                     config,
                     self.images,
                     run_dir,
-                    labels=self.labels if config.conditional else None,
+                    labels=self.labels if config.takes_labels else None,
                     seed=self.seed,
                     progress=self.progress,
                     epoch_metrics=self.epoch_metrics,
