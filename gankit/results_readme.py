@@ -83,7 +83,11 @@ def _q1(q1: Mapping[str, Any]) -> list[str]:
         _row("best one-change variant (by FID)", f"{q1['best_variant']}"),
     ]
     seeds = q1.get("seeds")
-    for key, what in (("tuning", "tuning study"), ("validation", "full budget")):
+    for key, what in (
+        ("tuning", "tuning study"),
+        ("validation", "full budget"),
+        ("self_conditioned", "no labels, 10 k-means clusters"),
+    ):
         for r in q1.get(key, ()):
             rows.append(_row(f"{what}: {r['label']} ({r['seeds']} of {len(seeds)} seeds)",
                              _over_seeds(r)))  # fmt: skip

@@ -157,3 +157,19 @@ def test_coverage_by_epoch_classifies_each_epochs_sample_grid(tmp_path, monkeypa
     assert list(table["epoch"]) == [1, 2] and list(table["classes_covered"]) == [1, 10]
     assert table["kl_to_uniform"].iloc[0] == pytest.approx(np.log(10))
     assert table["kl_to_uniform"].iloc[1] < 0.01
+
+
+def test_the_self_conditioned_runs_are_the_preset_per_seed_and_load_when_finished(tmp_path):
+    from gankit.experiments.dcgan_tuning import (
+        SELF_CONDITIONED,
+        generator_of,
+        self_conditioned_specs,
+    )
+
+    specs = self_conditioned_specs([0, 2], quick=False)
+    assert [(s.label, s.seed) for s in specs] == [(SELF_CONDITIONED, 0), (SELF_CONDITIONED, 2)]
+    config = get_preset("dcgan_self_conditioned", quick=False)
+    assert all(s.config == config for s in specs) and config.train.self_conditioned
+    assert not config.takes_labels
+    with pytest.raises(FileNotFoundError, match="train the run to completion"):
+        generator_of(specs[0], root=tmp_path)

@@ -135,6 +135,18 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
                     "recall_mean": 0.8,
                 }
             ],
+            "self_conditioned": [
+                {
+                    "label": "self-conditioned",
+                    "seeds": 3,
+                    "inception_score_mean": 9.1,
+                    "inception_score_std": 0.05,
+                    "fid_mean": 40.0,
+                    "fid_std": 2.0,
+                    "recall_mean": 0.7,
+                    "recall_std": 0.01,
+                }
+            ],
         },
         "bonus": {
             "n_eval": 10,
@@ -197,6 +209,10 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
         "recall 0.78 ± 0.01 (0.87) |"
     ) in text
     assert "| full budget: lr 1e-3 (2 of 3 seeds) | IS 7.90, FID 100.0, recall 0.80 |" in text
+    assert (
+        "| no labels, 10 k-means clusters: self-conditioned (3 of 3 seeds) | IS 9.10 ± 0.05, "
+        "FID 40.0 ± 2.0, recall 0.70 ± 0.01 |" in text
+    )
     assert (
         "96.39 ± 0.45% test accuracy (n = 3 seeds) after 18 epochs (6.0, 6.2, 6.5 min of training)"
     ) in text

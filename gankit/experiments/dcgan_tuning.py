@@ -13,6 +13,8 @@ the registry ``root/results.jsonl``), so the notebook and the command line share
    of the evaluation protocol (`gankit.evaluate.protocol`): a validation criterion, the
    test images are never used to choose. `validation_specs` retrains it and the tuned
    DCGAN at the full budget (preset ``dcgan_tuned``) for each seed.
+3. `self_conditioned_specs`: the self-conditioned GAN (no labels, the CGAN recipe on k-means
+   clusters) at its full budget for each seed, to compare with both.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ BASELINE = "tuned"
 STUDY_PRESET = "dcgan_study"
 """The tuned DCGAN on the study's budget (fewer epochs)."""
 FULL_PRESET = "dcgan_tuned"
+SELF_CONDITIONED = "self-conditioned"
+"""The label of the self-conditioned GAN's runs (preset ``dcgan_self_conditioned``)."""
 CRITERION = "fid"
 """Chosen on: FID of 10,000 samples against the first 10,000 training images (lower wins)."""
 TABLE_METRICS = ("inception_score", "fid", "recall", "classes_covered")
@@ -66,6 +70,31 @@ def validation_specs(
         _check_rows("change", repr(change))
     rows = {BASELINE: {}, change: DCGAN_TUNING[change]}
     return expand_list(get_preset(FULL_PRESET, quick=quick), rows, seeds)
+
+
+def self_conditioned_specs(seeds: Sequence[int], *, quick: bool | None = None) -> list[RunSpec]:
+    """The self-conditioned GAN (preset ``dcgan_self_conditioned``: the CGAN recipe on the
+    images' k-means clusters, sampled unconditionally) at its full budget, for each seed,
+    labelled `SELF_CONDITIONED`.
+
+    Raises:
+      ValueError: bad seeds.
+    """
+    preset = get_preset("dcgan_self_conditioned", quick=quick)
+    return expand_list(preset, {SELF_CONDITIONED: {}}, seeds)
+
+
+def generator_of(
+    spec: RunSpec, *, root: str | os.PathLike[str] | None = None, quick: bool | None = None
+):
+    """The final generator of the finished run of ``spec`` (`gankit.train.loop.load_generator`).
+
+    Raises:
+      FileNotFoundError: the run has not finished.
+    """
+    from gankit.train.loop import load_generator
+
+    return load_generator(_root(root, quick) / spec.run_id)
 
 
 def _check_rows(what: str, unknown) -> None:
