@@ -12,4 +12,6 @@
 - ``gankit.data.idx``: the IDX file format (parse, encode, hash).
 - ``gankit.data.augment``: random distortions for training classifiers: the classical
   augmenter (rotation, zoom, shift, contrast) and Simard et al.'s elastic distortion.
+- ``gankit.data.clusters``: k-means clusters of images without labels (the classes of a
+  self-conditioned GAN) and their purity against known classes.
 """

@@ -1,5 +1,6 @@
 """Keras model builders: DCGAN and MLP generators/discriminators (unconditional and
-conditional), and their custom layers."""
+conditional), their custom layers, and `cluster_sampler` (a self-conditioned GAN's
+generator sampled unconditionally)."""
 
 from gankit.nets.cluster_sampler import ClusterFromNoise, cluster_sampler
 from gankit.nets.conditioning import ConditionalBatchNormalization
