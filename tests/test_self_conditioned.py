@@ -115,3 +115,17 @@ def test_only_digit_conditional_configs_take_labels():
         {"generator.conditioning": "code", "discriminator.conditioning": "acgan"},
     )
     assert not info.takes_labels  # an InfoGAN code is drawn, not given
+
+
+def test_more_or_fewer_clusters_build_networks_for_that_many_classes(tmp_path):
+    config = with_overrides(SELF_CONDITIONED, {"train.clusters": 3, "train.epochs": 1})
+    assert config.n_classes == 3 and SELF_CONDITIONED.n_classes == 10
+    images, _ = _two_shapes(64)
+    result = train_gan(config, images[..., None], tmp_path / "run", seed=1, progress=False)
+    assert not is_conditional(result.generator)
+    (embedding,) = [w for w in result.discriminator.weights if "class_projection" in w.path]
+    assert embedding.shape[0] == 3
+    with pytest.raises(ValueError, match=r"set train\.self_conditioned=True"):
+        validate(with_overrides(GANConfig(name="x"), {"train.clusters": 20}))
+    with pytest.raises(ValueError, match="clusters must be >= 2"):
+        validate(with_overrides(SELF_CONDITIONED, {"train.clusters": 1}))

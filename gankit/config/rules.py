@@ -145,6 +145,7 @@ def _train_combinations(cfg: TrainConfig) -> list[tuple[bool, str]]:
         ),
         (cfg.loss != "wgan-gp" or cfg.gp_weight > 0, "loss='wgan-gp' needs gp_weight > 0"),
         (cfg.r1_weight >= 0, f"r1_weight must be >= 0 (0: off), got {cfg.r1_weight}"),
+        (cfg.clusters >= 2, f"clusters must be >= 2 (k-means clusters), got {cfg.clusters}"),
         (
             not wgan or cfg.r1_weight == 0,
             "r1_weight is a penalty for a classifier D: a WGAN critic has its own constraint",
@@ -193,6 +194,11 @@ def _check_across_sections(config: GANConfig) -> None:
             "invalid config: self_conditioned=True trains a conditional GAN on the images' "
             "clusters: set generator.conditioning and discriminator.conditioning (e.g. the "
             "'cgan' preset's)"
+        )
+    if train.clusters != 10 and not train.self_conditioned:
+        raise ValueError(
+            f"invalid config: clusters={train.clusters} is the number of k-means clusters of a "
+            "self-conditioned GAN: set train.self_conditioned=True, or leave clusters at 10"
         )
     if train.self_conditioned and train.classifier_loss_weight > 0:
         raise ValueError(

@@ -182,10 +182,14 @@ class TrainConfig:
     saved generator then use the average, which is smoother than the last step. 0: off."""
     self_conditioned: bool = False
     """A self-conditioned GAN (Liu et al. 2020): the training images' k-means clusters
-    (`gankit.data.clusters.kmeans_labels`, 10 clusters, no labels used) are the classes of
-    a conditional GAN, and the trained generator draws its cluster from the noise with the
-    clusters' frequencies (`gankit.nets.cluster_sampler`), so it is unconditional. Needs
-    generator.conditioning and discriminator.conditioning; train_gan then takes no labels."""
+    (`gankit.data.clusters.kmeans_labels`, ``clusters`` of them, no labels used) are the
+    classes of a conditional GAN, and the trained generator draws its cluster from the
+    noise with the clusters' frequencies (`gankit.nets.cluster_sampler`), so it is
+    unconditional. Needs generator.conditioning and discriminator.conditioning; train_gan
+    then takes no labels."""
+    clusters: int = 10
+    """Self-conditioned GANs: the number of k-means clusters, the classes G and D are built
+    for (more clusters: purer ones, each a narrower distribution). Leave it at 10 otherwise."""
     classifier_loss_weight: float = 0.0
     """Conditional GANs: G's loss gains this weight times the cross-entropy of a frozen
     pretrained classifier (`gankit.evaluate.classifier`) between its prediction on each generated
@@ -231,6 +235,12 @@ class GANConfig:
         return self.generator.conditioning not in UNLABELLED_CONDITIONING
 
     @property
+    def n_classes(self) -> int:
+        """The classes G and D are built for: the digits, or a self-conditioned GAN's
+        clusters."""
+        return self.train.clusters if self.train.self_conditioned else 10
+
+    @property
     def takes_labels(self) -> bool:
         """True if training needs the images' labels: a conditional GAN that is not
         self-conditioned (which finds its own classes and is sampled unconditionally)."""
@@ -270,6 +280,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "g_top_k"): 1.0,
     ("train", "r1_weight"): 0.0,
     ("train", "self_conditioned"): False,
+    ("train", "clusters"): 10,
 }
 
 

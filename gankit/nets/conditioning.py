@@ -54,53 +54,54 @@ def label_input() -> keras.KerasTensor:
     return keras.Input((), dtype="int32", name="label")
 
 
-def one_hot(labels, dtype=None):
-    """(batch,) int labels -> (batch, 10) one-hot floats, as a layer."""
-    return keras.layers.CategoryEncoding(N_CLASSES, output_mode="one_hot", dtype=dtype)(labels)
+def one_hot(labels, dtype=None, n_classes: int = N_CLASSES):
+    """(batch,) int labels -> (batch, n_classes) one-hot floats, as a layer."""
+    return keras.layers.CategoryEncoding(n_classes, output_mode="one_hot", dtype=dtype)(labels)
 
 
-def condition_noise(z, labels, kind: str, dtype=None):
+def condition_noise(z, labels, kind: str, dtype=None, n_classes: int = N_CLASSES):
     """The generator's first input: ``z`` alone, or ``z`` with the label appended (for
     'code': with the one-hot of its own latent code, `gankit.nets.layers.AppendLatentCode`)."""
     check_choice("generator conditioning", kind, GENERATOR_CONDITIONING)
     if kind == "none":
         return z
     if kind == "code":
-        return AppendLatentCode(N_CLASSES, dtype=dtype)(z)
+        return AppendLatentCode(n_classes, dtype=dtype)(z)
     if kind == "embedding":
-        code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
+        code = keras.layers.Embedding(n_classes, EMBEDDING_DIM, dtype=dtype)(labels)
     else:
-        code = one_hot(labels, dtype)
+        code = one_hot(labels, dtype, n_classes)
     return keras.layers.Concatenate(dtype=dtype)([z, code])
 
 
-def condition_image(images, labels, kind: str, dtype=None):
+def condition_image(images, labels, kind: str, dtype=None, n_classes: int = N_CLASSES):
     """The discriminator's first input: the image, or the image with label channels."""
     check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
     if kind in _LABEL_NOT_IN_INPUT:
         return images
     if kind == "concat":
-        maps = keras.layers.Reshape((1, 1, N_CLASSES), dtype=dtype)(one_hot(labels, dtype))
+        code = one_hot(labels, dtype, n_classes)
+        maps = keras.layers.Reshape((1, 1, n_classes), dtype=dtype)(code)
         maps = keras.layers.UpSampling2D(28, dtype=dtype)(maps)
     else:
-        maps = keras.layers.Embedding(N_CLASSES, 28 * 28, dtype=dtype)(labels)
+        maps = keras.layers.Embedding(n_classes, 28 * 28, dtype=dtype)(labels)
         maps = keras.layers.Reshape((28, 28, 1), dtype=dtype)(maps)
     return keras.layers.Concatenate(dtype=dtype)([images, maps])
 
 
-def condition_flat(features, labels, kind: str, dtype=None):
+def condition_flat(features, labels, kind: str, dtype=None, n_classes: int = N_CLASSES):
     """An MLP discriminator's input: flattened image features with the label appended."""
     check_choice("discriminator conditioning", kind, DISCRIMINATOR_CONDITIONING)
     if kind in _LABEL_NOT_IN_INPUT:
         return features
     if kind == "embedding":
-        code = keras.layers.Embedding(N_CLASSES, EMBEDDING_DIM, dtype=dtype)(labels)
+        code = keras.layers.Embedding(n_classes, EMBEDDING_DIM, dtype=dtype)(labels)
     else:
-        code = one_hot(labels, dtype)
+        code = one_hot(labels, dtype, n_classes)
     return keras.layers.Concatenate(dtype=dtype)([features, code])
 
 
-def projection_logit(features, labels, kind: str, name: str = "logit"):
+def projection_logit(features, labels, kind: str, name: str = "logit", n_classes: int = N_CLASSES):
     """D's logit from its last features (batch, F): Dense(1), plus <embed(y), h> for
     ``kind='projection'`` or 'projection_acgan' (Miyato & Koyama 2018, eq. 3). Always
     float32."""
@@ -109,7 +110,7 @@ def projection_logit(features, labels, kind: str, name: str = "logit"):
         return logit(features)
     features = keras.layers.Activation("linear", dtype="float32")(features)
     embedded = keras.layers.Embedding(
-        N_CLASSES,
+        n_classes,
         features.shape[-1],
         embeddings_initializer=dcgan_init(),
         dtype="float32",
@@ -119,15 +120,15 @@ def projection_logit(features, labels, kind: str, name: str = "logit"):
     return keras.layers.Add(dtype="float32", name=f"{name}_projected")([logit(features), inner])
 
 
-def discriminator_outputs(features, labels, kind: str):
+def discriminator_outputs(features, labels, kind: str, n_classes: int = N_CLASSES):
     """D's outputs from its last features: the logit of `projection_logit`, or for
-    ``kind='acgan'`` or 'projection_acgan' the list ``[logit, class_logits (batch, 10)]``
-    (both float32)."""
-    logit = projection_logit(features, labels, kind)
+    ``kind='acgan'`` or 'projection_acgan' the list ``[logit, class_logits (batch,
+    n_classes)]`` (both float32)."""
+    logit = projection_logit(features, labels, kind, n_classes=n_classes)
     if kind not in CLASS_HEAD_CONDITIONING:
         return logit
     class_logits = keras.layers.Dense(
-        N_CLASSES, kernel_initializer=dcgan_init(), dtype="float32", name="class_logits"
+        n_classes, kernel_initializer=dcgan_init(), dtype="float32", name="class_logits"
     )(features)
     return [logit, class_logits]
 

@@ -25,6 +25,7 @@ from gankit.nets.blocks import (
     normalization,
 )
 from gankit.nets.conditioning import (
+    N_CLASSES,
     ConditionalBatchNormalization,
     condition_image,
     condition_noise,
@@ -48,6 +49,7 @@ def build_generator(
     leaky_slope: float = 0.2,
     reference_size: int = 32,
     conditioning: str = "none",
+    n_classes: int = N_CLASSES,
     seed: int = 0,
     dtype=None,
     name: str = "generator",
@@ -111,12 +113,12 @@ def build_generator(
         reference = np.random.default_rng(seed).standard_normal((reference_size, latent_dim))
         x = PrependReference((reference_size, latent_dim), reference, name="reference_noise")(x)
         if labels is not None:
-            labels = _prepend_reference_labels(labels, np.arange(reference_size) % 10)
-    x = condition_noise(x, labels, conditioning, dtype)
+            labels = _prepend_reference_labels(labels, np.arange(reference_size) % n_classes)
+    x = condition_noise(x, labels, conditioning, dtype, n_classes)
 
     def block(x):
         if conditioning == "batchnorm":
-            x = ConditionalBatchNormalization(dtype=dtype)([x, labels])
+            x = ConditionalBatchNormalization(n_classes, dtype=dtype)([x, labels])
         else:
             x = apply(x, normalization(norm, reference_size=reference_size, dtype=dtype))
         return apply(
@@ -160,6 +162,7 @@ def build_discriminator(
     reference_images=None,
     reference_labels=None,
     conditioning: str = "none",
+    n_classes: int = N_CLASSES,
     dtype=None,
     name: str = "discriminator",
 ) -> keras.Model:
@@ -211,7 +214,7 @@ def build_discriminator(
                     f"({reference_size},): the labels of reference_images"
                 )
             labels = _prepend_reference_labels(labels, reference_labels)
-    x = condition_image(x, labels, conditioning, dtype)
+    x = condition_image(x, labels, conditioning, dtype, n_classes)
     for i in range(depth):
         x = keras.layers.Conv2D(
             base_filters * 2**i,
@@ -229,7 +232,7 @@ def build_discriminator(
             keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
         )
     x = keras.layers.Flatten(dtype=dtype)(x)
-    outputs = discriminator_outputs(x, labels, conditioning)
+    outputs = discriminator_outputs(x, labels, conditioning, n_classes)
     if norm == "virtual":
         drop = DropReference(reference_size, name="drop_reference")
         outputs = [drop(o) for o in outputs] if isinstance(outputs, list) else drop(outputs)

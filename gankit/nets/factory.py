@@ -46,6 +46,7 @@ def build_gan(
             dropout=g.dropout,
             act=g.act,
             conditioning=g.conditioning,
+            n_classes=config.n_classes,
             seed=seed,
             dtype=dtype,
         )
@@ -56,6 +57,7 @@ def build_gan(
             norm=g.norm,
             act=g.act,
             conditioning=g.conditioning,
+            n_classes=config.n_classes,
             dtype=dtype,
         )
     if d.kind == "dcgan":
@@ -69,6 +71,7 @@ def build_gan(
             reference_images=reference_images,
             reference_labels=reference_labels,
             conditioning=d.conditioning,
+            n_classes=config.n_classes,
             dtype=dtype,
         )
     else:
@@ -77,6 +80,7 @@ def build_gan(
             dropout=d.dropout,
             leaky_slope=d.leaky_slope,
             conditioning=d.conditioning,
+            n_classes=config.n_classes,
             dtype=dtype,
         )
     return generator, discriminator

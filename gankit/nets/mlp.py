@@ -19,6 +19,7 @@ from gankit.nets.blocks import (
     normalization,
 )
 from gankit.nets.conditioning import (
+    N_CLASSES,
     ConditionalBatchNormalization,
     condition_flat,
     condition_noise,
@@ -36,6 +37,7 @@ def build_mlp_generator(
     act: str = "leaky_relu",
     leaky_slope: float = 0.2,
     conditioning: str = "none",
+    n_classes: int = N_CLASSES,
     dtype=None,
     name: str = "mlp_generator",
 ) -> keras.Model:
@@ -58,11 +60,11 @@ def build_mlp_generator(
     check_positive(latent_dim=latent_dim, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
     z = keras.Input((latent_dim,), name="noise")
     labels = None if conditioning in UNLABELLED_CONDITIONING else label_input()
-    x = condition_noise(z, labels, conditioning, dtype)
+    x = condition_noise(z, labels, conditioning, dtype, n_classes)
     for units in hidden:
         x = keras.layers.Dense(units, kernel_initializer=dcgan_init(), dtype=dtype)(x)
         if conditioning == "batchnorm":
-            x = ConditionalBatchNormalization(dtype=dtype)([x, labels])
+            x = ConditionalBatchNormalization(n_classes, dtype=dtype)([x, labels])
         else:
             x = apply(x, normalization(norm, reference_size=0, dtype=dtype))
         x = activation(act, leaky_slope, dtype)(x)
@@ -79,6 +81,7 @@ def build_mlp_discriminator(
     dropout: float = 0.3,
     leaky_slope: float = 0.2,
     conditioning: str = "none",
+    n_classes: int = N_CLASSES,
     dtype=None,
     name: str = "mlp_discriminator",
 ) -> keras.Model:
@@ -97,7 +100,8 @@ def build_mlp_discriminator(
     check_choice("conditioning", conditioning, DISCRIMINATOR_CONDITIONING)
     images = keras.Input((28, 28, 1), name="image")
     labels = label_input() if discriminator_takes_labels(conditioning) else None
-    x = condition_flat(keras.layers.Flatten(dtype=dtype)(images), labels, conditioning, dtype)
+    x = keras.layers.Flatten(dtype=dtype)(images)
+    x = condition_flat(x, labels, conditioning, dtype, n_classes)
     for units in hidden:
         x = keras.layers.Dense(units, kernel_initializer=dcgan_init(), dtype=dtype)(x)
         x = apply(
@@ -105,5 +109,5 @@ def build_mlp_discriminator(
             activation("leaky_relu", leaky_slope, dtype),
             keras.layers.Dropout(dropout, dtype=dtype) if dropout else None,
         )
-    outputs = discriminator_outputs(x, labels, conditioning)
+    outputs = discriminator_outputs(x, labels, conditioning, n_classes)
     return keras.Model(images if labels is None else [images, labels], outputs, name=name)

@@ -62,7 +62,7 @@ from gankit.data.grids import make_gif, save_image_grid
 from gankit.io import atomic_write
 from gankit.nets import build_gan
 from gankit.nets.cluster_sampler import cluster_sampler
-from gankit.nets.sampling import N_CLASSES, balanced_labels, check_labels
+from gankit.nets.sampling import balanced_labels, check_labels
 from gankit.runtime import first_call_silenced, gpu_memory_growth
 from gankit.train.feed import DEVICE_FETCH_EVERY, Batches, Rounds, run_epoch
 from gankit.train.run_dir import RunDir, step_table
@@ -176,8 +176,8 @@ def train_gan(
     # makes; the epoch grids keep one cluster per column.
     output = sampler
     if cfg.self_conditioned:
-        output = cluster_sampler(sampler, np.bincount(labels, minlength=N_CLASSES))
-    grid_inputs, grid_ncol = _grid_inputs(cfg.grid_size, steps, seed)
+        output = cluster_sampler(sampler, np.bincount(labels, minlength=config.n_classes))
+    grid_inputs, grid_ncol = _grid_inputs(cfg.grid_size, steps, seed, config.n_classes)
     stopped = "completed"
     round_step = first_call_silenced(steps.round_step)
     on_device = device.probe().kind == "gpu" if device_data is None else device_data
@@ -273,7 +273,7 @@ def _training_data(config: GANConfig, images, labels, seed: int) -> tuple[np.nda
         images = images[:n_train]
         labels = None if labels is None else labels[:n_train]
     if config.train.self_conditioned:
-        labels = kmeans_labels(images, N_CLASSES, seed=seed)
+        labels = kmeans_labels(images, config.n_classes, seed=seed)
     return images, labels
 
 
@@ -326,16 +326,17 @@ def _checkpointed(steps: GANSteps) -> dict:
     return objects
 
 
-def _grid_inputs(grid_size: int, steps: GANSteps, seed: int):
+def _grid_inputs(grid_size: int, steps: GANSteps, seed: int, n_classes: int):
     """The fixed inputs of the per-epoch sample grid and its number of columns (None: the
-    default). A conditional grid shows one digit per column: labels 0..9 repeated."""
+    default). A conditional grid shows one class per column: labels 0..9 repeated (more
+    classes, a self-conditioned GAN's clusters: 0..n_classes-1 in rows of 10)."""
     noise = (
         np.random.default_rng([seed, GRID_NOISE_KEY])
         .standard_normal((grid_size, steps.latent_dim))
         .astype(np.float32)
     )
     if steps.conditional:
-        return [noise, balanced_labels(grid_size)], 10
+        return [noise, balanced_labels(grid_size, n_classes)], 10
     return noise, None
 
 
