@@ -8,6 +8,8 @@ Commands:
                                  many runs (overrides x seeds): resumable, locked,
                                  in parallel processes with --jobs
   report                         registry -> tables (csv, md, tex) and plots over seeds
+  archive DEST / restore SRC     what finished runs measured, without weights, into a
+                                 folder to commit or share / back into a runs folder
   figures [NOTEBOOK ...]         execute the numbered notebooks in order, headless, in
                                  place (full mode unless GANKIT_QUICK=1 or --quick); they
                                  write the report figures and tables into figures/
@@ -234,6 +236,43 @@ def _add_evaluate_and_report(sub) -> None:
     report.add_argument("--name", help="only runs of this config name")
     report.add_argument("--stem", default="sweep", help="file name stem (default: sweep)")
     _add_mode(report)
+    _add_archive_and_restore(sub)
+
+
+def _add_archive_and_restore(sub) -> None:
+    archive = _add_command(
+        sub,
+        "archive",
+        "finished runs' records, metrics and logs (no weights) into a folder",
+        "Copy what each finished run measured (run.json, config, metrics, per-epoch history; "
+        "a few kB) into DEST/<run id>/, to commit or share a long sweep's results "
+        "(gankit.experiments.archive). --detailed also keeps the step log and the sample "
+        "grids of each epoch. Weights stay behind.",
+        "python -m gankit archive run_archive/q1-tuning --match 'dcgan_study-*' "
+        "--detailed 'dcgan_study-*-s0'",
+        commands.archive,
+    )
+    archive.add_argument("dest", help="the archive folder (outside the runs folder)")
+    archive.add_argument("--root", help="folder of the run directories (default: runs/)")
+    archive.add_argument("--match", default="*", help="run ids to archive (a glob; default *)")
+    archive.add_argument(
+        "--detailed", default="", help="run ids whose step log and grids are kept too (a glob)"
+    )
+    _add_mode(archive)
+
+    restore = _add_command(
+        sub,
+        "restore",
+        "archived runs back into a runs folder, finished for every sweep",
+        "Put the runs of an archive (gankit archive) back under the runs folder and add "
+        "their rows to its registry: sweeps and notebooks skip them as finished and read "
+        "their metrics and logs. They have no weights: delete a run's folder to retrain it.",
+        "python -m gankit restore run_archive/q1-tuning",
+        commands.restore,
+    )
+    restore.add_argument("src", help="an archive folder written by gankit archive")
+    restore.add_argument("--root", help="folder of the run directories (default: runs/)")
+    _add_mode(restore)
 
 
 def _add_figures_and_data(sub) -> None:

@@ -5,6 +5,7 @@
 - ``sweep``: running a sweep: resumable, locked, recorded runs, in parallel if asked.
 - ``locks``: one writer per run directory (a lock file).
 - ``registry``: the results registry: one JSON line per finished or failed run.
+- ``archive``: what finished runs measured, without weights, to commit; restored for sweeps.
 - ``sweep_report``: registry -> tables over seeds and metric-vs-parameter plots.
 - ``dcgan_tuning``: Q1's tuning study over seeds and the best change retrained, as sweeps.
 - ``commands``: what each ``gankit`` command does with its parsed arguments.

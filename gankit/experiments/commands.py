@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from gankit.experiments.faults import EXIT_MNIST_UNAVAILABLE
-from gankit.paths import project_root, runs_dir
+from gankit.paths import display_path, project_root, runs_dir
 from gankit.processes import load_average
 
 
@@ -119,6 +119,26 @@ def q3(args: argparse.Namespace) -> int:
             retrain_tables.readable(rows), ["strategy", "source", "n_real", "n_synth"]
         )
         print(table.to_string(index=False), flush=True)
+    return 0
+
+
+def archive(args: argparse.Namespace) -> int:
+    from gankit.experiments.archive import archive_runs
+
+    root = Path(args.root) if args.root else runs_dir(args.quick)
+    archived = archive_runs(root, args.dest, args.match, detailed=args.detailed)
+    print(f"{len(archived)} finished run(s) of {display_path(root)} matching {args.match!r} "
+          f"archived in {display_path(args.dest)}")  # fmt: skip
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from gankit.experiments.archive import restore_runs
+
+    root = Path(args.root) if args.root else runs_dir(args.quick)
+    restored = restore_runs(args.src, root)
+    print(f"{len(restored)} run(s) of {display_path(args.src)} restored into "
+          f"{display_path(root)} (runs already there were kept)")  # fmt: skip
     return 0
 
 
