@@ -86,7 +86,7 @@ def _q1(q1: Mapping[str, Any]) -> list[str]:
     for key, what in (
         ("tuning", "tuning study"),
         ("validation", "full budget"),
-        ("self_conditioned", "no labels, 10 k-means clusters"),
+        ("self_conditioned", "no labels"),
     ):
         for r in q1.get(key, ()):
             rows.append(_row(f"{what}: {r['label']} ({r['seeds']} of {len(seeds)} seeds)",

@@ -160,16 +160,51 @@ def test_coverage_by_epoch_classifies_each_epochs_sample_grid(tmp_path, monkeypa
 
 
 def test_the_self_conditioned_runs_are_the_preset_per_seed_and_load_when_finished(tmp_path):
-    from gankit.experiments.dcgan_tuning import (
-        SELF_CONDITIONED,
-        generator_of,
-        self_conditioned_specs,
-    )
+    from gankit.experiments.dcgan_tuning import generator_of, self_conditioned_specs
 
     specs = self_conditioned_specs([0, 2], quick=False)
-    assert [(s.label, s.seed) for s in specs] == [(SELF_CONDITIONED, 0), (SELF_CONDITIONED, 2)]
+    label = "self-conditioned, 10 clusters"
+    assert [(s.label, s.seed) for s in specs] == [(label, 0), (label, 2)]
     config = get_preset("dcgan_self_conditioned", quick=False)
     assert all(s.config == config for s in specs) and config.train.self_conditioned
     assert not config.takes_labels
     with pytest.raises(FileNotFoundError, match="train the run to completion"):
         generator_of(specs[0], root=tmp_path)
+
+
+def test_more_clusters_are_the_same_runs_as_the_command_lines(tmp_path, capsys):
+    from gankit.experiments.dcgan_tuning import self_conditioned_specs
+
+    specs = self_conditioned_specs([0], [10, 30], quick=False)
+    assert [s.config.train.clusters for s in specs] == [10, 30]
+    assert specs[1].label == "self-conditioned, 30 clusters"
+    runs = '{"a": {}, "b": {"train.clusters": 30}}'
+    argv = ["sweep", "dcgan_self_conditioned", "--runs", runs, "--seeds", "0", "--dry-run"]
+    assert main([*argv, "--root", str(tmp_path)]) == 0
+    listed = [
+        line.split()[0].rsplit("/", 1)[-1] for line in capsys.readouterr().out.splitlines()[:-1]
+    ]
+    assert listed == [s.run_id for s in self_conditioned_specs([0], [10, 30])]
+    with pytest.raises(ValueError, match="distinct numbers of clusters"):
+        self_conditioned_specs([0], [10, 10])
+
+
+def test_last_grid_reads_the_last_epochs_grid_of_a_conditional_run(tmp_path):
+    import numpy as np
+
+    from gankit.data.grids import save_image_grid
+    from gankit.experiments.dcgan_tuning import last_grid, self_conditioned_specs
+
+    spec = self_conditioned_specs([0], [30], quick=True)[0]
+    spec = dataclasses.replace(
+        spec, config=dataclasses.replace(
+            spec.config, train=dataclasses.replace(spec.config.train, grid_size=30)
+        )
+    )  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="no sample grid"):
+        last_grid(spec, root=tmp_path)
+    tiles = np.stack([np.full((28, 28), 8 * i, np.uint8) for i in range(30)])
+    samples = tmp_path / spec.run_id / "samples"
+    save_image_grid(tiles[::-1], samples / "epoch_001.png", ncol=10)
+    save_image_grid(tiles, samples / "epoch_002.png", ncol=10)  # 3 rows of 10, not 6 x 5
+    np.testing.assert_array_equal(last_grid(spec, root=tmp_path), tiles)

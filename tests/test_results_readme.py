@@ -137,7 +137,7 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
             ],
             "self_conditioned": [
                 {
-                    "label": "self-conditioned",
+                    "label": "self-conditioned, 30 clusters",
                     "seeds": 3,
                     "inception_score_mean": 9.1,
                     "inception_score_std": 0.05,
@@ -210,7 +210,7 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
     ) in text
     assert "| full budget: lr 1e-3 (2 of 3 seeds) | IS 7.90, FID 100.0, recall 0.80 |" in text
     assert (
-        "| no labels, 10 k-means clusters: self-conditioned (3 of 3 seeds) | IS 9.10 ± 0.05, "
+        "| no labels: self-conditioned, 30 clusters (3 of 3 seeds) | IS 9.10 ± 0.05, "
         "FID 40.0 ± 2.0, recall 0.70 ± 0.01 |" in text
     )
     assert (

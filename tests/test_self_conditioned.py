@@ -104,6 +104,26 @@ def test_trainer_clusters_the_images_and_returns_an_unconditional_generator(tmp_
         train_gan(SELF_CONDITIONED, images, tmp_path / "other", labels=np.zeros(128, int))
 
 
+def test_the_clusters_are_kept_in_the_run_and_reused_on_reload(tmp_path, monkeypatch):
+    import gankit.train.loop as loop
+
+    images, _ = _two_shapes(64)
+    train_gan(SELF_CONDITIONED, images[..., None], tmp_path / "run", seed=1, progress=False)
+    saved = np.load(tmp_path / "run" / loop.CLUSTERS_FILE)
+    expected = kmeans_labels(images[..., None], SELF_CONDITIONED.n_classes, seed=1)
+    np.testing.assert_array_equal(saved, expected)
+
+    def no_clustering(*args, **kwargs):
+        raise AssertionError("k-means ran again")
+
+    monkeypatch.setattr(loop, "kmeans_labels", no_clustering)
+    again = train_gan(SELF_CONDITIONED, images[..., None], tmp_path / "run", seed=1,
+                      progress=False)  # fmt: skip
+    noise = np.random.default_rng(2).standard_normal((5, 8)).astype(np.float32)
+    np.testing.assert_allclose(again.generator(noise), load_generator(tmp_path / "run")(noise),
+                               atol=1e-6)  # fmt: skip
+
+
 def test_only_digit_conditional_configs_take_labels():
     from gankit.presets import get_preset
 

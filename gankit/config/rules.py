@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from gankit.checks import N_CLASSES
 from gankit.config.schema import (
     ACTIVATIONS,
     BALANCES,
@@ -195,10 +196,11 @@ def _check_across_sections(config: GANConfig) -> None:
             "clusters: set generator.conditioning and discriminator.conditioning (e.g. the "
             "'cgan' preset's)"
         )
-    if train.clusters != 10 and not train.self_conditioned:
+    if train.clusters != N_CLASSES and not train.self_conditioned:
         raise ValueError(
-            f"invalid config: clusters={train.clusters} is the number of k-means clusters of a "
-            "self-conditioned GAN: set train.self_conditioned=True, or leave clusters at 10"
+            f"invalid config: clusters={train.clusters} is the number of k-means clusters of "
+            "a self-conditioned GAN: set train.self_conditioned=True, or leave clusters at "
+            f"{N_CLASSES}"
         )
     if train.self_conditioned and train.classifier_loss_weight > 0:
         raise ValueError(

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from gankit.checks import N_CLASSES
 from gankit.device import Device, resolve_precision
 
 
@@ -31,9 +32,9 @@ UPSAMPLING = ("transpose", "nearest", "bilinear")
 ACTIVATIONS = ("relu", "leaky_relu")
 GENERATOR_CONDITIONING = ("none", "concat", "embedding", "batchnorm", "code")
 UNLABELLED_CONDITIONING = ("none", "code")
-CODE_CLASSES = 10
-"""Categories of the 'code' conditioning's latent code (as many as D's class head)."""
 """Generator conditionings of a GAN trained without labels (`GANConfig.conditional` False)."""
+CODE_CLASSES = N_CLASSES
+"""Categories of the 'code' conditioning's latent code (as many as D's class head)."""
 DISCRIMINATOR_CONDITIONING = (
     "none",
     "concat",
@@ -187,9 +188,10 @@ class TrainConfig:
     noise with the clusters' frequencies (`gankit.nets.cluster_sampler`), so it is
     unconditional. Needs generator.conditioning and discriminator.conditioning; train_gan
     then takes no labels."""
-    clusters: int = 10
+    clusters: int = N_CLASSES
     """Self-conditioned GANs: the number of k-means clusters, the classes G and D are built
-    for (more clusters: purer ones, each a narrower distribution). Leave it at 10 otherwise."""
+    for (more clusters: purer ones, each a narrower distribution). Leave it at N_CLASSES
+    (10, the digits) otherwise."""
     classifier_loss_weight: float = 0.0
     """Conditional GANs: G's loss gains this weight times the cross-entropy of a frozen
     pretrained classifier (`gankit.evaluate.classifier`) between its prediction on each generated
@@ -238,7 +240,7 @@ class GANConfig:
     def n_classes(self) -> int:
         """The classes G and D are built for: the digits, or a self-conditioned GAN's
         clusters."""
-        return self.train.clusters if self.train.self_conditioned else 10
+        return self.train.clusters if self.train.self_conditioned else N_CLASSES
 
     @property
     def takes_labels(self) -> bool:
@@ -280,7 +282,7 @@ _HASHED_ONLY_IF_CHANGED = {
     ("train", "g_top_k"): 1.0,
     ("train", "r1_weight"): 0.0,
     ("train", "self_conditioned"): False,
-    ("train", "clusters"): 10,
+    ("train", "clusters"): N_CLASSES,
 }
 
 

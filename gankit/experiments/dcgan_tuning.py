@@ -14,7 +14,8 @@ the registry ``root/results.jsonl``), so the notebook and the command line share
    test images are never used to choose. `validation_specs` retrains it and the tuned
    DCGAN at the full budget (preset ``dcgan_tuned``) for each seed.
 3. `self_conditioned_specs`: the self-conditioned GAN (no labels, the CGAN recipe on k-means
-   clusters) at its full budget for each seed, to compare with both.
+   clusters) at its full budget for each number of clusters and seed, to compare with both;
+   the number of clusters is chosen on the same validation criterion (`best_change`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gankit.checks import N_CLASSES
 from gankit.experiments.sweep_grid import RunSpec, expand_list
 from gankit.presets import DCGAN_TUNING, get_preset
 
@@ -33,8 +35,6 @@ BASELINE = "tuned"
 STUDY_PRESET = "dcgan_study"
 """The tuned DCGAN on the study's budget (fewer epochs)."""
 FULL_PRESET = "dcgan_tuned"
-SELF_CONDITIONED = "self-conditioned"
-"""The label of the self-conditioned GAN's runs (preset ``dcgan_self_conditioned``)."""
 CRITERION = "fid"
 """Chosen on: FID of 10,000 samples against the first 10,000 training images (lower wins)."""
 TABLE_METRICS = ("inception_score", "fid", "recall", "classes_covered")
@@ -72,16 +72,28 @@ def validation_specs(
     return expand_list(get_preset(FULL_PRESET, quick=quick), rows, seeds)
 
 
-def self_conditioned_specs(seeds: Sequence[int], *, quick: bool | None = None) -> list[RunSpec]:
+def self_conditioned_specs(
+    seeds: Sequence[int], clusters: Sequence[int] = (N_CLASSES,), *, quick: bool | None = None
+) -> list[RunSpec]:
     """The self-conditioned GAN (preset ``dcgan_self_conditioned``: the CGAN recipe on the
-    images' k-means clusters, sampled unconditionally) at its full budget, for each seed,
-    labelled `SELF_CONDITIONED`.
+    images' k-means clusters, sampled unconditionally) at its full budget, for each number
+    of ``clusters`` and seed, labelled by `self_conditioned_label`.
 
     Raises:
-      ValueError: bad seeds.
+      ValueError: bad seeds, no or repeated cluster counts, or a count below 2.
     """
+    if not clusters or len(set(clusters)) != len(clusters):
+        raise ValueError(
+            f"clusters must be distinct numbers of clusters, e.g. [10, 30]; got {clusters}"
+        )
     preset = get_preset("dcgan_self_conditioned", quick=quick)
-    return expand_list(preset, {SELF_CONDITIONED: {}}, seeds)
+    runs = {self_conditioned_label(k): {"train.clusters": k} for k in clusters}
+    return expand_list(preset, runs, seeds)
+
+
+def self_conditioned_label(clusters: int) -> str:
+    """The label of the self-conditioned runs with ``clusters`` clusters in tables."""
+    return f"self-conditioned, {clusters} clusters"
 
 
 def generator_of(
@@ -179,7 +191,6 @@ def coverage_by_epoch(
     Raises:
       ValueError: a label with no such run in ``specs``.
     """
-    from gankit.data.grids import read_image_grid
     from gankit.evaluate.inference import predict_proba
     from gankit.evaluate.metrics import class_coverage
 
@@ -187,14 +198,41 @@ def coverage_by_epoch(
     by_label = _specs_by_label(specs, labels, seed)
     rows = []
     for label in labels:
-        spec = by_label[label]
-        for path in sorted((root / spec.run_id / "samples").glob("epoch_*.png")):
-            tiles = read_image_grid(path, spec.config.train.grid_size)
+        for epoch, tiles in _epoch_grids(by_label[label], root):
             coverage = class_coverage(predict_proba(classifier, tiles))
-            rows.append({"label": label, "epoch": int(path.stem.split("_")[1]),
+            rows.append({"label": label, "epoch": epoch,
                          "classes_covered": coverage["n_covered"],
                          "kl_to_uniform": coverage["kl_to_uniform"]})  # fmt: skip
     return pd.DataFrame(rows, columns=["label", "epoch", "classes_covered", "kl_to_uniform"])
+
+
+def last_grid(
+    spec: RunSpec, *, root: str | os.PathLike[str] | None = None, quick: bool | None = None
+):
+    """The tiles of the last epoch's sample grid of the run of ``spec``: uint8
+    (``train.grid_size``, 28, 28), the run's fixed noise through G's EMA (conditional
+    runs: the classes or clusters in order, `gankit.train.loop`). Needs no weights, so it
+    works on archived runs (`gankit.experiments.archive`).
+
+    Raises:
+      FileNotFoundError: the run has no sample grid (not trained, or archived without
+        ``detailed``).
+    """
+    grids = list(_epoch_grids(spec, _root(root, quick)))
+    if not grids:
+        raise FileNotFoundError(f"no sample grid in {_root(root, quick) / spec.run_id}/samples")
+    return grids[-1][1]
+
+
+def _epoch_grids(spec: RunSpec, root: Path):
+    """(epoch, tiles) of each ``samples/epoch_###.png`` of the run of ``spec``, in order."""
+    from gankit.data.grids import read_image_grid
+    from gankit.train.loop import GRID_CLASS_COLUMNS
+
+    ncol = GRID_CLASS_COLUMNS if spec.config.conditional else None
+    for path in sorted((root / spec.run_id / "samples").glob("epoch_*.png")):
+        tiles = read_image_grid(path, spec.config.train.grid_size, ncol=ncol)
+        yield int(path.stem.split("_")[1]), tiles
 
 
 def _specs_by_label(specs: Sequence[RunSpec], labels: Sequence[str], seed: int) -> dict:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from gankit.checks import N_CLASSES
 from gankit.config.schema import (
     CLASS_HEAD_CONDITIONING,
     DISCRIMINATOR_CONDITIONING,
@@ -36,7 +37,6 @@ from gankit.config.schema import (
 from gankit.nets.blocks import check_choice, dcgan_init
 from gankit.nets.layers import AppendLatentCode
 
-N_CLASSES = 10
 _LABEL_NOT_IN_INPUT = ("none", "projection", "acgan", "projection_acgan")
 _PROJECTED = ("projection", "projection_acgan")
 EMBEDDING_DIM = 50

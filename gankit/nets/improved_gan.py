@@ -24,12 +24,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from gankit.checks import N_CLASSES
 from gankit.nets.blocks import check_positive
 from gankit.nets.layers import WeightNormDense
 
 D_HIDDEN = (1000, 500, 250, 250, 250)
 G_HIDDEN = (500, 500)
-N_CLASSES = 10
 
 
 @keras.saving.register_keras_serializable(package="gankit")

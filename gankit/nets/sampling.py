@@ -11,8 +11,7 @@ import keras
 import numpy as np
 
 from gankit import checks
-
-N_CLASSES = 10
+from gankit.checks import N_CLASSES
 
 
 def sample_noise(n: int, latent_dim: int, seed: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
-from gankit.checks import positive_int
+from gankit.checks import N_CLASSES, positive_int
 from gankit.data.grids import image_grid, images_to_uint8
 from gankit.plots.confidence import plot_confidence_histograms
 from gankit.plots.samples import panel_figure, panels_per_row_for, plot_image_grid, tile_counts
@@ -53,7 +53,6 @@ __all__ = [
     "plot_sample_grids",
 ]
 
-N_CLASSES = 10
 # Ten qualitative colours (matplotlib's tab10), one per digit; only colour tells digits
 # apart, so marker shape stays free for real vs synthetic.
 DIGIT_COLORS: tuple[str, ...] = tuple(

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 from numpy.typing import ArrayLike
 
+from gankit.checks import N_CLASSES
 from gankit.data.grids import images_to_uint8
 from gankit.plots.style import (
     COLUMN_WIDTH_IN,
@@ -24,8 +25,6 @@ from gankit.plots.style import (
     styled,
     title_lines,
 )
-
-N_CLASSES = 10
 
 
 def _check_confusion(confusion: ArrayLike) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from gankit.checks import N_CLASSES
 from gankit.plots.style import (
     COLORS,
     COLUMN_WIDTH_IN,
@@ -19,8 +20,6 @@ from gankit.plots.style import (
 )
 
 __all__ = ["plot_confidence_histograms"]
-
-N_CLASSES = 10
 
 
 def _confidences(values: ArrayLike, name: str) -> np.ndarray:

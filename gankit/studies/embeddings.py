@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gankit import checks
+from gankit.checks import N_CLASSES
 from gankit.evaluate.diversity import validate_images
 from gankit.evaluate.inputs import validate_embeddings, validate_labels, validate_probs
 
 METHODS = ("tsne", "pca")
 TSNE_INITS = ("pca", "random")
-N_CLASSES = 10
 _MIN_TSNE_POINTS = 4  # perplexity (N - 1) / 3 >= 1
 
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gankit import checks
+from gankit.checks import N_CLASSES
 from gankit.data.images import check_images
 from gankit.studies.pca_basis import (
     N_PIXELS,
@@ -60,7 +61,6 @@ from gankit.studies.pca_basis import (
 )
 
 IMAGE_SHAPE = (28, 28, 1)
-N_CLASSES = 10
 COVARIANCES = ("diagonal", "full")
 
 

@@ -72,6 +72,11 @@ from gankit.train.tensorboard import write_epoch_summaries
 GRID_NOISE_KEY = 2**31
 """The second seed of the sample grid's fixed noise, ``(seed, GRID_NOISE_KEY)``: far above
 any epoch number, so it is never the seed pair of an epoch's data order."""
+GRID_CLASS_COLUMNS = 10
+"""Columns of a conditional GAN's epoch grid (``samples/epoch_###.png``): one class per
+column (an unconditional grid is square, `gankit.data.grids.image_grid`'s default)."""
+CLUSTERS_FILE = "clusters.npy"
+"""A self-conditioned run's k-means cluster of each training image (`_cluster_labels`)."""
 DIVERGED_ADVICE = "Lower the learning rates, or use label smoothing."
 DEVICE_FILE = "device.json"
 """The devices and precision each training session of a run used (see `_record_device`)."""
@@ -159,10 +164,12 @@ def train_gan(
     cfg = config.train
     validate(config)
     gpu_memory_growth()
-    images, labels = _training_data(config, images, labels, seed)
+    images, labels = _training_data(config, images, labels)
     plan = Rounds.of(cfg, len(images))
     run = RunDir(run_dir)
     run.prepare(to_dict(config), same_run=lambda saved: _same_run(saved, config), resume=resume)
+    if cfg.self_conditioned:
+        labels = _cluster_labels(run.path, images, config.n_classes, seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     steps = _build_steps(config, images, labels, seed, plan.rounds * cfg.epochs, classifier)
@@ -173,7 +180,7 @@ def train_gan(
     # With an EMA, samples, metrics and the saved generator use the averaged weights.
     sampler = steps.g if steps.ema is None else steps.ema
     # A self-conditioned G is sampled, measured and saved as the unconditional model it
-    # makes; the epoch grids keep one cluster per column.
+    # makes; the epoch grids show its clusters in order (`_grid_inputs`).
     output = sampler
     if cfg.self_conditioned:
         output = cluster_sampler(sampler, np.bincount(labels, minlength=config.n_classes))
@@ -254,9 +261,9 @@ def progress_bar(total: int, desc: str, enabled: bool, unit: str = "batch"):
     )
 
 
-def _training_data(config: GANConfig, images, labels, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The checked images and labels (zeros for an unconditional GAN, k-means clusters for
-    a self-conditioned one), cut to ``n_train``."""
+def _training_data(config: GANConfig, images, labels) -> tuple[np.ndarray, np.ndarray | None]:
+    """The checked images and labels (zeros for an unconditional GAN, None for a
+    self-conditioned one, whose classes `_cluster_labels` finds), cut to ``n_train``."""
     n_train = config.train.n_train
     images = check_images(images)
     if config.train.self_conditioned:
@@ -272,9 +279,24 @@ def _training_data(config: GANConfig, images, labels, seed: int) -> tuple[np.nda
             raise ValueError(f"n_train={n_train} but only {len(images)} images were given")
         images = images[:n_train]
         labels = None if labels is None else labels[:n_train]
-    if config.train.self_conditioned:
-        labels = kmeans_labels(images, config.n_classes, seed=seed)
     return images, labels
+
+
+def _cluster_labels(run_path: Path, images: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The k-means clusters of a self-conditioned run's images, int32 (N,): read from the
+    run's `CLUSTERS_FILE`, else computed (`kmeans_labels` with ``seed``) and written there,
+    so a resumed or reloaded run trains on the same clusters without recomputing them
+    (k-means in floating point may differ between machines and thread counts)."""
+    path = run_path / CLUSTERS_FILE
+    if path.exists():
+        labels = np.load(path).astype(np.int32)
+        if labels.shape == (len(images),) and labels.min() >= 0 and labels.max() < k:
+            return labels
+        print(f"{run_path.name}: {CLUSTERS_FILE} does not fit these images; clustering again")
+    labels = kmeans_labels(images, k, seed=seed)
+    with atomic_write(path, "wb") as f:
+        np.save(f, labels.astype(np.int16 if k <= np.iinfo(np.int16).max else np.int32))
+    return labels
 
 
 def _check_train_labels(config: GANConfig, labels, n: int) -> np.ndarray:
@@ -336,7 +358,7 @@ def _grid_inputs(grid_size: int, steps: GANSteps, seed: int, n_classes: int):
         .astype(np.float32)
     )
     if steps.conditional:
-        return [noise, balanced_labels(grid_size, n_classes)], 10
+        return [noise, balanced_labels(grid_size, n_classes)], GRID_CLASS_COLUMNS
     return noise, None
 
 
