@@ -95,7 +95,7 @@ def test_validation_retrains_the_baseline_and_the_best_change_at_the_full_budget
     assert len(specs) == 6
     full = get_preset("dcgan_tuned", quick=False)
     assert specs[0].config == full and specs[1].config.train.batch_size == 64
-    with pytest.raises(ValueError, match=r"unknown change 'batch 65'.*batch 64"):
+    with pytest.raises(ValueError, match=r"unknown change \['batch 65'\].*batch 64"):
         validation_specs("batch 65", [0])
 
 

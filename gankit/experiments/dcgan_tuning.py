@@ -51,7 +51,7 @@ def tuning_specs(
       ValueError: bad seeds (none, negative or repeated), or a row that is not in
         `DCGAN_TUNING`.
     """
-    _check_rows("rows", [row for row in rows or () if row not in DCGAN_TUNING])
+    _check_rows("rows", rows or ())
     chosen = {row: DCGAN_TUNING[row] for row in (rows or DCGAN_TUNING)}
     return expand_list(get_preset(STUDY_PRESET, quick=quick), chosen, seeds)
 
@@ -66,8 +66,7 @@ def validation_specs(
       ValueError: ``change`` is not a row of `DCGAN_TUNING` (the message lists them), or
         bad seeds.
     """
-    if change not in DCGAN_TUNING:
-        _check_rows("change", repr(change))
+    _check_rows("change", [change])
     rows = {BASELINE: {}, change: DCGAN_TUNING[change]}
     return expand_list(get_preset(FULL_PRESET, quick=quick), rows, seeds)
 
@@ -109,7 +108,8 @@ def generator_of(
     return load_generator(_root(root, quick) / spec.run_id)
 
 
-def _check_rows(what: str, unknown) -> None:
+def _check_rows(what: str, names: Sequence[str]) -> None:
+    unknown = [name for name in names if name not in DCGAN_TUNING]
     if unknown:
         raise ValueError(f"unknown {what} {unknown}; the rows are: {', '.join(DCGAN_TUNING)}")
 
