@@ -163,25 +163,32 @@ def _seconds_to_table(
     r: Mapping[str, Any], metric: str, best: str, epochs: Callable[[Mapping[str, Any]], str]
 ) -> list[str]:
     """A row per model: training seconds to each threshold of ``metric``, the ``best``
-    column (header, then the cell of a run) and the epochs (``epochs`` of a run)."""
+    column (header, then the cell of a run), the epochs (``epochs`` of a run), the mean
+    seconds per epoch and, in records that have it, the seconds of set-up before the first
+    step (networks, graphs, a self-conditioned GAN's k-means), outside the step clock."""
     best_header, best_cell = best
     budget = f"not in {r['max_minutes']:g} min"
     models = r["models"]
     keys = list(next(iter(models.values()))["seconds_to"])
+    setup = any(run.get("setup_seconds") is not None for run in models.values())
     lines = [
         "| model | "
         + " | ".join(f"{metric} {k}" for k in keys)
-        + f" | {best_header} | epochs | seconds per epoch (mean) |",
-        "| --- |" + " ---: |" * (len(keys) + 3),
+        + f" | {best_header} | epochs | seconds per epoch (mean) |"
+        + (" set-up before the first step (s) |" if setup else ""),
+        "| --- |" + " ---: |" * (len(keys) + 3 + setup),
     ]
     for name, run in models.items():
         cells = [
             budget if run["seconds_to"][k] is None else f"{run['seconds_to'][k]:.0f} s"
             for k in keys
         ]
+        extra = ""
+        if setup:
+            extra = " – |" if run.get("setup_seconds") is None else f" {run['setup_seconds']:.0f} |"
         lines.append(
             f"| {name} | {' | '.join(cells)} | {best_cell(run)} | {epochs(run)} | "
-            f"{statistics.fmean(run['seconds']):.0f} |"
+            f"{statistics.fmean(run['seconds']):.0f} |{extra}"
         )
     return [*lines, ""]
 

@@ -212,3 +212,10 @@ def test_render_of_the_dcgan_time_to_quality_benchmark_shows_the_real_is_beside_
     text = bench_readme.render("dcgan_time_to_quality", record)
     assert "| best IS (10,000 samples; real test 9.83) |" in text
     assert "| gankit dcgan_tuned | 104 s | not in 15 min | 9.20 | 2 of 10 | 52 |" in text
+    assert "set-up" not in text  # records written before the set-up time was measured
+    models = record["results"]["models"]
+    models["gankit self-conditioned"] = {**models["gankit dcgan_tuned"], "setup_seconds": 31.4}
+    text = bench_readme.render("dcgan_time_to_quality", record)
+    assert "| epochs | seconds per epoch (mean) | set-up before the first step (s) |" in text
+    assert "| gankit dcgan_tuned | 104 s | not in 15 min | 9.20 | 2 of 10 | 52 | – |" in text
+    assert "| gankit self-conditioned | 104 s | not in 15 min | 9.20 | 2 of 10 | 52 | 31 |" in text
