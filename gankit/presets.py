@@ -68,7 +68,9 @@ _DCGAN_BEST = {
     "train.epochs": 10,
 }
 DCGAN_STUDY_EPOCHS = 3
-"""Epochs of each run of Q1's tuning study (preset 'dcgan_study')."""
+"""Epochs of each run of Q1's tuning study (preset 'dcgan_study'): the self-conditioned GAN
+draws recognisable digits by then (measured, 30 clusters, seed 0: IS 8.56 on 10,000
+samples, real test 9.83)."""
 
 # Fails on purpose: a small latent space, lr 10x the DCGAN paper's with beta1 0.95 and a
 # one-layer D. Measured: D reaches ~99% accuracy on real and fake within two epochs, G's
@@ -186,16 +188,27 @@ _ACGAN = {
 }
 _CGAN_CLASSIFIER_LOSS = {**_CGAN_PROJECTION, "train.classifier_loss_weight": 1.0}
 
+# Q1's best unconditional GAN, self-conditioned (Liu et al. 2020): the default CGAN's recipe
+# trained with each image's k-means cluster (first 50 principal components, no labels) as
+# its class, sampled unconditionally (the cluster drawn from the noise with the clusters'
+# frequencies). Notebook 01 chooses the number of clusters on the validation FID (seed 0,
+# 10 epochs, 10,000 samples against the training images): 10 clusters FID 47.6, 30: 19.4.
+SELF_CONDITIONED_CLUSTERS = 30
+_SELF_CONDITIONED = {
+    **_CGAN,
+    "train.self_conditioned": True,
+    "train.clusters": SELF_CONDITIONED_CLUSTERS,
+}
+
 _PRESETS: dict[str, dict] = {
     "dcgan_tutorial": _TUTORIAL,
     "dcgan_tuned": _DCGAN_BEST,
-    "dcgan_study": {**_DCGAN_BEST, "train.epochs": DCGAN_STUDY_EPOCHS},
+    "dcgan_study": {**_SELF_CONDITIONED, "train.epochs": DCGAN_STUDY_EPOCHS},
     "dcgan_failing": {**_FAILING, **_FLOAT32},
     "dcgan_collapse": {**_COLLAPSE, **_FLOAT32},
     "mlp_gan": {"generator.kind": "mlp", "discriminator.kind": "mlp", "train.epochs": 10},
     "cgan": _CGAN,
-    # Unconditional: the CGAN trained on the k-means clusters of the images, no labels
-    "dcgan_self_conditioned": {**_CGAN, "train.self_conditioned": True},
+    "dcgan_self_conditioned": _SELF_CONDITIONED,
     "cgan_projection": _CGAN_PROJECTION,
     "cgan_smoothing": {**_CGAN, "train.real_label": 0.9},
     "cgan_latent1": _CGAN_LATENT1,
@@ -208,25 +221,29 @@ _PRESETS: dict[str, dict] = {
 
 _QUICK = {"train.n_train": 2048, "train.epochs": 1}
 
-# Q1's tuning study: one change at a time against the tuned DCGAN, every row the same
-# budget (preset 'dcgan_study'), over seeds. The rows are what the brief names (depth and
-# width of G and D, batch size, learning rates and betas, latent size, one-sided label
-# smoothing, label noise, virtual batch norm, the D:G update ratio and the loss), what the
-# tuned DCGAN took from the CGAN (the EMA of G, the learning-rate decay) and two remedies
-# from the literature (top-k training, the R1 penalty).
+# Q1's tuning study: one change at a time against the best unconditional GAN (the
+# self-conditioned one), every row the same budget (preset 'dcgan_study'), over seeds. The
+# rows are what the brief names (depth and width of G and D, batch size, learning rates and
+# betas, latent size, one-sided label smoothing, label noise, virtual batch norm, the D:G
+# update ratio and the loss) and what the recipe took from the conditional GAN (the EMA of
+# G, the learning-rate decay, D's class head).
 DCGAN_TUNING: dict[str, dict] = {
-    "tuned": {},
+    "baseline": {},
     "no EMA of G": {"train.ema_decay": 0.0},
     "constant lr": {"train.lr_decay_start": 1.0},
+    "no class head in D": {
+        "discriminator.conditioning": "projection",
+        "train.acgan_class_weight": 1.0,  # the defaults: no class loss without a head
+        "train.acgan_fake_class_weight": 1.0,
+    },
     "G narrower (32)": {"generator.base_filters": 32},
     "D narrower (32)": {"discriminator.base_filters": 32},
     "G deeper (3 blocks)": {"generator.depth": 3},
     "D deeper (3 blocks)": {"discriminator.depth": 3},
-    "D shallow (1 block)": {"discriminator.depth": 1},
     "batch 64": {"train.batch_size": 64},
     "batch 256": {"train.batch_size": 256},
-    "lr 2e-4 (DCGAN paper)": {"train.g_lr": 2e-4, "train.d_lr": 2e-4},
-    "lr 1e-3": {"train.g_lr": 1e-3, "train.d_lr": 1e-3},
+    "lr 1e-4": {"train.g_lr": 1e-4, "train.d_lr": 1e-4},
+    "lr 5e-4": {"train.g_lr": 5e-4, "train.d_lr": 5e-4},
     "beta1 0.9": {"train.g_beta1": 0.9, "train.d_beta1": 0.9},
     "latent 10": {"generator.latent_dim": 10},
     "label smoothing 0.9": {"train.real_label": 0.9},
@@ -235,8 +252,6 @@ DCGAN_TUNING: dict[str, dict] = {
     "D:G 2:1": {"train.d_steps": 2},
     "D:G 1:2": {"train.g_steps": 2},
     "minimax loss": {"train.loss": "minimax"},
-    "top-k 50% (Sinha et al.)": {"train.g_top_k": 0.5},
-    "R1 5, no BN in D (Mescheder et al.)": {"discriminator.norm": "none", "train.r1_weight": 5.0},
 }
 
 SWEEP_RUNS: dict[str, dict[str, dict]] = {"q1-tuning": DCGAN_TUNING}

@@ -78,19 +78,18 @@ def _q1(q1: Mapping[str, Any]) -> list[str]:
     ):
         if key in q1 and "precision" in q1[key]:
             rows.append(_row(f"{name} ({samples})", _unconditional(q1[key], real)))
-    rows += [
-        _row("tuned DCGAN training time", f"{q1['tuned_train_seconds']:.0f} s"),
-        _row("best one-change variant (by FID)", f"{q1['best_variant']}"),
-    ]
-    seeds = q1.get("seeds")
-    for key, what in (
-        ("tuning", "tuning study"),
-        ("validation", "full budget"),
-        ("self_conditioned", "no labels"),
-    ):
+    rows.append(_row("tuned DCGAN training time", f"{q1['tuned_train_seconds']:.0f} s"))
+    seeds = q1.get("seeds", ())
+    for r in q1.get("clusters", ()):
+        rows.append(_row(f"no labels, full budget: {r['label']} (1 seed)", _over_seeds(r)))
+    if "clusters_choice" in q1:
+        rows.append(_row("clusters chosen (validation FID)", q1["clusters_choice"]))
+    for key, what in (("tuning", "tuning study"), ("validation", "full budget")):
         for r in q1.get(key, ()):
             rows.append(_row(f"{what}: {r['label']} ({r['seeds']} of {len(seeds)} seeds)",
                              _over_seeds(r)))  # fmt: skip
+        if key == "tuning" and "best_variant" in q1:
+            rows.append(_row("best change of the study (validation FID)", q1["best_variant"]))
     return _table("Q1, the unconditional DCGAN (in brackets: the real test images)", rows)
 
 

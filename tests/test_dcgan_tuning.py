@@ -9,21 +9,23 @@ from gankit.cli import main
 from gankit.config import validate
 from gankit.experiments.dcgan_tuning import (
     BASELINE,
+    FULL_PRESET,
     best_change,
     runs_of,
+    self_conditioned_specs,
     tuning_specs,
     tuning_table,
     validation_specs,
 )
 from gankit.experiments.registry import append_row, make_row
-from gankit.presets import DCGAN_TUNING, get_preset
+from gankit.presets import DCGAN_TUNING, SELF_CONDITIONED_CLUSTERS, get_preset
 
 
 def test_every_row_changes_one_thing_on_the_study_budget():
     specs = tuning_specs([0, 1, 2], quick=False)
     assert len(specs) == 3 * len(DCGAN_TUNING) and len({s.run_id for s in specs}) == len(specs)
     assert [s.label for s in specs[: len(DCGAN_TUNING)]] == list(DCGAN_TUNING)
-    study, full = get_preset("dcgan_study", quick=False), get_preset("dcgan_tuned", quick=False)
+    study, full = get_preset("dcgan_study", quick=False), get_preset(FULL_PRESET, quick=False)
     assert study.train.epochs < full.train.epochs
     assert dataclasses.replace(study, name=full.name, train=full.train) == full
     base = specs[0].config
@@ -70,13 +72,13 @@ def test_table_is_over_seeds_in_row_order_and_the_lowest_mean_fid_wins(tmp_path)
     specs = tuning_specs([0, 1], quick=True)
     by_label = {(s.label, s.seed): s for s in specs}
     registry = tmp_path / "results.jsonl"
-    fids = {BASELINE: (30, 34), "lr 1e-3": (20, 40), "batch 64": (25, 27), "latent 10": (10,)}
+    fids = {BASELINE: (30, 34), "lr 5e-4": (20, 40), "batch 64": (25, 27), "latent 10": (10,)}
     for label, values in fids.items():
         for seed, fid in enumerate(values):
             _record(registry, by_label[(label, seed)], fid)
     table = tuning_table(runs_of(specs, registry))
     assert list(table["label"]) == [k for k in DCGAN_TUNING if k in fids]  # the study's order
-    row = table.set_index("label").loc["lr 1e-3"]
+    row = table.set_index("label").loc["lr 5e-4"]
     assert row["seeds"] == 2 and row["fid_mean"] == 30 and row["fid_std"] == pytest.approx(200**0.5)
     assert row["fid_floor"] == 5.0
     assert best_change(table) == "latent 10"  # one seed is enough unless asked for more
@@ -93,8 +95,11 @@ def test_validation_retrains_the_baseline_and_the_best_change_at_the_full_budget
     specs = validation_specs("batch 64", [0, 1, 2], quick=False)
     assert [(s.label, s.seed) for s in specs[:2]] == [(BASELINE, 0), ("batch 64", 0)]
     assert len(specs) == 6
-    full = get_preset("dcgan_tuned", quick=False)
+    full = get_preset(FULL_PRESET, quick=False)
     assert specs[0].config == full and specs[1].config.train.batch_size == 64
+    assert full.train.self_conditioned  # the best unconditional GAN is the baseline
+    baseline_runs = [s.run_id for s in specs if s.label == BASELINE]
+    assert baseline_runs == [s.run_id for s in self_conditioned_specs([0, 1, 2], quick=False)]
     with pytest.raises(ValueError, match=r"unknown change \['batch 65'\].*batch 64"):
         validation_specs("batch 65", [0])
 
@@ -163,7 +168,7 @@ def test_the_self_conditioned_runs_are_the_preset_per_seed_and_load_when_finishe
     from gankit.experiments.dcgan_tuning import generator_of, self_conditioned_specs
 
     specs = self_conditioned_specs([0, 2], quick=False)
-    label = "self-conditioned, 10 clusters"
+    label = f"self-conditioned, {SELF_CONDITIONED_CLUSTERS} clusters"
     assert [(s.label, s.seed) for s in specs] == [(label, 0), (label, 2)]
     config = get_preset("dcgan_self_conditioned", quick=False)
     assert all(s.config == config for s in specs) and config.train.self_conditioned
@@ -178,7 +183,7 @@ def test_more_clusters_are_the_same_runs_as_the_command_lines(tmp_path, capsys):
     specs = self_conditioned_specs([0], [10, 30], quick=False)
     assert [s.config.train.clusters for s in specs] == [10, 30]
     assert specs[1].label == "self-conditioned, 30 clusters"
-    runs = '{"a": {}, "b": {"train.clusters": 30}}'
+    runs = '{"a": {"train.clusters": 10}, "b": {}}'
     argv = ["sweep", "dcgan_self_conditioned", "--runs", runs, "--seeds", "0", "--dry-run"]
     assert main([*argv, "--root", str(tmp_path)]) == 0
     listed = [

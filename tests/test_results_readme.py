@@ -135,7 +135,8 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
                     "recall_mean": 0.8,
                 }
             ],
-            "self_conditioned": [
+            "clusters_choice": "self-conditioned, 30 clusters",
+            "clusters": [
                 {
                     "label": "self-conditioned, 30 clusters",
                     "seeds": 3,
@@ -209,8 +210,10 @@ def test_render_shows_q1_the_semi_supervised_seeds_the_loss_study_and_each_execu
         "recall 0.78 ± 0.01 (0.87) |"
     ) in text
     assert "| full budget: lr 1e-3 (2 of 3 seeds) | IS 7.90, FID 100.0, recall 0.80 |" in text
+    assert "| clusters chosen (validation FID) | self-conditioned, 30 clusters |" in text
+    assert "| best change of the study (validation FID) | lr 1e-3 |" in text
     assert (
-        "| no labels: self-conditioned, 30 clusters (3 of 3 seeds) | IS 9.10 ± 0.05, "
+        "| no labels, full budget: self-conditioned, 30 clusters (1 seed) | IS 9.10 ± 0.05, "
         "FID 40.0 ± 2.0, recall 0.70 ± 0.01 |" in text
     )
     assert (

@@ -1,21 +1,26 @@
-"""Q1's tuning study: one change at a time against the tuned DCGAN, over seeds, through
-the sweep machinery, then the best change retrained at the full budget.
+"""Q1's tuning study: one change at a time against the best unconditional GAN (the
+self-conditioned one), over seeds, through the sweep machinery, then the best change
+retrained at the full budget.
 
-Two sweeps, both `gankit.experiments.sweep.run_sweep` runs (resumable, locked, recorded in
-the registry ``root/results.jsonl``), so the notebook and the command line share them::
+Sweeps, all `gankit.experiments.sweep.run_sweep` runs (resumable, locked, recorded in the
+registry ``root/results.jsonl``), so the notebook and the command line share them::
 
-    python -m gankit sweep dcgan_study --runs q1-tuning --seeds 0,1,2      # `tuning_specs`
-    python -m gankit sweep dcgan_tuned --runs '{"tuned": {}, "<best>": {...}}' --seeds 0,1,2
+    python -m gankit sweep dcgan_self_conditioned --seeds 0 \
+        --runs '{"10": {"train.clusters": 10}, "30": {"train.clusters": 30}}'
+    python -m gankit sweep dcgan_study --runs q1-tuning --seeds 0,1,2   # `tuning_specs`
+    python -m gankit sweep dcgan_self_conditioned --seeds 0,1,2 \
+        --runs '{"baseline": {}, "<best change>": {...}}'             # `validation_specs`
 
-1. `tuning_specs`: every row of `gankit.presets.DCGAN_TUNING` on the study budget (preset
-   ``dcgan_study``) for each seed. `tuning_table` gives each row's mean ± std over seeds.
-2. `best_change`: the row with the lowest mean FID against the real *training* reference
+1. `self_conditioned_specs`: the self-conditioned GAN (no labels, the CGAN recipe on k-means
+   clusters) at its full budget for each number of clusters and seed; notebook 01 chooses
+   the number on the validation criterion (`best_change` of their `tuning_table`).
+2. `tuning_specs`: every row of `gankit.presets.DCGAN_TUNING` on the study budget (preset
+   ``dcgan_study``: the self-conditioned GAN for fewer epochs) for each seed.
+   `tuning_table` gives each row's mean ± std over seeds.
+3. `best_change`: the row with the lowest mean FID against the real *training* reference
    of the evaluation protocol (`gankit.evaluate.protocol`): a validation criterion, the
-   test images are never used to choose. `validation_specs` retrains it and the tuned
-   DCGAN at the full budget (preset ``dcgan_tuned``) for each seed.
-3. `self_conditioned_specs`: the self-conditioned GAN (no labels, the CGAN recipe on k-means
-   clusters) at its full budget for each number of clusters and seed, to compare with both;
-   the number of clusters is chosen on the same validation criterion (`best_change`).
+   test images are never used to choose. `validation_specs` retrains it and the baseline
+   at the full budget (preset ``dcgan_self_conditioned``) for each seed.
 """
 
 from __future__ import annotations
@@ -26,15 +31,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from gankit.checks import N_CLASSES
 from gankit.experiments.sweep_grid import RunSpec, expand_list
 from gankit.presets import DCGAN_TUNING, get_preset
 
-BASELINE = "tuned"
+BASELINE = "baseline"
 """The row of `DCGAN_TUNING` that changes nothing."""
 STUDY_PRESET = "dcgan_study"
-"""The tuned DCGAN on the study's budget (fewer epochs)."""
-FULL_PRESET = "dcgan_tuned"
+"""The self-conditioned GAN on the study's budget (fewer epochs)."""
+FULL_PRESET = "dcgan_self_conditioned"
+"""The study's baseline at the full budget."""
+TUNED_DCGAN = "tuned DCGAN (no clusters)"
+"""The label of the plain tuned DCGAN's runs (preset ``dcgan_tuned``) in `tuned_dcgan_specs`."""
 CRITERION = "fid"
 """Chosen on: FID of 10,000 samples against the first 10,000 training images (lower wins)."""
 TABLE_METRICS = ("inception_score", "fid", "recall", "classes_covered")
@@ -59,8 +66,8 @@ def tuning_specs(
 def validation_specs(
     change: str, seeds: Sequence[int], *, quick: bool | None = None
 ) -> list[RunSpec]:
-    """The tuned DCGAN and the tuned DCGAN with the row ``change`` of `DCGAN_TUNING`, at
-    the full budget, for each seed.
+    """The baseline (preset ``dcgan_self_conditioned``) and the baseline with the row
+    ``change`` of `DCGAN_TUNING`, at the full budget, for each seed.
 
     Raises:
       ValueError: ``change`` is not a row of `DCGAN_TUNING` (the message lists them), or
@@ -72,22 +79,34 @@ def validation_specs(
 
 
 def self_conditioned_specs(
-    seeds: Sequence[int], clusters: Sequence[int] = (N_CLASSES,), *, quick: bool | None = None
+    seeds: Sequence[int], clusters: Sequence[int] | None = None, *, quick: bool | None = None
 ) -> list[RunSpec]:
     """The self-conditioned GAN (preset ``dcgan_self_conditioned``: the CGAN recipe on the
     images' k-means clusters, sampled unconditionally) at its full budget, for each number
-    of ``clusters`` and seed, labelled by `self_conditioned_label`.
+    of ``clusters`` (default: the preset's) and seed, labelled by `self_conditioned_label`.
 
     Raises:
       ValueError: bad seeds, no or repeated cluster counts, or a count below 2.
     """
+    preset = get_preset(FULL_PRESET, quick=quick)
+    clusters = [preset.train.clusters] if clusters is None else list(clusters)
     if not clusters or len(set(clusters)) != len(clusters):
         raise ValueError(
             f"clusters must be distinct numbers of clusters, e.g. [10, 30]; got {clusters}"
         )
-    preset = get_preset("dcgan_self_conditioned", quick=quick)
     runs = {self_conditioned_label(k): {"train.clusters": k} for k in clusters}
     return expand_list(preset, runs, seeds)
+
+
+def tuned_dcgan_specs(seeds: Sequence[int], *, quick: bool | None = None) -> list[RunSpec]:
+    """The plain tuned DCGAN (preset ``dcgan_tuned``: no clusters, no labels) for each
+    seed, labelled `TUNED_DCGAN`: the model self-conditioning is measured against (its
+    runs are the ones `gankit.experiments.preset_runs.train_preset` trains).
+
+    Raises:
+      ValueError: bad seeds.
+    """
+    return expand_list(get_preset("dcgan_tuned", quick=quick), {TUNED_DCGAN: {}}, seeds)
 
 
 def self_conditioned_label(clusters: int) -> str:
