@@ -160,6 +160,7 @@ def run_study(
     from gankit.experiments.registry import REGISTRY_NAME
     from gankit.experiments.run import TrainAndEvaluate
     from gankit.experiments.sweep import run_sweep
+    from gankit.paths import display_path
 
     quick = is_quick() if quick is None else quick
     root = _root(root, quick)
@@ -171,8 +172,9 @@ def run_study(
     outcomes = run_sweep(specs, TrainAndEvaluate(quick=quick), root=root, on_outcome=report)
     if progress:
         counts = {s: sum(o.status == s for o in outcomes) for s in ("skipped", "ok", "failed")}
+        registry = display_path(root / REGISTRY_NAME)  # no path of this machine in outputs
         print(f"{len(specs)} runs: {counts['skipped']} finished before, {counts['ok']} trained "
-              f"now, {counts['failed']} failed (registry {root / REGISTRY_NAME})")  # fmt: skip
+              f"now, {counts['failed']} failed (registry {registry})")  # fmt: skip
     return runs_of(specs, root / REGISTRY_NAME)
 
 
