@@ -189,7 +189,9 @@ def test_more_clusters_are_the_same_runs_as_the_command_lines(tmp_path, capsys):
     listed = [
         line.split()[0].rsplit("/", 1)[-1] for line in capsys.readouterr().out.splitlines()[:-1]
     ]
-    assert listed == [s.run_id for s in self_conditioned_specs([0], [10, 30])]
+    assert listed == [
+        s.run_id for s in self_conditioned_specs([0], [10, SELF_CONDITIONED_CLUSTERS])
+    ]
     with pytest.raises(ValueError, match="distinct numbers of clusters"):
         self_conditioned_specs([0], [10, 10])
 
