@@ -246,17 +246,18 @@ def _add_archive_and_restore(sub) -> None:
         "finished runs' records, metrics and logs (no weights) into a folder",
         "Copy what each finished run measured (run.json, config, metrics, per-epoch history; "
         "a few kB) into DEST/<run id>/, to commit or share a long sweep's results "
-        "(gankit.experiments.archive). --detailed also keeps the step log and the sample "
-        "grids of each epoch. Weights stay behind.",
+        "(gankit.experiments.archive). --logs also keeps the step log, --grids the sample "
+        "grid of each epoch. Weights stay behind.",
         "python -m gankit archive run_archive/q1-tuning --match 'dcgan_study-*' "
-        "--detailed 'dcgan_study-*-s0'",
+        "--logs 'dcgan_study-*-s0'",
         commands.archive,
     )
     archive.add_argument("dest", help="the archive folder (outside the runs folder)")
     archive.add_argument("--root", help="folder of the run directories (default: runs/)")
     archive.add_argument("--match", default="*", help="run ids to archive (a glob; default *)")
+    archive.add_argument("--logs", default="", help="run ids whose step log is kept too (a glob)")
     archive.add_argument(
-        "--detailed", default="", help="run ids whose step log and grids are kept too (a glob)"
+        "--grids", default="", help="run ids whose epoch sample grids are kept too (a glob)"
     )
     _add_mode(archive)
 

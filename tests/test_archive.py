@@ -46,22 +46,24 @@ def trained(tmp_path):
 
 def test_archive_keeps_records_and_chosen_logs_of_finished_runs_only(trained, tmp_path):
     ok = [s.run_id for s in SPECS if not (s.config.train.g_lr == 1e-3 and s.seed == 1)]
-    detailed = {SPECS[0].run_id}
-    archived = archive_runs(trained, tmp_path / "archive", detailed=detailed)
+    logged, gridded = {SPECS[0].run_id}, {SPECS[0].run_id, SPECS[1].run_id}
+    archived = archive_runs(trained, tmp_path / "archive", logs=logged, grids=gridded)
     assert archived == sorted(ok)  # the failed run is left out
     for run_id in archived:
         files = {str(p.relative_to(tmp_path / "archive" / run_id))
                  for p in (tmp_path / "archive" / run_id).rglob("*") if p.is_file()}  # fmt: skip
         expected = {"run.json", "config.json", "history.csv"}
-        if run_id in detailed:
-            expected |= {"steps.csv", "samples/epoch_001.png"}
+        if run_id in logged:
+            expected.add("steps.csv")
+        if run_id in gridded:
+            expected.add("samples/epoch_001.png")
         assert files == expected, run_id  # no weights, no lock files
         record = json.loads((tmp_path / "archive" / run_id / "run.json").read_text())
         assert record["run_dir"] == run_id and record["status"] == "ok"  # no machine path
 
 
 def test_restored_runs_are_finished_for_a_sweep_and_recorded_once(trained, tmp_path):
-    archive_runs(trained, tmp_path / "archive", "*-s0", detailed="*")
+    archive_runs(trained, tmp_path / "archive", "*-s0", logs="*", grids="*")
     root = tmp_path / "elsewhere"
     restored = restore_runs(tmp_path / "archive", root)
     assert restored == sorted(s.run_id for s in SPECS if s.seed == 0)

@@ -4,9 +4,10 @@ A study of many runs (Q1's tuning study is 66) takes hours, longer than a Colab 
 or a working session lives, and its run directories weigh ~50 MB each (checkpoints and
 the saved generator). `archive_runs` copies, for each finished run of a runs folder, the
 files that hold what it measured (`RECORD_FILES`: its ``run.json`` record, config,
-metrics and per-epoch history; ~10 kB) into ``dest/<run id>/``, and for the runs named by
-``detailed`` also the step log and the per-epoch sample grids (`DETAIL_FILES`). The folder
-can be committed next to the notebooks. `restore_runs` puts archived runs back under a
+metrics and per-epoch history; ~10 kB) into ``dest/<run id>/``, for the runs named by
+``logs`` also the step log (`LOG_FILES`, ~100 kB per epoch of 60,000 images) and for those
+named by ``grids`` the per-epoch sample grids (`GRID_FILES`, ~60 kB each). The folder can
+be committed next to the notebooks. `restore_runs` puts archived runs back under a
 runs folder and adds their registry rows: a sweep then skips them (their ``run.json`` says
 'ok') and `gankit.experiments.dcgan_tuning.run_study`, `step_logs` and `coverage_by_epoch`
 read them as if they had been trained there. A restored run has no weights: anything that
@@ -40,9 +41,10 @@ RECORD_FILES = (
     "metrics.tex",
 )
 """Files of every archived run (those a run has); a few kB in all."""
-DETAIL_FILES = ("steps.csv", "samples/epoch_*.png")
-"""Also archived for the runs named by ``detailed``: the log of every training round
-(~150 kB per epoch of 60,000 images) and the fixed-noise sample grid of each epoch."""
+LOG_FILES = ("steps.csv",)
+"""Also archived for the runs named by ``logs``: the log of every training round."""
+GRID_FILES = ("samples/epoch_*.png",)
+"""Also archived for the runs named by ``grids``: the fixed-noise sample grid of each epoch."""
 
 Selection = str | Collection[str]
 """Runs named by a glob over run ids (``'dcgan_study-*'``) or by a collection of ids."""
@@ -53,11 +55,13 @@ def archive_runs(
     dest: str | os.PathLike[str],
     match: Selection = "*",
     *,
-    detailed: Selection = (),
+    logs: Selection = (),
+    grids: Selection = (),
 ) -> list[str]:
     """Copies the `RECORD_FILES` of every finished run (``run.json`` status 'ok') of
     ``root`` named by ``match`` into ``dest/<run id>/`` (replacing an earlier copy), plus
-    the `DETAIL_FILES` of those also named by ``detailed``.
+    the `LOG_FILES` of those also named by ``logs`` and the `GRID_FILES` of those named by
+    ``grids``.
 
     The archived ``run.json`` names its folder by the run id alone (``run_dir``), so the
     archive holds no path of this machine.
@@ -79,7 +83,11 @@ def archive_runs(
         record = read_record(run_dir)
         if record is None or record.get("status") != "ok" or not _named(run_dir.name, match):
             continue
-        patterns = RECORD_FILES + (DETAIL_FILES if _named(run_dir.name, detailed) else ())
+        patterns = (
+            RECORD_FILES
+            + (LOG_FILES if _named(run_dir.name, logs) else ())
+            + (GRID_FILES if _named(run_dir.name, grids) else ())
+        )
         record["run_dir"] = run_dir.name
         _copy_run(run_dir, dest / run_dir.name, patterns, record)
         archived.append(run_dir.name)
@@ -116,7 +124,7 @@ def restore_runs(src: str | os.PathLike[str], root: str | os.PathLike[str]) -> l
                               stacklevel=2)  # fmt: skip
             continue
         record["run_dir"] = str(target)
-        _copy_run(archived, target, RECORD_FILES + DETAIL_FILES, record)
+        _copy_run(archived, target, RECORD_FILES + LOG_FILES + GRID_FILES, record)
         if archived.name not in recorded:
             append_row(registry, record)
         restored.append(archived.name)

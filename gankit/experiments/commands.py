@@ -126,7 +126,7 @@ def archive(args: argparse.Namespace) -> int:
     from gankit.experiments.archive import archive_runs
 
     root = Path(args.root) if args.root else runs_dir(args.quick)
-    archived = archive_runs(root, args.dest, args.match, detailed=args.detailed)
+    archived = archive_runs(root, args.dest, args.match, logs=args.logs, grids=args.grids)
     print(f"{len(archived)} finished run(s) of {display_path(root)} matching {args.match!r} "
           f"archived in {display_path(args.dest)}")  # fmt: skip
     return 0

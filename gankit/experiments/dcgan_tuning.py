@@ -236,8 +236,8 @@ def last_grid(
     works on archived runs (`gankit.experiments.archive`).
 
     Raises:
-      FileNotFoundError: the run has no sample grid (not trained, or archived without
-        ``detailed``).
+      FileNotFoundError: the run has no sample grid (not trained, or archived without its
+        ``grids``).
     """
     grids = list(_epoch_grids(spec, _root(root, quick)))
     if not grids:
