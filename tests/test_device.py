@@ -114,9 +114,11 @@ BF16_PRESET_HASHES = {
     ("cgan_projection", True): "773eaa42d3",
     ("cgan_smoothing", True): "ec2321f037",
     ("dcgan_tuned", False): "31ec70d294",
-    ("dcgan_study", False): "844f48f267",
+    ("dcgan_study", False): "ad3272e8b0",  # the study of the self-conditioned GAN
+    ("dcgan_self_conditioned", False): "a620fb9dff",  # its runs are in run_archive/q1
     ("dcgan_tuned", True): "6519df056a",
-    ("dcgan_study", True): "6519df056a",
+    ("dcgan_study", True): "5a5347c911",
+    ("dcgan_self_conditioned", True): "5a5347c911",
 }
 BF16_VARIANT_HASHES = {
     "CGAN": "30f5fa76e2",
