@@ -1,6 +1,6 @@
 """Sweep results you can commit or share: what finished runs measured, without their weights.
 
-A study of many runs (Q1's tuning study is 66) takes hours, longer than a Colab runtime
+A study of many runs (Q1's tuning study is 60) takes hours, longer than a Colab runtime
 or a working session lives, and its run directories weigh ~50 MB each (checkpoints and
 the saved generator). `archive_runs` copies, for each finished run of a runs folder, the
 files that hold what it measured (`RECORD_FILES`: its ``run.json`` record, config,
