@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +84,19 @@ def _q1(q1: Mapping[str, Any]) -> list[str]:
         rows.append(_row(f"no labels, full budget: {r['label']} (1 seed)", _over_seeds(r)))
     if "clusters_choice" in q1:
         rows.append(_row("clusters chosen (validation FID)", q1["clusters_choice"]))
-    for key, what in (("tuning", "tuning study"), ("validation", "full budget")):
-        for r in q1.get(key, ()):
-            rows.append(_row(f"{what}: {r['label']} ({r['seeds']} of {len(seeds)} seeds)",
-                             _over_seeds(r)))  # fmt: skip
-        if key == "tuning" and "best_variant" in q1:
-            rows.append(_row("best change of the study (validation FID)", q1["best_variant"]))
+    rows += _seed_rows(q1.get("tuning", ()), "tuning study", len(seeds))
+    if "best_variant" in q1:
+        rows.append(_row("best change of the study (validation FID)", q1["best_variant"]))
+    rows += _seed_rows(q1.get("validation", ()), "full budget", len(seeds))
     return _table("Q1, the unconditional DCGAN (in brackets: the real test images)", rows)
+
+
+def _seed_rows(table: Sequence[Mapping[str, Any]], what: str, n_seeds: int) -> list[str]:
+    """One README row per row of a table over seeds (`_over_seeds`)."""
+    return [
+        _row(f"{what}: {r['label']} ({r['seeds']} of {n_seeds} seeds)", _over_seeds(r))
+        for r in table
+    ]
 
 
 def _over_seeds(r: Mapping[str, Any]) -> str:

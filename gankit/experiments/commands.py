@@ -20,9 +20,16 @@ from gankit.paths import display_path, project_root, runs_dir
 from gankit.processes import load_average
 
 
+def _runs_root(args: argparse.Namespace) -> Path:
+    """The runs folder a command works on: ``--root``, else `gankit.paths.runs_dir`."""
+    return Path(args.root) if args.root else runs_dir(args.quick)
+
+
 # --------------------------------------------------------------------------------------
 # Notebooks and data
 # --------------------------------------------------------------------------------------
+
+
 def figures(args: argparse.Namespace) -> int:
     from gankit.config import parse_value
     from gankit.experiments.notebooks import run_notebook
@@ -125,7 +132,7 @@ def q3(args: argparse.Namespace) -> int:
 def archive(args: argparse.Namespace) -> int:
     from gankit.experiments.archive import archive_runs
 
-    root = Path(args.root) if args.root else runs_dir(args.quick)
+    root = _runs_root(args)
     archived = archive_runs(root, args.dest, args.match, logs=args.logs, grids=args.grids)
     print(f"{len(archived)} finished run(s) of {display_path(root)} matching {args.match!r} "
           f"archived in {display_path(args.dest)}")  # fmt: skip
@@ -135,7 +142,7 @@ def archive(args: argparse.Namespace) -> int:
 def restore(args: argparse.Namespace) -> int:
     from gankit.experiments.archive import restore_runs
 
-    root = Path(args.root) if args.root else runs_dir(args.quick)
+    root = _runs_root(args)
     restored = restore_runs(args.src, root)
     print(f"{len(restored)} run(s) of {display_path(args.src)} restored into "
           f"{display_path(root)} (runs already there were kept)")  # fmt: skip
@@ -194,7 +201,7 @@ def _run_specs(
     from gankit.experiments.registry import REGISTRY_NAME
     from gankit.experiments.sweep import cluster_backend, run_sweep
 
-    root = Path(args.root) if args.root else runs_dir(args.quick)
+    root = _runs_root(args)
     registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
     cluster = backend in ("dask", "ray")
     context = cluster_backend(backend, args.address) if cluster else contextlib.nullcontext()
@@ -280,7 +287,7 @@ def sweep(args: argparse.Namespace) -> int:
         )
     check_specs(specs, jobs)  # every run's config, before anything is touched
     if args.dry_run:
-        root = Path(args.root) if args.root else runs_dir(args.quick)
+        root = _runs_root(args)
         for spec in specs:
             print(f"{root / run_id(spec.config, spec.seed)}  {spec.label}")
         print(f"{len(specs)} run(s); nothing was run (--dry-run)")
@@ -305,7 +312,7 @@ def report(args: argparse.Namespace) -> int:
     from gankit.experiments.sweep_report import format_summary, summarise, write_sweep_report
     from gankit.report import to_markdown
 
-    root = Path(args.root) if args.root else runs_dir(args.quick)
+    root = _runs_root(args)
     registry = Path(args.registry) if args.registry else root / REGISTRY_NAME
     if not registry.exists():
         raise ValueError(f"no registry at {registry}: run `gankit sweep` first, or pass --root")

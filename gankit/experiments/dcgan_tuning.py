@@ -239,21 +239,30 @@ def last_grid(
       FileNotFoundError: the run has no sample grid (not trained, or archived without its
         ``grids``).
     """
-    grids = list(_epoch_grids(spec, _root(root, quick)))
-    if not grids:
+    paths = _grid_paths(spec, _root(root, quick))
+    if not paths:
         raise FileNotFoundError(f"no sample grid in {_root(root, quick) / spec.run_id}/samples")
-    return grids[-1][1]
+    return _read_grid(spec, paths[-1])
 
 
 def _epoch_grids(spec: RunSpec, root: Path):
     """(epoch, tiles) of each ``samples/epoch_###.png`` of the run of ``spec``, in order."""
+    for path in _grid_paths(spec, root):
+        yield int(path.stem.split("_")[1]), _read_grid(spec, path)
+
+
+def _grid_paths(spec: RunSpec, root: Path) -> list[Path]:
+    """The ``samples/epoch_###.png`` files of the run of ``spec``, in epoch order."""
+    return sorted((root / spec.run_id / "samples").glob("epoch_*.png"))
+
+
+def _read_grid(spec: RunSpec, path: Path):
+    """The tiles of one epoch grid of the run of ``spec`` (conditional: class columns)."""
     from gankit.data.grids import read_image_grid
     from gankit.train.loop import GRID_CLASS_COLUMNS
 
     ncol = GRID_CLASS_COLUMNS if spec.config.conditional else None
-    for path in sorted((root / spec.run_id / "samples").glob("epoch_*.png")):
-        tiles = read_image_grid(path, spec.config.train.grid_size, ncol=ncol)
-        yield int(path.stem.split("_")[1]), tiles
+    return read_image_grid(path, spec.config.train.grid_size, ncol=ncol)
 
 
 def _specs_by_label(specs: Sequence[RunSpec], labels: Sequence[str], seed: int) -> dict:

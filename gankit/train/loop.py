@@ -56,6 +56,7 @@ import pandas as pd
 import tensorflow as tf
 
 from gankit import device
+from gankit.checks import N_CLASSES
 from gankit.config import GANConfig, TrainConfig, from_dict, resolved, to_dict, validate
 from gankit.data.clusters import kmeans_labels
 from gankit.data.grids import make_gif, save_image_grid
@@ -72,7 +73,7 @@ from gankit.train.tensorboard import write_epoch_summaries
 GRID_NOISE_KEY = 2**31
 """The second seed of the sample grid's fixed noise, ``(seed, GRID_NOISE_KEY)``: far above
 any epoch number, so it is never the seed pair of an epoch's data order."""
-GRID_CLASS_COLUMNS = 10
+GRID_CLASS_COLUMNS = N_CLASSES
 """Columns of a conditional GAN's epoch grid (``samples/epoch_###.png``): one class per
 column (an unconditional grid is square, `gankit.data.grids.image_grid`'s default)."""
 CLUSTERS_FILE = "clusters.npy"
