@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from gankit.checks import N_CLASSES
 from gankit.config.semi_supervised import IMPROVED_GAN, IMPROVED_GAN_FAST, SemiSupervisedConfig
 from gankit.evaluate.inference import accuracy
 from gankit.nets.dcgan import build_discriminator, build_generator
@@ -60,7 +61,6 @@ __all__ = [
     "unsupervised_loss",
 ]
 
-N_CLASSES = 10
 # The noise streams of a step (seed pair (seed + stream, step)): D's and G's updates draw
 # their own fakes, so neither update sees noise the other was trained on.
 D_NOISE_STREAM = 0
